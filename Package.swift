@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, each depending only downward:
+//   CHDF5 / COpenBLAS / CZlib   system libraries (see ../shared/docs/native-stack.md)
+//   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
+//   TVImage                     PNG encode/decode, raster drawing
+//   TVEngine                    task vectors, expressions, merge methods
+//   TVTrainer                   the small pure-Swift diffusion trainer
+//   TVDeMe                      Decouple-then-Merge: range finetuning, ensemble, weight search, report
+//   TVSweep                     landscapes, scriptable grid searches, external evaluators
+//   tvtool                      the CLI: parses and delegates
+let package = Package(
+    name: "tvtool",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tvtool", targets: ["tvtool"]),
+        .library(name: "TVStorage", targets: ["TVStorage"]),
+        .library(name: "TVEngine", targets: ["TVEngine"]),
+        .library(name: "TVTrainer", targets: ["TVTrainer"]),
+        .library(name: "TVDeMe", targets: ["TVDeMe"]),
+        .library(name: "TVSweep", targets: ["TVSweep"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib"]),
+        .target(name: "TVImage", dependencies: ["CZlib"]),
+        .target(name: "TVEngine", dependencies: ["TVStorage", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
+        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
+        .executableTarget(
+            name: "tvtool",
+            dependencies: [
+                "TVStorage", "TVEngine", "TVTrainer", "TVDeMe", "TVSweep", "TVImage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "TVStorageTests", dependencies: ["TVStorage"]),
+        .testTarget(name: "TVImageTests", dependencies: ["TVImage"]),
+        .testTarget(name: "TVEngineTests", dependencies: ["TVEngine"]),
+        .testTarget(name: "TVTrainerTests", dependencies: ["TVTrainer"]),
+        .testTarget(name: "TVDeMeTests", dependencies: ["TVDeMe"]),
+        .testTarget(name: "TVSweepTests", dependencies: ["TVSweep"]),
+        .testTarget(name: "tvtoolTests", dependencies: ["tvtool"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// TVDeMe module: see Package.swift for its place in the layering.

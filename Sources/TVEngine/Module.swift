@@ -1,0 +1,1 @@
+// TVEngine module: see Package.swift for its place in the layering.

@@ -1,0 +1,1 @@
+// TVImage module: see Package.swift for its place in the layering.

@@ -1,0 +1,1 @@
+// TVSweep module: see Package.swift for its place in the layering.

@@ -1,0 +1,1 @@
+// TVTrainer module: see Package.swift for its place in the layering.

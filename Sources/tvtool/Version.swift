@@ -1,0 +1,3 @@
+enum TVToolVersion {
+    static let string = "0.1.0"
+}

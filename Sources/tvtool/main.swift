@@ -1,0 +1,36 @@
+import ArgumentParser
+import TVStorage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Entry point with tvtool's exit-code contract: 0 success, 1 usage error, 2 bad input.
+/// Parse errors are ArgumentParser's (printed with usage); errors thrown while running print as
+/// one line.
+func runTVTool() -> Never {
+    var command: ParsableCommand
+    do {
+        command = try TVTool.parseAsRoot()
+    } catch {
+        let code = TVTool.exitCode(for: error)
+        if code == .success { TVTool.exit(withError: error) }
+        Console.error(TVTool.fullMessage(for: error))
+        exit(1)
+    }
+    do {
+        try command.run()
+        exit(0)
+    } catch let code as ExitCode {
+        exit(code.rawValue)
+    } catch let error as ValidationError {
+        Console.error("tvtool: error: \(error.message)")
+        exit(1)
+    } catch let error as CleanExit {
+        TVTool.exit(withError: error)
+    } catch {
+        Console.error("tvtool: error: \(String(describing: error))")
+        exit(2)
+    }
+}
+
+runTVTool()
