@@ -51,7 +51,7 @@ final class PyTorchReaderTests: XCTestCase {
     func testNestedDictsFlattenWithDotsAndNonTensorsAreNoted() throws {
         let reader = try PyTorchReader(path: PyTorchFixtures.path("nested.pt"))
         try PyTorchFixtures.assertMatchesTorch(reader, "nested.pt")
-        XCTAssertEqual(reader.notes, ["skipped non-tensor entries: step (int), info (dict)"])
+        XCTAssertEqual(reader.notes, ["skipped non-tensor entries: step (int), info (dict), np_step (numpy scalar)"])
         let dotted = try PyTorchReader(path: PyTorchFixtures.path("nested.pt"), options: OpenOptions(nestedKey: "unet.conv"))
         XCTAssertEqual(dotted.tensors.map(\.name), ["weight"])
     }
