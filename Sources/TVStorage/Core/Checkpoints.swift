@@ -63,7 +63,7 @@ public enum Checkpoints {
         case .shardedSafetensors, .diffusersFolder:
             throw StorageError.notSupportedYet(path: path, what: "reading \(format.rawValue)")
         case .hdf5: throw StorageError.notSupportedYet(path: path, what: "reading HDF5")
-        case .pytorch: throw StorageError.notSupportedYet(path: path, what: "reading PyTorch checkpoints")
+        case .pytorch: return try PyTorchReader(path: path, options: options)
         }
     }
 
