@@ -61,7 +61,7 @@ public enum Checkpoints {
         // Each format's reader is wired in here as it lands (safetensors, HDF5, PyTorch).
         case .safetensors, .shardedSafetensors, .diffusersFolder:
             throw StorageError.notSupportedYet(path: path, what: "reading \(format.rawValue)")
-        case .hdf5: throw StorageError.notSupportedYet(path: path, what: "reading HDF5")
+        case .hdf5: return try HDF5Reader(path: path)
         case .pytorch: throw StorageError.notSupportedYet(path: path, what: "reading PyTorch checkpoints")
         }
     }
