@@ -62,7 +62,7 @@ public enum Checkpoints {
         case .safetensors: return try SafetensorsReader(path: path)
         case .shardedSafetensors, .diffusersFolder:
             throw StorageError.notSupportedYet(path: path, what: "reading \(format.rawValue)")
-        case .hdf5: throw StorageError.notSupportedYet(path: path, what: "reading HDF5")
+        case .hdf5: return try HDF5Reader(path: path)
         case .pytorch: return try PyTorchReader(path: path, options: options)
         }
     }
