@@ -37,7 +37,17 @@ struct TensorLayout {
         let (bytes, o2) = end.multipliedReportingOverflow(by: elementSize)
         guard !o1, !o2 else { throw .invalidTensor(tensor: "?", reason: "storage offset overflows") }
         neededBytes = bytes
+        // The row-major copy of a strided view is never larger than its storage unless strides
+        // repeat elements (stride 0, from expand()). Bound that, so a few bytes of hostile pickle
+        // cannot demand terabytes of memory.
+        let (owned, o3) = n.multipliedReportingOverflow(by: elementSize)
+        guard !o3, owned <= max(bytes, Self.maxExpansionBytes) else {
+            throw .invalidTensor(tensor: "?", reason: "strides repeat elements: \(bytes) storage bytes would expand to \(o3 ? Int.max : owned)")
+        }
     }
+
+    /// Largest row-major copy of a tensor whose strides repeat elements.
+    static let maxExpansionBytes = 256 << 20
 
     /// Row-major contiguous (dimensions of size 1 may have any stride).
     var isContiguous: Bool {

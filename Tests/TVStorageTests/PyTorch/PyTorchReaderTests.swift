@@ -69,7 +69,7 @@ final class PyTorchReaderTests: XCTestCase {
     func testReadsFromManyThreadsAtOnce() throws {
         let reader = try PyTorchReader(path: PyTorchFixtures.path("views.pt"))
         let names = reader.tensors.map(\.name)
-        let failures = Counter()
+        let failures = PyTorchFailureCounter()
         DispatchQueue.concurrentPerform(iterations: 64) { i in
             if (try? reader.tensor(named: names[i % names.count])) == nil { failures.increment() }
         }
@@ -82,7 +82,7 @@ final class PyTorchReaderTests: XCTestCase {
     }
 }
 
-private final class Counter: @unchecked Sendable {
+private final class PyTorchFailureCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     func increment() { lock.withLock { count += 1 } }
