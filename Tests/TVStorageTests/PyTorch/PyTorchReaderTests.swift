@@ -31,6 +31,12 @@ final class PyTorchReaderTests: XCTestCase {
         XCTAssertEqual(Int(bitPattern: grid.storage.base) % 64, 0, "torch aligns storages to 64 bytes")
     }
 
+    func testModuleStateDictWithMetadataAndIntegerScalars() throws {
+        let reader = try PyTorchReader(path: PyTorchFixtures.path("module_state.bin"))
+        try PyTorchFixtures.assertMatchesTorch(reader, "module_state.bin")
+        XCTAssertEqual(reader.info(named: "1.num_batches_tracked"), TensorInfo(name: "1.num_batches_tracked", dtype: .i64, shape: []))
+    }
+
     func testLightningCheckpointUsesStateDictAndNotesTheRest() throws {
         let reader = try Checkpoints.open(PyTorchFixtures.path("lightning.ckpt"))
         try PyTorchFixtures.assertMatchesTorch(reader, "lightning.ckpt")
