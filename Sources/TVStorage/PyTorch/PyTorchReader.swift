@@ -6,6 +6,7 @@ import Foundation
 /// Opening parses the archive directory, verifies `data.pkl`'s CRC-32, runs the restricted
 /// unpickler and validates every tensor against its storage, so `tensors` is trustworthy.
 /// Contiguous tensors are then zero-copy views into the mapped file; strided ones are copied.
+/// (Deflated entries, which torch never writes, are inflated into memory on each read.)
 ///
 /// Storage checksums: every storage's CRC-32 is verified on the first access of any tensor in it
 /// (once per storage, thread-safe), so opening stays fast and a full read checks every byte
@@ -37,13 +38,12 @@ public final class PyTorchReader: CheckpointReader {
         self.archive = archive
         let root = try Self.archiveRoot(archive)
         if let order = archive.entry(named: root + "/byteorder") {
-            let text = String(decoding: try archive.storedBytes(of: order), as: UTF8.self)
+            let text = String(decoding: try archive.contents(of: order, verify: true).buffer, as: UTF8.self)
             guard text == "little" else { throw PyTorchError.unsupportedByteOrder(path: path, order: text) }
         }
         guard let pickleEntry = archive.entry(named: root + "/data.pkl") else { throw PyTorchError.missingDataPickle(path: path) }
-        try archive.verifyChecksum(of: pickleEntry)
-        let pickle = try archive.storedBytes(of: pickleEntry)
-        let (value, arena) = try Unpickler.load(pickle, path: path)
+        let pickle = try archive.contents(of: pickleEntry, verify: true)
+        let (value, arena) = try Unpickler.load(pickle.buffer, path: path)
 
         var flattener = StateDictFlattener(path: path, arena: arena, maxVisits: pickle.count + 1024)
         try flattener.flatten(value, nestedKey: options.nestedKey)
@@ -56,7 +56,7 @@ public final class PyTorchReader: CheckpointReader {
             guard let entry = archive.entry(named: entryName) else {
                 throw PyTorchError.missingStorage(path: path, tensor: name, entry: entryName)
             }
-            guard entry.isStored else {
+            guard entry.method == 0 || entry.method == 8 else {
                 throw ZipError.unsupportedCompression(path: path, entry: entry.name, method: entry.method)
             }
             let declared = storage.elementCount.multipliedReportingOverflow(by: storage.dtype.bitWidth / 8)
@@ -81,13 +81,11 @@ public final class PyTorchReader: CheckpointReader {
 
     public func tensor(named name: String) throws -> Tensor {
         guard let slot = slots[name] else { throw StorageError.tensorNotFound(path: path, tensor: name) }
-        if verifyStorageChecksums && !verified.contains(slot.entry.name) {
-            try archive.verifyChecksum(of: slot.entry)
-            verified.insert(slot.entry.name)
-        }
-        let bytes = try archive.storedBytes(of: slot.entry)
+        let verify = verifyStorageChecksums && !verified.contains(slot.entry.name)
+        let storage = try archive.contents(of: slot.entry, verify: verify)
+        if verify { verified.insert(slot.entry.name) }
         do {
-            return try slot.layout.makeTensor(storage: bytes, mapping: archive.file, mappingOffset: slot.entry.dataOffset)
+            return try slot.layout.makeTensor(storage: storage)
         } catch let error {
             throw PyTorchError.invalidTensor(path: path, tensor: name, reason: Self.reason(error))
         }

@@ -89,9 +89,15 @@ final class PyTorchCorruptionTests: XCTestCase {
         XCTAssertEqual(error(opening: "no_data_pkl.pt") as? PyTorchError, .missingDataPickle(path: path("no_data_pkl.pt")))
     }
 
-    func testCompressedEntryIsRefusedClearly() {
-        XCTAssertEqual(error(opening: "compressed.pt") as? ZipError,
-                       .unsupportedCompression(path: path("compressed.pt"), entry: "archive/data.pkl", method: 8))
+    func testDeflatedEntriesAreInflated() throws {
+        let reader = try PyTorchReader(path: path("deflated.pt"))
+        try PyTorchFixtures.assertMatchesTorch(reader, "deflated.pt")
+        XCTAssertNil(try reader.tensor(named: "w").storage.mapping, "inflated into owned memory")
+    }
+
+    func testOtherCompressionMethodsAreRefusedClearly() {
+        XCTAssertEqual(error(opening: "bzip2.pt") as? ZipError,
+                       .unsupportedCompression(path: path("bzip2.pt"), entry: "archive/data.pkl", method: 12))
     }
 
     func testDuplicateNamesAfterFlattening() {

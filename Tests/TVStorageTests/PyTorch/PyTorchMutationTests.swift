@@ -50,12 +50,17 @@ final class PyTorchMutationTests: XCTestCase {
     }
 
     func testMutatedArchivesNeverCrashTheReader() throws {
-        let original = Array(try Data(contentsOf: URL(fileURLWithPath: PyTorchFixtures.path("views.pt"))))
+        try mutateArchive("views.pt", iterations: 300, seed: 11)
+        try mutateArchive("deflated.pt", iterations: 300, seed: 13)
+    }
+
+    private func mutateArchive(_ name: String, iterations: Int, seed: UInt64) throws {
+        let original = Array(try Data(contentsOf: URL(fileURLWithPath: PyTorchFixtures.path(name))))
         let dir = TestPaths.scratchDirectory("pytorch-mutate")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("m.pt")
-        var rng = SeededGenerator(state: 11)
-        for _ in 0 ..< 400 {
+        var rng = SeededGenerator(state: seed)
+        for _ in 0 ..< iterations {
             try Data(mutate(original, &rng)).write(to: file)
             guard let reader = try? PyTorchReader(path: file.path) else { continue }
             for info in reader.tensors {
