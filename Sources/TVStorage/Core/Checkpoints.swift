@@ -62,8 +62,8 @@ public enum Checkpoints {
         case .safetensors: return try SafetensorsReader(path: path)
         case .shardedSafetensors: return try ShardedSafetensorsReader(indexPath: path)
         case .diffusersFolder: return try DiffusersFolder.open(path, options: options)
-        case .hdf5: throw StorageError.notSupportedYet(path: path, what: "reading HDF5")
-        case .pytorch: throw StorageError.notSupportedYet(path: path, what: "reading PyTorch checkpoints")
+        case .hdf5: return try HDF5Reader(path: path)
+        case .pytorch: return try PyTorchReader(path: path, options: options)
         }
     }
 
