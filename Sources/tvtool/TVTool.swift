@@ -13,6 +13,8 @@ struct TVTool: ParsableCommand {
             """,
         version: TVToolVersion.string,
         subcommands: [
+            InspectCommand.self,
+            ConvertCommand.self,
         ]
     )
 }
