@@ -59,7 +59,7 @@ final class HDF5WriterTests: XCTestCase {
             let back = try reader.tensor(named: name)
             XCTAssertEqual(back.dtype, t.dtype, name)
             XCTAssertEqual(back.shape, t.shape, name)
-            XCTAssertEqual(hexString(back.storage.buffer), hexString(t.storage.buffer), name)
+            XCTAssertEqual(h5Hex(back.storage.buffer), h5Hex(t.storage.buffer), name)
         }
         XCTAssertEqual(reader.metadata["format"], "pt")
         XCTAssertEqual(reader.metadata["note"], "héllo \"quoted\"")
@@ -130,7 +130,7 @@ final class HDF5WriterTests: XCTestCase {
             if t.dtype == .bf16 {
                 // h5py widens to float32 through libhdf5, which turns every NaN into 0x7fffffff:
                 // compare the values NaN-aware and the stored bits exactly.
-                XCTAssertEqual(d.raw, hexString(t.storage.buffer), name)
+                XCTAssertEqual(d.raw, h5Hex(t.storage.buffer), name)
                 XCTAssertEqual(d.fields, [15, 7, 8, 0, 7, 127])
                 let values = try t.floats()
                 let got = Self.floats(fromHex: d.hex)
@@ -139,10 +139,10 @@ final class HDF5WriterTests: XCTestCase {
                 continue
             }
             if t.dtype == .f16 {
-                XCTAssertEqual(d.raw, hexString(t.storage.buffer), name)
+                XCTAssertEqual(d.raw, h5Hex(t.storage.buffer), name)
                 XCTAssertEqual(d.fields, [15, 10, 5, 0, 10, 15])
             }
-            XCTAssertEqual(d.hex, hexString(t.storage.buffer), name)
+            XCTAssertEqual(d.hex, h5Hex(t.storage.buffer), name)
         }
     }
 
@@ -230,7 +230,7 @@ final class HDF5WriterTests: XCTestCase {
         XCTAssertEqual(back.tensors, reader.tensors)
         for info in reader.tensors {
             let a = try back.tensor(named: info.name), b = try reader.tensor(named: info.name)
-            XCTAssertEqual(hexString(a.storage.buffer), hexString(b.storage.buffer), info.name)
+            XCTAssertEqual(h5Hex(a.storage.buffer), h5Hex(b.storage.buffer), info.name)
         }
     }
 }
