@@ -60,7 +60,8 @@ struct HDF5FileStructure: Sendable {
               let space = HDF5Handle(H5Dget_space(dset), .dataspace) else {
             throw .corrupt(path: file, object: "/" + path, reason: HDF5Library.lastError(or: "unreadable datatype or dataspace"))
         }
-        let plan = HDF5TypeMapping.plan(for: type.id, dtypeAttribute: dtypeTag)
+        var plan = HDF5TypeMapping.plan(for: type.id, dtypeAttribute: dtypeTag)
+        if let outside = storedOutsideFile(dset) { plan = .failure(.init(outside)) }
         let offset = contiguousOffset(dset)
         switch H5Sget_simple_extent_type(space.id) {
         case H5S_NULL:
@@ -80,6 +81,15 @@ struct HDF5FileStructure: Sendable {
             }
             return Dataset(path: path, shape: shape, plan: plan, contiguousOffset: offset)
         }
+    }
+
+    /// Datasets whose values live in other files (external raw storage, virtual datasets) are
+    /// not read: a checkpoint must not pull in arbitrary files named inside it.
+    private static func storedOutsideFile(_ dset: hid_t) -> String? {
+        guard let dcpl = HDF5Handle(H5Dget_create_plist(dset), .propertyList) else { return nil }
+        if H5Pget_external_count(dcpl.id) > 0 { return "values stored in external raw files" }
+        if H5Pget_layout(dcpl.id) == H5D_VIRTUAL { return "virtual dataset (values in other files)" }
+        return nil
     }
 
     /// Where a contiguous dataset without filters keeps its values (H5Dget_offset counts from
