@@ -7,10 +7,13 @@ public struct OpenOptions: Sendable {
     /// For PyTorch files wrapping the state dict (`{"state_dict": …}`): the key to descend into.
     /// nil means: detect the common wrappers (`state_dict`, `model`) automatically.
     public var nestedKey: String?
+    /// Verify stored checksums (PyTorch archives: each storage's CRC-32 on its first read).
+    public var verifyChecksums: Bool
 
-    public init(variant: String? = nil, nestedKey: String? = nil) {
+    public init(variant: String? = nil, nestedKey: String? = nil, verifyChecksums: Bool = true) {
         self.variant = variant
         self.nestedKey = nestedKey
+        self.verifyChecksums = verifyChecksums
     }
 }
 
