@@ -117,7 +117,7 @@ final class HDF5ReaderTests: XCTestCase {
     }
 }
 
-final class Counter: @unchecked Sendable {
+private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
     func increment() { lock.lock(); n += 1; lock.unlock() }
