@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
         }
         print("model \(model) on \(report.data): held-out set \(heldOut), \(report.heldOutImages) images × \(report.triplesPerImage) triples (seed \(report.evaluationSeed))")
         print(String(format: "epsilon-MSE (uniform t)  %.5f ± %.5f", report.epsilonMSE, report.standardError))
-        for r in report.ranges { print(String(format: "  t in %-10@ %.5f ± %.5f", r.range, r.epsilonMSE, r.standardError)) }
+        for r in report.ranges { print("  t in " + r.range.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %.5f ± %.5f", r.epsilonMSE, r.standardError)) }
         if let fd = report.frechetDistance {
             print(String(format: "Fréchet distance (pixels) %.4f  (%d samples, %@, sampling seed %llu, vs %d training images)",
                          fd, report.frechetSamples, report.sampler, report.samplingSeed, report.frechetReferenceImages))
