@@ -82,8 +82,8 @@ public struct TrainingRun {
             if o.checkpointEvery > 0 && stats.step % o.checkpointEvery == 0 && stats.step < o.steps { try save() }
             return true
         }
-        try save()
         let seconds = Date().timeIntervalSince(start)
+        try save()
         let done = trainer.optimizer.step - startStep
         return Summary(steps: trainer.optimizer.step, seconds: seconds, stepsPerSecond: Double(done) / max(seconds, 1e-9),
                        finalMeanLoss: lastMean, trainImages: split.train.count, output: o.output, trainState: statePath)
