@@ -15,6 +15,7 @@ struct TVTool: ParsableCommand {
         subcommands: [
             InspectCommand.self,
             ConvertCommand.self,
+            TrainCommand.self, SampleCommand.self, EvalCommand.self,
         ]
     )
 }
