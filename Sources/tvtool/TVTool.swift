@@ -13,6 +13,7 @@ struct TVTool: ParsableCommand {
             """,
         version: TVToolVersion.string,
         subcommands: [
+            DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
         ]
     )
 }
