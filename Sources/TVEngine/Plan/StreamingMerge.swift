@@ -15,8 +15,8 @@ public struct MergeReport: Sendable {
 
 /// The streaming evaluator behind every command that writes a checkpoint: aligns the inputs,
 /// then for each tensor loads its operands (mapped views), asks `planner` what to compute,
-/// evaluates it chunk by chunk in parallel into a reused output buffer, writes the result and
-/// releases the inputs' pages. Peak memory is about one output tensor plus per-thread chunk
+/// evaluates it chunk by chunk in parallel into one of two reused output buffers, releases the
+/// inputs' pages, and writes the result on a background queue while the next tensor is computed. Peak memory is about one output tensor plus per-thread chunk
 /// scratch, whatever the model size. Nothing is written unless every tensor succeeds (the writer
 /// is aborted on error, leaving no partial file).
 public struct StreamingMerge {
@@ -60,19 +60,22 @@ public struct StreamingMerge {
         var report = MergeReport(outputPath: writer.path, alignment: alignment)
         let progress = ProgressReporter(label: "merge", totalUnits: entries.count, unitName: "tensors",
                                         totalBytes: entries.reduce(0) { $0 + inputBytes($1) }, enabled: options.progress)
-        let buffer = OutputBuffer()
+        let buffers = [OutputBuffer(), OutputBuffer()]
+        let pipeline = WritePipeline(writer)
         do {
-            for entry in entries {
-                let written = try writeOne(entry, writer: writer, runner: runner, buffer: buffer) { try planner(makeContext($0)) }
+            for (k, entry) in entries.enumerated() {
+                let written = try writeOne(entry, pipeline: pipeline, runner: runner, buffer: buffers[k % 2]) { try planner(makeContext($0)) }
                 report.tensors += 1
                 if entry.source == .compute { report.computed += 1 } else { report.copied += 1 }
                 report.outputBytes += written
                 report.inputBytes += inputBytes(entry)
                 progress.advance(bytes: inputBytes(entry))
             }
+            try pipeline.wait()
             progress.finish()
             try writer.finish()
         } catch {
+            try? pipeline.wait()
             progress.finish()
             writer.abort()
             throw error
@@ -87,18 +90,16 @@ public struct StreamingMerge {
     }
 
     /// Computes or copies one tensor and writes it; returns the bytes written.
-    private func writeOne(_ entry: AlignedTensor, writer: any CheckpointWriter, runner: ChunkRunner, buffer: OutputBuffer,
+    private func writeOne(_ entry: AlignedTensor, pipeline: WritePipeline, runner: ChunkRunner, buffer: OutputBuffer,
                           plan makePlan: (TensorOperands) throws -> TensorPlan) throws -> Int {
         switch entry.source {
         case .model(let i):
             let t = try inputs.models[i].tensor(named: entry.name)
-            try writer.write(t, named: entry.name)
-            t.storage.releasePages()
+            try pipeline.submit(t, named: entry.name)
             return t.byteCount
         case .base where !entry.output.dtype.supportsArithmetic || !(inputs.base.info(named: entry.name)?.dtype.supportsArithmetic ?? false):
             let t = try inputs.base.tensor(named: entry.name)
-            try writer.write(t, named: entry.name)
-            t.storage.releasePages()
+            try pipeline.submit(t, named: entry.name)
             return t.byteCount
         case .base, .compute:
             let operands = try inputs.operands(for: entry)
@@ -108,8 +109,8 @@ public struct StreamingMerge {
                 : try makePlan(operands)
             let out = buffer.reserve(entry.output.byteCount)
             evaluate(plan, operands: operands, runner: runner, into: out, dtype: entry.output.dtype)
-            try writer.write(try buffer.tensor(entry.output), named: entry.name)
             operands.releasePages()
+            try pipeline.submit(try buffer.tensor(entry.output), named: entry.name)
             return entry.output.byteCount
         }
     }
