@@ -22,12 +22,6 @@ enum ElementwiseKernels {
         for i in 0..<count { x[i] -= b[i] }
     }
 
-    /// out = a + t * (b - a)   (lerp).
-    @inline(__always)
-    static func lerp<T: ComputeScalar>(_ out: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, t: T, count: Int) {
-        for i in 0..<count { out[i] = a[i] + t * (b[i] - a[i]) }
-    }
-
     /// Sum of x*y, accumulated in Double.
     @inline(__always)
     static func dot<T: ComputeScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int) -> Double {

@@ -1,8 +1,8 @@
 /// Model breadcrumbs (Davari & Belilovsky): per tensor and model, drop the largest `gamma`
 /// fraction of |tau| (outliers) and the smallest (1 - density - gamma) fraction, no rescale, then
 /// task arithmetic: theta + lambda Σ_i w_i tau'_i. Exact ranks: with n entries, the
-/// floor(gamma·n) largest go, and of the rest the floor(density·n) largest stay (ties at either
-/// threshold resolved as in TIES).
+/// floor(gamma·n) largest go, and of the rest the floor(density·n) largest stay. Entries tied
+/// with a threshold value: at the upper one they are dropped, at the lower one kept.
 struct Breadcrumbs: MergeMethod {
     let name = "breadcrumbs"
     let summary = "drop the top gamma and bottom (1 - density - gamma) of |tau| per tensor, then task arithmetic"

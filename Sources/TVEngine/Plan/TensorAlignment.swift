@@ -52,9 +52,10 @@ public enum TensorAlignment {
         let modelInfos = models.map { r in Dictionary(r.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
         let baseNames = Set(base.tensors.map(\.name))
         var names = base.tensors.map(\.name)
-        for (i, m) in models.enumerated() {
-            for t in m.tensors where !baseNames.contains(t.name) && !names.contains(t.name) {
-                _ = i
+        var seen = baseNames
+        for m in models {
+            for t in m.tensors where !seen.contains(t.name) {
+                seen.insert(t.name)
                 names.append(t.name)
             }
         }
@@ -72,8 +73,9 @@ public enum TensorAlignment {
         }
 
         var entries: [AlignedTensor] = []
+        let partialNames = Set(report.partial.map(\.tensor))
         for name in names {
-            let isPartial = report.partial.contains { $0.tensor == name }
+            let isPartial = partialNames.contains(name)
             if isPartial && keys == .intersection { report.dropped.append(name); continue }
             guard let b = base.info(named: name) else {
                 // Union, tensor absent from the base: copy a finetuned checkpoint's value.
