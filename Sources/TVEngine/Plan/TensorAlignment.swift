@@ -63,7 +63,11 @@ public enum TensorAlignment {
         for name in names {
             var missing: [String] = []
             if !baseNames.contains(name) { missing.append(base.path) }
-            for (i, m) in models.enumerated() where modelInfos[i][name] == nil { missing.append(m.path) }
+            // A task vector has no integer/bool tensors by definition: not having them is not "missing".
+            let baseIsNonFloat = base.info(named: name).map { !$0.dtype.supportsArithmetic } ?? false
+            for (i, m) in models.enumerated() where modelInfos[i][name] == nil && !(modelIsTaskVector[i] && baseIsNonFloat) {
+                missing.append(m.path)
+            }
             if !missing.isEmpty { report.partial.append((name, missing)) }
         }
         if keys == .error, let first = report.partial.first {
