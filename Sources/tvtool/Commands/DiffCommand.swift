@@ -67,7 +67,7 @@ struct DiffCommand: ParsableCommand {
         }
         if json {
             let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             enc.keyEncodingStrategy = .convertToSnakeCase
             print(String(decoding: try enc.encode(summary), as: UTF8.self))
         } else {

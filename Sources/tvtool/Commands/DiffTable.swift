@@ -1,5 +1,6 @@
 import Foundation
 import TVEngine
+import TVStorage
 
 /// The human-readable form of `tvtool diff`.
 enum DiffTable {
@@ -22,7 +23,7 @@ enum DiffTable {
             Swift.print("tensors (largest ||tau||/||theta|| of model 1 first\(top == 0 || ranked.count <= top ? "" : ", top \(top) of \(ranked.count)")):")
             for t in shown {
                 let cols = t.models.map { "||tau|| \(f($0.norm)) rel \(f($0.relativeNorm)) max \(f($0.maxAbs)) changed \($0.changed)/\($0.changed + $0.unchanged)" }
-                Swift.print("  \(t.name) \(t.dtype)\(t.shape): " + cols.joined(separator: " | "))
+                Swift.print("  \(t.name) \(t.dtype)\(Shape.describe(t.shape)): " + cols.joined(separator: " | "))
             }
         }
         for m in s.onlyInSome.prefix(50) { Swift.print("only in some inputs: \(m.tensor) (missing from \(m.missingFrom.joined(separator: ", ")))") }

@@ -20,6 +20,10 @@ final class FixtureMergeTests: XCTestCase {
         // Integer tensors are the base's, not the finetuned models'.
         XCTAssertEqual(out.written["step"]!.storage.buffer.load(as: Int64.self), 7)
         XCTAssertEqual(out.written["ids"]!.storage.buffer.load(fromByteOffset: 4 * 3, as: Int32.self), 3)
+        // Rank-0 scalars and zero-size tensors keep their shapes.
+        XCTAssertEqual(out.written["scalar.gain"]!.shape, [])
+        XCTAssertEqual(out.written["empty.buffer"]!.shape, [0, 5])
+        XCTAssertEqual(out.written["empty.buffer"]!.byteCount, 0)
     }
 
     func testTaskArithmeticInF64() throws {
