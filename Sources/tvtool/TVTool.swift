@@ -16,6 +16,7 @@ struct TVTool: ParsableCommand {
             InspectCommand.self,
             ConvertCommand.self,
             TrainCommand.self, SampleCommand.self, EvalCommand.self,
+            DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
         ]
     )
 }
