@@ -13,6 +13,7 @@ struct TVTool: ParsableCommand {
             """,
         version: TVToolVersion.string,
         subcommands: [
+            LandscapeCommand.self, SearchCommand.self, SweepCommand.self,
         ]
     )
 }

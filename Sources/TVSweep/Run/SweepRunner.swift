@@ -10,12 +10,16 @@ public struct SweepRunOptions: Sendable {
     public var retryFailed: Bool
     /// Called with one line per finished point (nil: silent).
     public var log: (@Sendable (String) -> Void)?
+    /// Draw a progress line on stderr when it is a terminal and there is no `log`.
+    public var progress: Bool
 
-    public init(jobs: Int = 1, shard: ShardSpec = .whole, retryFailed: Bool = false, log: (@Sendable (String) -> Void)? = nil) {
+    public init(jobs: Int = 1, shard: ShardSpec = .whole, retryFailed: Bool = false,
+                log: (@Sendable (String) -> Void)? = nil, progress: Bool = false) {
         self.jobs = max(1, jobs)
         self.shard = shard
         self.retryFailed = retryFailed
         self.log = log
+        self.progress = progress
     }
 }
 
@@ -68,7 +72,7 @@ public final class SweepRunner: Sendable {
         guard !points.isEmpty else { return [] }
         let state = RunState(points: points)
         let progress = ProgressReporter(label: round == 0 ? manifest.kind : "\(manifest.kind) round \(round)",
-                                        totalUnits: points.count, unitName: "points", enabled: options.log == nil)
+                                        totalUnits: points.count, unitName: "points", enabled: options.progress && options.log == nil)
         DispatchQueue.concurrentPerform(iterations: min(options.jobs, points.count)) { _ in
             while let (n, point) = state.next() {
                 let record = evaluateOne(point)
