@@ -67,13 +67,13 @@ struct LandscapeCommand: ParsableCommand {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         let gridSpec = try GridSpec.parse(grid, dimensions: 2)
         let options = try execution.runOptions()
-        guard let command = evaluation.command else { throw SweepCommandError.builtinUnavailable }
+        try evaluation.validate()
         let prepared = try LandscapeSweep.prepare(base: base, a: ftA, b: ftB,
                                                   plane: LandscapePlaneOptions(basis: b, unitIsTauANorm: unit == "tau-a",
                                                                                seed: seed, center: center))
-        let evaluator = try command.evaluator(candidates: prepared.family, axisNames: prepared.plane.axisNames)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base, ftA, ftB],
-                                               evaluator: evaluator.summary, valueName: valueName ?? "score",
+                                               evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,

@@ -50,9 +50,9 @@ struct SearchCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(grid, dimensions: models.count)
         let refinement = refine > 0 ? try Refinement(rounds: refine, pointsPerAxis: refinePoints) : nil
         let options = try execution.runOptions()
-        guard let command = evaluation.command else { throw SweepCommandError.builtinUnavailable }
+        try evaluation.validate()
         let family = try WeightSearch.prepare(base: checkpoints[0], models: models)
-        let evaluator = try command.evaluator(candidates: family, axisNames: WeightSearch.axisNames(count: models.count))
+        let evaluator = try evaluation.evaluator(family: family, axisNames: WeightSearch.axisNames(count: models.count), jobs: options.jobs)
         let manifest = WeightSearch.manifest(grid: gridSpec, refinement: refinement, inputs: checkpoints,
                                              evaluator: evaluator.summary, goal: evaluation.goal)
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)

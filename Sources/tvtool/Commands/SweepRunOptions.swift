@@ -25,10 +25,39 @@ struct SweepEvaluationOptions: ParsableArguments {
     @Flag(help: "Higher scores are better (CLIP score, accuracy); default: lower is better (loss, FID).")
     var maximize = false
 
-    @Option(name: .customLong("t-range"), help: "Built-in evaluator: restrict the epsilon-MSE to timesteps lo:hi (half-open).")
+    @Option(name: .customLong("t-range"), help: "Built-in evaluator: restrict the epsilon-MSE to timesteps lo:hi (half-open), e.g. 0:250.")
     var tRange: String?
 
+    @Option(help: "Built-in evaluator: the images (digits, a .npy file, a PNG folder, or checkpoint:tensor).")
+    var data: String = "digits"
+
+    @Option(name: .customLong("eval-split"), help: "Built-in evaluator: which held-out split of the data (1 or 2).")
+    var evalSplit: Int = 1
+
+    @Option(name: .customLong("eval-repeats"), help: "Built-in evaluator: timesteps per image (stratified over the range).")
+    var evalRepeats: Int = 16
+
+    @Option(name: .customLong("eval-seed"), help: "Built-in evaluator: seed of the evaluation timesteps and noise.")
+    var evalSeed: UInt64 = 0
+
     var goal: SweepGoal { maximize ? .maximize : .minimize }
+
+    /// The external command when --eval-cmd is given, else the built-in epsilon-MSE.
+    func evaluator(family: LinearFamily, axisNames: [String], jobs: Int) throws -> any PointEvaluator {
+        if let command { return try command.evaluator(candidates: family, axisNames: axisNames) }
+        guard evalRepeats >= 1 else { throw ValidationError("--eval-repeats must be at least 1") }
+        EpsilonMSEEvaluator.configureThreads(jobs: jobs)
+        return try EpsilonMSEEvaluator(family: family, data: data, split: evalSplit, repeats: evalRepeats, seed: evalSeed,
+                                       range: try tRange.map { try EpsilonMSEEvaluator.parseRange($0) })
+    }
+
+    /// Checks evaluator options that do not need the checkpoints.
+    func validate() throws {
+        if evalCommand != nil && tRange != nil { throw ValidationError("--t-range applies to the built-in evaluator, not to --eval-cmd") }
+        if let tRange { _ = try EpsilonMSEEvaluator.parseRange(tRange) }
+    }
+
+    var defaultValueName: String { evalCommand == nil ? "eps_mse" : "score" }
 
     var command: ExternalCommandSettings? {
         evalCommand.map {
@@ -86,11 +115,9 @@ enum SweepReport {
 
 enum SweepCommandError: BadInputError {
     case allFailed(Int, String)
-    case builtinUnavailable
     var description: String {
         switch self {
         case let .allFailed(n, e): return "all \(n) evaluated points failed; first error: \(e)"
-        case .builtinUnavailable: return "the built-in epsilon-MSE evaluator is not available in this build; score points with --eval-cmd"
         }
     }
 }
