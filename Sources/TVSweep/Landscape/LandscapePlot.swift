@@ -9,8 +9,8 @@ public enum LandscapePlot {
 
     static let plotX = 80, plotY = 44, plotSize = 440
     static let barX = 545, barWidth = 18
-    static let legendX = 650
-    public static let width = 800, height = 560
+    static let legendX = 665
+    public static let width = 840, height = 560
 
     public static func render(_ s: LandscapeSurface, scale requested: Scale = .linear, contours: Int = 10, title: String? = nil) -> Canvas {
         var c = Canvas(width: width, height: height)
@@ -128,9 +128,9 @@ public enum LandscapePlot {
         for v in niceTicks(lo, hi) {
             let y = plotY + plotSize - 1 - Int(((v - lo) / max(hi - lo, 1e-300) * Double(plotSize - 1)).rounded())
             c.line(barX + barWidth, y, barX + barWidth + 4, y, .black)
-            c.text(short(scale == .log ? pow(10, v) : v), x: barX + barWidth + 7, y: y - 3, scale: 1)
+            c.text(short(scale == .log ? pow(10, v) : v), x: barX + barWidth + 7, y: y - 7, scale: 2)
         }
-        if scale == .log { c.text("LOG", x: barX, y: plotY + plotSize + 8, scale: 1) }
+        if scale == .log { c.text("LOG", x: barX, y: plotY + plotSize + 8, scale: 2) }
     }
 
     /// About five round tick values inside [lo, hi].
