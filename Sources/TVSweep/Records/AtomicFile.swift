@@ -13,8 +13,8 @@ public enum AtomicFile {
             let h = try FileHandle(forWritingTo: tmp)
             try h.synchronize()
             try h.close()
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp) }
-            else { try FileManager.default.moveItem(at: tmp, to: url) }
+            // rename(2) replaces an existing file atomically.
+            guard rename(tmp.path, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             throw StorageError.cannotWrite(path: path, reason: "\(error.localizedDescription)")

@@ -35,7 +35,7 @@ struct LandscapeCommand: ParsableCommand {
     @Argument(help: "The first finetuned checkpoint (tau_A = FT_A - base).") var ftA: String
     @Argument(help: "The second finetuned checkpoint (tau_B = FT_B - base).") var ftB: String
 
-    @Option(help: ArgumentHelp("Grid per axis: lo:hi:N, lo:hi:step (decimal) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N, lo:hi:step (decimal) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
     var grid: [String] = ["-0.2:1.2:29"]
 
     @Option(help: "coefficients, orthonormal or random-filter-normalized.")

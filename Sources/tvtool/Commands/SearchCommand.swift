@@ -29,7 +29,7 @@ struct SearchCommand: ParsableCommand {
     @Argument(help: "The base checkpoint followed by the finetuned checkpoints.")
     var checkpoints: [String]
 
-    @Option(help: ArgumentHelp("Weight grid: lo:hi:N, lo:hi:step (decimal) or a,b,c; once for all weights or once per model.", valueName: "spec"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight grid: lo:hi:N, lo:hi:step (decimal) or a,b,c; once for all weights or once per model.", valueName: "spec"))
     var grid: [String] = ["0:1:0.1"]
 
     @Option(help: "Coarse-to-fine rounds after the grid.")
