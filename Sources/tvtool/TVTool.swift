@@ -17,6 +17,7 @@ struct TVTool: ParsableCommand {
             ConvertCommand.self,
             TrainCommand.self, SampleCommand.self, EvalCommand.self,
             DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
+            LandscapeCommand.self, SearchCommand.self, SweepCommand.self,
         ]
     )
 }
