@@ -59,10 +59,11 @@ public enum Checkpoints {
         }
         switch format {
         // Each format's reader is wired in here as it lands (safetensors, HDF5, PyTorch).
-        case .safetensors, .shardedSafetensors, .diffusersFolder:
+        case .safetensors: return try SafetensorsReader(path: path)
+        case .shardedSafetensors, .diffusersFolder:
             throw StorageError.notSupportedYet(path: path, what: "reading \(format.rawValue)")
-        case .hdf5: throw StorageError.notSupportedYet(path: path, what: "reading HDF5")
-        case .pytorch: throw StorageError.notSupportedYet(path: path, what: "reading PyTorch checkpoints")
+        case .hdf5: return try HDF5Reader(path: path)
+        case .pytorch: return try PyTorchReader(path: path, options: options)
         }
     }
 
@@ -71,8 +72,10 @@ public enum Checkpoints {
                               options: CreateOptions = CreateOptions()) throws -> any CheckpointWriter {
         try refuseOverwritingInputs(output: path, inputs: options.inputs)
         switch CheckpointFormat.detect(path: path) {
-        case .safetensors?, .shardedSafetensors?:
-            throw StorageError.notSupportedYet(path: path, what: "writing safetensors")
+        case .safetensors?:
+            return try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata)
+        case .shardedSafetensors?:
+            throw StorageError.notSupportedYet(path: path, what: "writing sharded safetensors")
         case .hdf5?: throw StorageError.notSupportedYet(path: path, what: "writing HDF5")
         case .pytorch?: throw StorageError.notSupportedYet(path: path, what: "writing PyTorch checkpoints (write .safetensors instead)")
         case .diffusersFolder?, nil: throw StorageError.unknownFormat(path: path)

@@ -1,1 +1,0 @@
-// TVImage module: see Package.swift for its place in the layering.

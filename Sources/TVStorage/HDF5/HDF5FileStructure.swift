@@ -1,0 +1,81 @@
+import CHDF5
+
+/// The structure of an opened HDF5 file: every group and dataset reachable through hard links,
+/// with attributes, dataset shapes and read plans. Reading it touches no dataset values.
+/// Paths are relative to the root without a leading '/' ("" is the root group).
+struct HDF5FileStructure: Sendable {
+    struct Dataset: Sendable {
+        let path: String
+        /// nil for a dataset with a null dataspace (no values at all).
+        let shape: [Int]?
+        let plan: Result<HDF5ReadPlan, HDF5TypeMapping.SkipReason>
+    }
+
+    var groups: [String] = []
+    var datasets: [Dataset] = []
+    /// Attributes per object path ("" = root).
+    var attributes: [String: [HDF5Attribute]] = [:]
+    /// Attributes that could not be read, as "object@name: reason".
+    var skippedAttributes: [String] = []
+
+    /// Walks `file` (inside `HDF5Library.locked`). Throws `HDF5Error.corrupt` when an object
+    /// the file lists cannot be opened or described.
+    static func read(file: hid_t, path filePath: String) throws(HDF5Error) -> HDF5FileStructure {
+        final class Collector { var objects: [(name: String, kind: Int32)] = [] }
+        let collector = Collector()
+        let visit: tv_h5_visit_fn = { name, kind, data in
+            let c = Unmanaged<Collector>.fromOpaque(data!).takeUnretainedValue()
+            c.objects.append((String(cString: name!), kind))
+            return 0
+        }
+        let status = tv_h5_visit(file, visit, Unmanaged.passUnretained(collector).toOpaque())
+        guard status >= 0 else {
+            throw .corrupt(path: filePath, object: "/", reason: HDF5Library.lastError(or: "cannot walk the groups"))
+        }
+
+        var structure = HDF5FileStructure()
+        for (rawName, kind) in collector.objects where kind == 1 || kind == 2 {
+            let objectPath = rawName == "." ? "" : rawName
+            guard let object = HDF5Handle(H5Oopen(file, objectPath.isEmpty ? "/" : objectPath, HDF5Library.defaultPlist), .object) else {
+                throw .corrupt(path: filePath, object: "/" + objectPath, reason: HDF5Library.lastError(or: "cannot open"))
+            }
+            var skipped: [String] = []
+            let attrs = HDF5AttributeIO.readAll(of: object.id, skipped: &skipped)
+            if !attrs.isEmpty { structure.attributes[objectPath] = attrs }
+            structure.skippedAttributes += skipped.map { "/\(objectPath)@\($0)" }
+            if kind == 1 {
+                structure.groups.append(objectPath)
+            } else {
+                let dtypeTag = attrs.first { $0.name == "dtype" }?.stringValue
+                structure.datasets.append(try describeDataset(object.id, path: objectPath, dtypeTag: dtypeTag, file: filePath))
+            }
+        }
+        return structure
+    }
+
+    private static func describeDataset(_ dset: hid_t, path: String, dtypeTag: String?, file: String) throws(HDF5Error) -> Dataset {
+        guard let type = HDF5Handle(H5Dget_type(dset), .datatype),
+              let space = HDF5Handle(H5Dget_space(dset), .dataspace) else {
+            throw .corrupt(path: file, object: "/" + path, reason: HDF5Library.lastError(or: "unreadable datatype or dataspace"))
+        }
+        let plan = HDF5TypeMapping.plan(for: type.id, dtypeAttribute: dtypeTag)
+        switch H5Sget_simple_extent_type(space.id) {
+        case H5S_NULL:
+            return Dataset(path: path, shape: nil, plan: plan)
+        case H5S_SCALAR:
+            return Dataset(path: path, shape: [], plan: plan)
+        default:
+            let rank = Int(H5Sget_simple_extent_ndims(space.id))
+            guard rank >= 0 else { throw .corrupt(path: file, object: "/" + path, reason: "unreadable dataspace rank") }
+            var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+            guard H5Sget_simple_extent_dims(space.id, &dims, nil) >= 0 else {
+                throw .corrupt(path: file, object: "/" + path, reason: "unreadable dataspace dimensions")
+            }
+            let shape = dims.prefix(rank).map { Int(clamping: $0) }
+            guard Shape.elementCount(shape) != nil else {
+                throw .corrupt(path: file, object: "/" + path, reason: "shape \(Shape.describe(shape)) overflows")
+            }
+            return Dataset(path: path, shape: shape, plan: plan)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Held-out epsilon-MSE: the denoiser's error predicting the noise on a fixed `EvaluationSet`.
+public enum EpsilonMSE {
+    public static func evaluate(_ denoiser: any Denoiser, on set: EvaluationSet, batchSize: Int = 512) -> EpsilonMSEResult {
+        precondition(denoiser.dataDimension == set.dimension, "denoiser and evaluation set differ in data size")
+        let schedule = NoiseSchedule(timesteps: set.timesteps)
+        return evaluate(denoiser, on: set, schedule: schedule, batchSize: batchSize)
+    }
+
+    public static func evaluate(_ denoiser: any Denoiser, on set: EvaluationSet, schedule: NoiseSchedule,
+                                batchSize: Int = 512) -> EpsilonMSEResult {
+        let D = set.dimension
+        var per = [Double](repeating: 0, count: set.count)
+        var start = 0
+        while start < set.count {
+            let end = min(start + batchSize, set.count)
+            let ts = Array(set.t[start..<end])
+            var xt = [Float](repeating: 0, count: ts.count * D)
+            set.x0.withUnsafeBufferPointer { xp in
+                set.eps.withUnsafeBufferPointer { ep in
+                    xt.withUnsafeMutableBufferPointer { out in
+                        schedule.noise(x0: UnsafeBufferPointer(rebasing: xp[(start * D)..<(end * D)]),
+                                       eps: UnsafeBufferPointer(rebasing: ep[(start * D)..<(end * D)]), t: ts, into: out)
+                    }
+                }
+            }
+            let pred = denoiser.predictEpsilon(x: xt, t: ts)
+            for r in 0..<ts.count {
+                var s = 0.0
+                for j in 0..<D { let e = Double(pred[r * D + j] - set.eps[(start + r) * D + j]); s += e * e }
+                per[start + r] = s / Double(D)
+            }
+            start = end
+        }
+        return EpsilonMSEResult(set: set, perTriple: per)
+    }
+
+    /// Evaluates many parameter vectors of one config (e.g. merged candidates of a weight search)
+    /// in memory, `threads` at a time, each thread with its own model. BLAS is set to one thread
+    /// while this runs, so the parallelism is over candidates.
+    public static func evaluate(config: ModelConfig, parameterSets: [[Float]], on set: EvaluationSet,
+                                threads: Int = 2) -> [EpsilonMSEResult] {
+        let previous = BLASThreads.current
+        if threads > 1 { BLASThreads.set(1) }
+        defer { BLASThreads.set(previous) }
+        let results = ResultSlots<EpsilonMSEResult>(count: parameterSets.count)
+        let workers = max(1, min(threads, parameterSets.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < parameterSets.count {
+                let model = MLPDenoiser(config: config, parameters: parameterSets[i])
+                results.set(i, evaluate(model, on: set))
+                i += workers
+            }
+        }
+        return results.values
+    }
+}
+
+/// Thread-safe write-once slots for results computed in parallel.
+final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.lock(); slots[i] = v; lock.unlock() }
+    var values: [T] { slots.map { $0! } }
+}

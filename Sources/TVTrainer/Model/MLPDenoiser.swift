@@ -1,0 +1,187 @@
+import Foundation
+
+/// The trainer's denoiser: an MLP over the flattened image with a sinusoidal timestep embedding
+/// and residual blocks. All parameters live in one flat buffer (`parameters`, layout `layout`).
+///
+///     e    = sinusoidal(t)                          [B, E]
+///     temb = time_embed.2( silu( time_embed.0(e) ) ) [B, d]
+///     h0   = input(x) + temb
+///     g_i  = h_i + fc2_i( silu( fc1_i( silu(h_i) ) ) )      i = 0..<blocks
+///     h_i+1 = proj_i g_i   (DeMe projection, d×d, no bias; only when config.projections)
+///     out  = output( silu(h_L) )                    [B, D]
+///
+/// `forward` keeps the activations `backward` needs; `backward` overwrites `gradients`.
+/// Not thread-safe (scratch buffers): use one instance per thread.
+public final class MLPDenoiser: Denoiser {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    public let parameters: FloatBuffer
+    public let gradients: FloatBuffer
+    private var cache: ActivationCache?
+
+    public var dataDimension: Int { config.dataDimension }
+    public var parameterCount: Int { layout.count }
+
+    /// The parameter layout of a config, in checkpoint order.
+    public static func layout(for c: ModelConfig) -> ParameterLayout {
+        var l = ParameterLayout()
+        let d = c.hiddenWidth
+        l.add("time_embed.0.weight", [d, c.timeEmbedding]); l.add("time_embed.0.bias", [d])
+        l.add("time_embed.2.weight", [d, d]); l.add("time_embed.2.bias", [d])
+        l.add("input.weight", [d, c.dataDimension]); l.add("input.bias", [d])
+        for i in 0..<c.blocks {
+            l.add("blocks.\(i).fc1.weight", [d, d]); l.add("blocks.\(i).fc1.bias", [d])
+            l.add("blocks.\(i).fc2.weight", [d, d]); l.add("blocks.\(i).fc2.bias", [d])
+            if c.projections { l.add("blocks.\(i).proj.weight", [d, d]) }
+        }
+        l.add("output.weight", [c.dataDimension, d]); l.add("output.bias", [c.dataDimension])
+        return l
+    }
+
+    /// A model with the given flat parameters (layout order), e.g. a merged parameter vector.
+    public init(config: ModelConfig, parameters values: [Float]) {
+        self.config = config
+        layout = MLPDenoiser.layout(for: config)
+        precondition(values.count == layout.count, "parameter count \(values.count) != \(layout.count)")
+        parameters = FloatBuffer(values)
+        gradients = FloatBuffer(count: layout.count)
+    }
+
+    /// PyTorch's default nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,
+    /// from the trainer's seeded generator; projections start as the identity.
+    public convenience init(config: ModelConfig, seed: UInt64) {
+        let layout = MLPDenoiser.layout(for: config)
+        var rng = TrainerRandom.derived(seed: seed, stream: 0x1417)
+        var values = [Float](repeating: 0, count: layout.count)
+        for e in layout.entries {
+            if e.name.hasSuffix(".proj.weight") {
+                let d = e.shape[0]
+                for i in 0..<d { values[e.offset + i * d + i] = 1 }
+                continue
+            }
+            // fan_in of a weight is its second dim; a bias uses its weight's fan_in.
+            let weightName = e.name.hasSuffix(".bias") ? String(e.name.dropLast(4)) + "weight" : e.name
+            let fanIn = layout.entry(weightName)!.shape[1]
+            let bound = 1 / Float(fanIn).squareRoot()
+            for j in 0..<e.count { values[e.offset + j] = (2 * rng.uniform() - 1) * bound }
+        }
+        self.init(config: config, parameters: values)
+    }
+
+    /// A copy with the same config and current parameters.
+    public func copy() -> MLPDenoiser { MLPDenoiser(config: config, parameters: parameters.array) }
+
+    public func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
+        var out = [Float](repeating: 0, count: t.count * dataDimension)
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in forward(x: xp.baseAddress!, t: t, out: op.baseAddress!) }
+        }
+        return out
+    }
+
+    // MARK: forward / backward
+
+    private func p(_ name: String) -> UnsafeMutablePointer<Float> { parameters.pointer + layout.offset(name) }
+    private func g(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + layout.offset(name) }
+
+    /// out[B, D] = eps_theta(x, t); keeps activations for `backward`.
+    public func forward(x: UnsafePointer<Float>, t: [Int], out: UnsafeMutablePointer<Float>) {
+        let B = t.count, d = config.hiddenWidth, D = config.dataDimension, E = config.timeEmbedding
+        if cache?.batch != B { cache = ActivationCache(config: config, batch: B) }
+        let c = cache!
+        c.input.pointer.update(from: x, count: B * D)
+        SinusoidalEmbedding.forward(t: t, dimension: E, into: c.embedding.pointer)
+        Linear.forward(x: c.embedding.pointer, weight: p("time_embed.0.weight"), bias: p("time_embed.0.bias"),
+                       y: c.timeHidden.pointer, batch: B, inFeatures: E, outFeatures: d)
+        SiLU.forward(c.timeHidden.pointer, c.timeHiddenAct.pointer, count: B * d)
+        Linear.forward(x: c.timeHiddenAct.pointer, weight: p("time_embed.2.weight"), bias: p("time_embed.2.bias"),
+                       y: c.temb.pointer, batch: B, inFeatures: d, outFeatures: d)
+        let h0 = c.h[0].pointer
+        Linear.forward(x: x, weight: p("input.weight"), bias: p("input.bias"), y: h0, batch: B, inFeatures: D, outFeatures: d)
+        Elementwise.add(c.temb.pointer, into: h0, count: B * d)
+        for i in 0..<config.blocks {
+            let blk = c.blocks[i]
+            SiLU.forward(c.h[i].pointer, blk.u.pointer, count: B * d)
+            Linear.forward(x: blk.u.pointer, weight: p("blocks.\(i).fc1.weight"), bias: p("blocks.\(i).fc1.bias"),
+                           y: blk.v.pointer, batch: B, inFeatures: d, outFeatures: d)
+            SiLU.forward(blk.v.pointer, blk.w.pointer, count: B * d)
+            let sum = config.projections ? blk.g.pointer : c.h[i + 1].pointer
+            Linear.forward(x: blk.w.pointer, weight: p("blocks.\(i).fc2.weight"), bias: p("blocks.\(i).fc2.bias"),
+                           y: sum, batch: B, inFeatures: d, outFeatures: d)
+            Elementwise.add(c.h[i].pointer, into: sum, count: B * d)
+            if config.projections {
+                Linear.forward(x: sum, weight: p("blocks.\(i).proj.weight"), bias: nil, y: c.h[i + 1].pointer,
+                               batch: B, inFeatures: d, outFeatures: d)
+            }
+        }
+        SiLU.forward(c.h[config.blocks].pointer, c.z.pointer, count: B * d)
+        Linear.forward(x: c.z.pointer, weight: p("output.weight"), bias: p("output.bias"), y: out,
+                       batch: B, inFeatures: d, outFeatures: D)
+    }
+
+    /// Given dL/dout for the last `forward`, overwrites `gradients` with dL/dparameters.
+    public func backward(dOut: UnsafePointer<Float>) {
+        guard let c = cache else { preconditionFailure("backward before forward") }
+        let B = c.batch, d = config.hiddenWidth, D = config.dataDimension, E = config.timeEmbedding
+        let dh = c.dh.pointer, tmp = c.dTmp.pointer, tmp2 = c.dTmp2.pointer
+        // out = output(z), z = silu(h_L)
+        Linear.backward(dy: dOut, x: c.z.pointer, weight: p("output.weight"), dWeight: g("output.weight"),
+                        dBias: g("output.bias"), dx: tmp, batch: B, inFeatures: d, outFeatures: D)
+        SiLU.backward(x: c.h[config.blocks].pointer, dy: tmp, dx: dh, count: B * d)
+        for i in stride(from: config.blocks - 1, through: 0, by: -1) {
+            let blk = c.blocks[i]
+            // dh holds dL/dh_{i+1}; turn it into dL/dg_i (in place through tmp when projected).
+            if config.projections {
+                Linear.backward(dy: dh, x: blk.g.pointer, weight: p("blocks.\(i).proj.weight"),
+                                dWeight: g("blocks.\(i).proj.weight"), dBias: nil, dx: tmp,
+                                batch: B, inFeatures: d, outFeatures: d)
+                dh.update(from: tmp, count: B * d)
+            }
+            // g_i = h_i + fc2(w), w = silu(v), v = fc1(u), u = silu(h_i)
+            Linear.backward(dy: dh, x: blk.w.pointer, weight: p("blocks.\(i).fc2.weight"),
+                            dWeight: g("blocks.\(i).fc2.weight"), dBias: g("blocks.\(i).fc2.bias"), dx: tmp,
+                            batch: B, inFeatures: d, outFeatures: d)
+            SiLU.backward(x: blk.v.pointer, dy: tmp, dx: tmp2, count: B * d)
+            Linear.backward(dy: tmp2, x: blk.u.pointer, weight: p("blocks.\(i).fc1.weight"),
+                            dWeight: g("blocks.\(i).fc1.weight"), dBias: g("blocks.\(i).fc1.bias"), dx: tmp,
+                            batch: B, inFeatures: d, outFeatures: d)
+            SiLU.backward(x: c.h[i].pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
+        }
+        // h0 = input(x) + temb
+        Linear.backward(dy: dh, x: c.input.pointer, weight: p("input.weight"), dWeight: g("input.weight"),
+                        dBias: g("input.bias"), dx: nil, batch: B, inFeatures: D, outFeatures: d)
+        Linear.backward(dy: dh, x: c.timeHiddenAct.pointer, weight: p("time_embed.2.weight"),
+                        dWeight: g("time_embed.2.weight"), dBias: g("time_embed.2.bias"), dx: tmp,
+                        batch: B, inFeatures: d, outFeatures: d)
+        SiLU.backward(x: c.timeHidden.pointer, dy: tmp, dx: tmp2, count: B * d)
+        Linear.backward(dy: tmp2, x: c.embedding.pointer, weight: p("time_embed.0.weight"),
+                        dWeight: g("time_embed.0.weight"), dBias: g("time_embed.0.bias"), dx: nil,
+                        batch: B, inFeatures: E, outFeatures: d)
+    }
+}
+
+/// The activations one forward pass keeps for the backward pass, sized for one batch size.
+final class ActivationCache {
+    final class Block {
+        let u, v, w, g: FloatBuffer
+        init(_ n: Int, projected: Bool) {
+            u = FloatBuffer(count: n); v = FloatBuffer(count: n); w = FloatBuffer(count: n)
+            g = FloatBuffer(count: projected ? n : 0)
+        }
+    }
+    let batch: Int
+    let input, embedding, timeHidden, timeHiddenAct, temb, z, dh, dTmp, dTmp2: FloatBuffer
+    let h: [FloatBuffer]
+    let blocks: [Block]
+
+    init(config c: ModelConfig, batch B: Int) {
+        batch = B
+        let n = B * c.hiddenWidth
+        input = FloatBuffer(count: B * c.dataDimension)
+        embedding = FloatBuffer(count: B * c.timeEmbedding)
+        timeHidden = FloatBuffer(count: n); timeHiddenAct = FloatBuffer(count: n); temb = FloatBuffer(count: n)
+        z = FloatBuffer(count: n); dh = FloatBuffer(count: n); dTmp = FloatBuffer(count: n); dTmp2 = FloatBuffer(count: n)
+        h = (0...c.blocks).map { _ in FloatBuffer(count: n) }
+        blocks = (0..<c.blocks).map { _ in Block(n, projected: c.projections) }
+    }
+}

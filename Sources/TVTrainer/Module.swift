@@ -1,1 +1,0 @@
-// TVTrainer module: see Package.swift for its place in the layering.

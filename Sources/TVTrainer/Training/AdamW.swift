@@ -1,0 +1,82 @@
+import Foundation
+
+/// AdamW hyper-parameters (PyTorch semantics: decoupled weight decay applied to every parameter).
+public struct AdamWSettings: Codable, Sendable, Equatable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var weightDecay: Float
+    public var epsilon: Float
+    /// Global gradient-norm clipping threshold (nil: no clipping).
+    public var gradientClip: Float?
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, weightDecay: Float = 0,
+                epsilon: Float = 1e-8, gradientClip: Float? = 1.0) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.weightDecay = weightDecay
+        self.epsilon = epsilon
+        self.gradientClip = gradientClip
+    }
+
+    /// The optimiser of the DeMe reference code: lr 5e-5, betas (0.95, 0.999), wd 1e-6, eps 1e-8, clip 1.0.
+    public static let deme = AdamWSettings(learningRate: 5e-5, beta1: 0.95, beta2: 0.999, weightDecay: 1e-6,
+                                           epsilon: 1e-8, gradientClip: 1.0)
+}
+
+/// AdamW state over a flat parameter vector: first and second moments and the step count.
+public final class AdamW {
+    public var settings: AdamWSettings
+    public let m: FloatBuffer
+    public let v: FloatBuffer
+    /// Optimiser steps taken so far (the n of bias correction; 1-based after the first step).
+    public private(set) var step: Int = 0
+
+    public init(parameterCount: Int, settings: AdamWSettings) {
+        self.settings = settings
+        m = FloatBuffer(count: parameterCount)
+        v = FloatBuffer(count: parameterCount)
+    }
+
+    /// Restores saved moments (for `--resume`).
+    public func restore(m mValues: [Float], v vValues: [Float], step: Int) {
+        m.assign(mValues); v.assign(vValues); self.step = step
+    }
+
+    /// One update of `params` with `grads` at learning rate `lr`:
+    /// p -= lr·wd·p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; p -= lr · m̂ / (sqrt(v̂) + eps).
+    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float) {
+        step += 1
+        let s = settings
+        let c1 = 1 - pow(Double(s.beta1), Double(step))
+        let c2 = 1 - pow(Double(s.beta2), Double(step))
+        let stepSize = Float(Double(lr) / c1)
+        let invSqrtC2 = Float(1 / c2.squareRoot())
+        let decay = 1 - lr * s.weightDecay
+        let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer
+        let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon
+        for i in 0..<params.count {
+            let gi = g[i]
+            let mi = b1 * mp[i] + (1 - b1) * gi
+            let vi = b2 * vp[i] + (1 - b2) * gi * gi
+            mp[i] = mi; vp[i] = vi
+            p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+        }
+    }
+}
+
+/// Global L2 gradient-norm clipping (as torch.nn.utils.clip_grad_norm_): scales by
+/// maxNorm / (norm + 1e-6) when norm > maxNorm. Returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ grads: FloatBuffer, maxNorm: Float?) -> Float {
+    var sum = 0.0
+    let g = grads.pointer
+    for i in 0..<grads.count { sum += Double(g[i]) * Double(g[i]) }
+    let norm = Float(sum.squareRoot())
+    if let maxNorm, norm > maxNorm {
+        let scale = maxNorm / (norm + 1e-6)
+        for i in 0..<grads.count { g[i] *= scale }
+    }
+    return norm
+}

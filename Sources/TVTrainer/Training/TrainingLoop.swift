@@ -1,0 +1,21 @@
+import Foundation
+
+extension DiffusionTrainer {
+    /// Draws a batch of `settings.batchSize` training images uniformly with replacement (stateless
+    /// apart from the generator, so `--resume` continues the exact sequence).
+    public func nextBatch(from data: ImageDataset) -> [Float] {
+        var idx = [Int](repeating: 0, count: settings.batchSize)
+        for i in idx.indices { idx[i] = rng.int(in: 0..<data.count) }
+        return data.batch(idx)
+    }
+
+    /// Runs optimiser steps until `optimizer.step == totalSteps`, calling `onStep` after each
+    /// (for progress lines and periodic checkpoints; return false to stop early).
+    public func train(on data: ImageDataset, until totalSteps: Int, onStep: (StepStats) throws -> Bool = { _ in true }) rethrows {
+        precondition(data.dimension == model.dataDimension, "data and model differ in sample size")
+        while optimizer.step < totalSteps {
+            let stats = step(x0: nextBatch(from: data))
+            if try !onStep(stats) { break }
+        }
+    }
+}
