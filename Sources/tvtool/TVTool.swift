@@ -13,6 +13,7 @@ struct TVTool: ParsableCommand {
             """,
         version: TVToolVersion.string,
         subcommands: [
+            FinetuneCommand.self, DeMeCommand.self,
         ]
     )
 }

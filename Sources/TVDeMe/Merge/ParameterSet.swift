@@ -19,6 +19,13 @@ public struct ParameterSet: Sendable, Equatable {
         self.values = values
     }
 
+    /// A whole model as one flat vector (for models whose layout is fixed by their config).
+    public init(flat values: [Float]) {
+        names = ["parameters"]
+        shapes = [[values.count]]
+        self.values = [values]
+    }
+
     /// Reads every tensor with an arithmetic dtype (integer tensors are not parameters and are skipped).
     public init(reading reader: any CheckpointReader) throws {
         var n: [String] = [], s: [[Int]] = [], v: [[Float]] = []

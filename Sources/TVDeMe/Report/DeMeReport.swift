@@ -1,4 +1,5 @@
 import Foundation
+import TVTrainer
 
 /// The outcome of a DeMe run: configuration, the table of models, the verdicts of the merged model
 /// against each baseline, the weight search and timings. Written as report.md and report.json.

@@ -14,6 +14,9 @@ public struct WeightGrid: Sendable, Equatable, CustomStringConvertible {
         self.values = sorted
     }
 
+    /// For literal grids known to be sorted, distinct and non-empty.
+    init(sortedDistinct values: [Double]) { self.values = values }
+
     public init(parsing text: String) throws(DeMeError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.contains(":") {

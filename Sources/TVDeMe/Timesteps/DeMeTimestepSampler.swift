@@ -1,3 +1,5 @@
+import TVTrainer
+
 /// DeMe's timestep sampling for finetuning on one range (deme.md, "Probabilistic sampling"):
 /// once per batch a coin with probability `p` picks the whole schedule [0, T), otherwise the
 /// model's own range R_i; within the chosen range the timesteps come in antithetic pairs, exactly as
@@ -9,7 +11,7 @@ public struct DeMeTimestepSampler: Sendable, Equatable {
     public let globalProbability: Double
 
     public init(range: TimestepRange, total: Int, globalProbability p: Double) throws(DeMeError) {
-        guard range.hi <= total else { throw .invalidArgument("range \(range) exceeds the \(total) timesteps of the schedule") }
+        guard range.upper <= total else { throw .invalidArgument("range \(range) exceeds the \(total) timesteps of the schedule") }
         guard p >= 0, p <= 1 else { throw .invalidArgument("--p \(p) must lie in [0, 1]") }
         self.range = range
         self.total = total
@@ -20,8 +22,8 @@ public struct DeMeTimestepSampler: Sendable, Equatable {
     public func sample<G: RandomNumberGenerator>(batch: Int, using rng: inout G) -> (timesteps: [Int], global: Bool) {
         // The coin is drawn even when p is 0 or 1 so the random stream does not depend on p's value.
         let global = Double.random(in: 0..<1, using: &rng) < globalProbability
-        let r = global ? TimestepRange(uncheckedLo: 0, hi: total) : range
-        return (Self.antitheticPairs(count: batch, lo: r.lo, hi: r.hi, using: &rng), global)
+        let (lo, hi) = global ? (0, total) : (range.lower, range.upper)
+        return (Self.antitheticPairs(count: batch, lo: lo, hi: hi, using: &rng), global)
     }
 
     /// k = B/2 + 1 uniform draws from [lo, hi), followed by their mirrors lo + hi - 1 - t, truncated

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TVDeMe
+import TVTrainer
 
 final class DeMeTimestepSamplerTests: XCTestCase {
     func testAntitheticPairsFollowTheOfficialConstruction() {
@@ -15,7 +16,7 @@ final class DeMeTimestepSamplerTests: XCTestCase {
     }
 
     func testLocalBatchesStayInsideTheRangeAndGlobalOnesCoverTheSchedule() throws {
-        let s = try DeMeTimestepSampler(range: try TimestepRange(parsing: "750:1000"), total: 1000, globalProbability: 0.3)
+        let s = try DeMeTimestepSampler(range: try TimestepRange.parse("750:1000"), total: 1000, globalProbability: 0.3)
         var rng = SplitMix64(seed: 7)
         var sawOutside = false
         for _ in 0..<500 {
@@ -29,7 +30,7 @@ final class DeMeTimestepSamplerTests: XCTestCase {
 
     func testCoinRateMatchesPWithinBinomialTolerance() throws {
         for p in [0.0, 0.3, 0.5, 1.0] {
-            let s = try DeMeTimestepSampler(range: try TimestepRange(parsing: "0:250"), total: 1000, globalProbability: p)
+            let s = try DeMeTimestepSampler(range: try TimestepRange.parse("0:250"), total: 1000, globalProbability: p)
             var rng = SplitMix64(seed: 42)
             let n = 20_000
             var hits = 0
@@ -41,7 +42,7 @@ final class DeMeTimestepSamplerTests: XCTestCase {
     }
 
     func testRejectsBadProbabilityAndRange() throws {
-        XCTAssertThrowsError(try DeMeTimestepSampler(range: try TimestepRange(parsing: "0:250"), total: 1000, globalProbability: 1.5))
-        XCTAssertThrowsError(try DeMeTimestepSampler(range: try TimestepRange(parsing: "900:1100"), total: 1000, globalProbability: 0.3))
+        XCTAssertThrowsError(try DeMeTimestepSampler(range: try TimestepRange.parse("0:250"), total: 1000, globalProbability: 1.5))
+        XCTAssertThrowsError(try DeMeTimestepSampler(range: try TimestepRange.parse("900:1100"), total: 1000, globalProbability: 0.3))
     }
 }
