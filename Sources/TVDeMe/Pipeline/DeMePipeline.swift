@@ -100,7 +100,7 @@ public struct DeMePipeline {
         let ensRow = try ev.row("DeMe ensemble", "\(n) models, model i used for t in R_i (\(n)× storage)", model: ensemble, pretrained: pre)
         let mergedRow = try ev.row("DeMe merged", techniques(o), model: merged, weights: demeSearch.best.weights, pretrained: pre)
         let rows = [pre, plainRow, interpRow, ensRow, mergedRow]
-        var ablation: [ModelEvaluation] = []
+        var ablation: [ReportRow] = []
         var searched = demeSearch.points.count + plainSearch.points.count
         if o.ablate {
             var a = plainRow

@@ -12,7 +12,7 @@ struct RowEvaluator {
     let sampler: SampleMetrics
 
     func row(_ name: String, _ detail: String, model: any Denoiser, weights: [Double]? = nil,
-             pretrained: ModelEvaluation?) throws -> ModelEvaluation {
+             pretrained: ReportRow?) throws -> ReportRow {
         let e = try HeldOutErrors(model, on: reportSet, ranges: ranges, schedule: sampler.schedule)
         var fd: MeanAndSpread?
         if !options.frechetSeeds.isEmpty {
@@ -20,7 +20,7 @@ struct RowEvaluator {
                 try sampler.frechet(model, reference: reference, samples: options.frechetSamples, seed: seed)
             })
         }
-        var row = ModelEvaluation(name: name, detail: detail, weights: weights, perImage: e.perImage,
+        var row = ReportRow(name: name, detail: detail, weights: weights, perImage: e.perImage,
                                   perImagePerRange: e.perImagePerRange, frechet: fd)
         if let pretrained { try row.compare(toPretrained: pretrained) }
         return row

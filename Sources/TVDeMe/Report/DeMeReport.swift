@@ -9,8 +9,8 @@ public struct DeMeReport: Codable, Sendable {
     /// Items of the report set (images × timesteps) and of the search set, which share no image.
     public var reportSet: String
     public var searchSet: String
-    public var rows: [ModelEvaluation]
-    public var ablation: [ModelEvaluation]
+    public var rows: [ReportRow]
+    public var ablation: [ReportRow]
     public var verdicts: [Verdict]
     public var searchObjective: String
     public var searchedPoints: Int
@@ -19,7 +19,7 @@ public struct DeMeReport: Codable, Sendable {
     public var notes: [String]
 
     public init(configuration: [String: String], ranges: [TimestepRange], reportSet: String, searchSet: String,
-                rows: [ModelEvaluation], ablation: [ModelEvaluation] = [], verdicts: [Verdict],
+                rows: [ReportRow], ablation: [ReportRow] = [], verdicts: [Verdict],
                 searchObjective: String, searchedPoints: Int, timings: [String: Double] = [:],
                 files: [String: String] = [:], notes: [String] = []) {
         self.configuration = configuration
@@ -85,7 +85,7 @@ public struct DeMeReport: Codable, Sendable {
         return md.joined(separator: "\n") + "\n"
     }
 
-    private func table(_ rows: [ModelEvaluation]) -> [String] {
+    private func table(_ rows: [ReportRow]) -> [String] {
         var out = ["| model | held-out eps-MSE | Δ vs pretrained ± SE | z | " + ranges.map { "MSE \($0.label)" }.joined(separator: " | ") + " | Fréchet (mean ± sd over seeds) | detail |"]
         out.append("|---|---|---|---|" + ranges.map { _ in "---|" }.joined() + "---|---|")
         for r in rows {

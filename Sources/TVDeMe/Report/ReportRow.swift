@@ -1,6 +1,6 @@
 /// One row of the DeMe report: a model's held-out epsilon-MSE (overall and per timestep range),
 /// paired comparisons against the pretrained model, and the Fréchet distance of its samples.
-public struct ModelEvaluation: Codable, Sendable {
+public struct ReportRow: Codable, Sendable {
     public var name: String
     /// How the row was made (steps, techniques, weights), for the report.
     public var detail: String
@@ -31,7 +31,7 @@ public struct ModelEvaluation: Codable, Sendable {
     }
 
     /// Fills the paired comparisons against `reference` (same images, timesteps and noise).
-    public mutating func compare(toPretrained reference: ModelEvaluation) throws(DeMeError) {
+    public mutating func compare(toPretrained reference: ReportRow) throws(DeMeError) {
         versusPretrained = try PairedComparison(perImage, reference.perImage)
         guard perImagePerRange.count == reference.perImagePerRange.count else {
             throw .evaluationFailed("rows '\(name)' and '\(reference.name)' have different range counts")
@@ -53,7 +53,7 @@ public struct Verdict: Codable, Sendable {
     /// Paired over sampling seeds (same seeds, same initial noise); nil without Fréchet distances.
     public var frechet: PairedComparison?
 
-    public init(model: ModelEvaluation, baseline: ModelEvaluation) throws(DeMeError) {
+    public init(model: ReportRow, baseline: ReportRow) throws(DeMeError) {
         self.model = model.name
         self.baseline = baseline.name
         heldOut = try PairedComparison(model.perImage, baseline.perImage)
