@@ -18,6 +18,7 @@ struct TVTool: ParsableCommand {
             TrainCommand.self, SampleCommand.self, EvalCommand.self,
             DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
             LandscapeCommand.self, SearchCommand.self, SweepCommand.self,
+            FinetuneCommand.self, DeMeCommand.self,
         ]
     )
 }
