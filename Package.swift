@@ -34,10 +34,8 @@ let package = Package(
         .target(name: "TVImage", dependencies: ["CZlib"]),
         .target(name: "TVEngine", dependencies: ["TVStorage", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
-        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "CHDF5"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "CHDF5"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [
