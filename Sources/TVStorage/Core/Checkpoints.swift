@@ -81,7 +81,7 @@ public enum Checkpoints {
                                                     maxShardBytes: options.maxShardBytes ?? Int.max, inputs: options.inputs)
             }
             return try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata)
-        case .hdf5?: throw StorageError.notSupportedYet(path: path, what: "writing HDF5")
+        case .hdf5?: return try HDF5Writer(path: path, tensors: tensors, metadata: metadata)
         case .pytorch?: throw StorageError.notSupportedYet(path: path, what: "writing PyTorch checkpoints (write .safetensors instead)")
         case .diffusersFolder?, nil: throw StorageError.unknownFormat(path: path)
         }
