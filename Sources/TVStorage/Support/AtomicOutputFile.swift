@@ -25,6 +25,7 @@ public final class AtomicOutputFile {
         guard fd >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         self.fd = fd
         self.tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        PendingTemporaryFiles.shared.add(tempPath)
         // mkstemp makes the file 0600; a checkpoint should be readable like any other file.
         let mask = umask(0); umask(mask)
         _ = fchmod(fd, 0o666 & ~mask)
@@ -66,10 +67,12 @@ public final class AtomicOutputFile {
         if rename(tempPath, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(tempPath)
+            PendingTemporaryFiles.shared.remove(tempPath)
             done = true
             throw .cannotWrite(path: path, reason: reason)
         }
         done = true
+        PendingTemporaryFiles.shared.remove(tempPath)
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_CLOEXEC)
@@ -82,5 +85,29 @@ public final class AtomicOutputFile {
         done = true
         if fd >= 0 { close(fd); fd = -1 }
         unlink(tempPath)
+        PendingTemporaryFiles.shared.remove(tempPath)
+    }
+}
+
+/// Temporary files not yet committed or discarded. A process that calls `exit()` (the CLI does on
+/// errors) never runs the deinit of objects still referenced, so an `atexit` hook removes them.
+final class PendingTemporaryFiles: @unchecked Sendable {
+    static let shared = PendingTemporaryFiles()
+    private var paths = Set<String>()
+    private var lock = pthread_mutex_t()
+
+    private init() {
+        pthread_mutex_init(&lock, nil)
+        atexit { PendingTemporaryFiles.shared.removeAll() }
+    }
+
+    func add(_ path: String) { pthread_mutex_lock(&lock); paths.insert(path); pthread_mutex_unlock(&lock) }
+    func remove(_ path: String) { pthread_mutex_lock(&lock); paths.remove(path); pthread_mutex_unlock(&lock) }
+
+    private func removeAll() {
+        pthread_mutex_lock(&lock)
+        for p in paths { unlink(p) }
+        paths.removeAll()
+        pthread_mutex_unlock(&lock)
     }
 }
