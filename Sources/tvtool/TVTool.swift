@@ -15,6 +15,10 @@ struct TVTool: ParsableCommand {
         subcommands: [
             InspectCommand.self,
             ConvertCommand.self,
+            TrainCommand.self, SampleCommand.self, EvalCommand.self,
+            DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
+            LandscapeCommand.self, SearchCommand.self, SweepCommand.self,
+            FinetuneCommand.self, DeMeCommand.self,
         ]
     )
 }

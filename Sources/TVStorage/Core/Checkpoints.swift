@@ -7,10 +7,13 @@ public struct OpenOptions: Sendable {
     /// For PyTorch files wrapping the state dict (`{"state_dict": …}`): the key to descend into.
     /// nil means: detect the common wrappers (`state_dict`, `model`) automatically.
     public var nestedKey: String?
+    /// Verify stored checksums (PyTorch archives: each storage's CRC-32 on its first read).
+    public var verifyChecksums: Bool
 
-    public init(variant: String? = nil, nestedKey: String? = nil) {
+    public init(variant: String? = nil, nestedKey: String? = nil, verifyChecksums: Bool = true) {
         self.variant = variant
         self.nestedKey = nestedKey
+        self.verifyChecksums = verifyChecksums
     }
 }
 
@@ -78,7 +81,7 @@ public enum Checkpoints {
                                                     maxShardBytes: options.maxShardBytes ?? Int.max, inputs: options.inputs)
             }
             return try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata)
-        case .hdf5?: throw StorageError.notSupportedYet(path: path, what: "writing HDF5")
+        case .hdf5?: return try HDF5Writer(path: path, tensors: tensors, metadata: metadata)
         case .pytorch?: throw StorageError.notSupportedYet(path: path, what: "writing PyTorch checkpoints (write .safetensors instead)")
         case .diffusersFolder?, nil: throw StorageError.unknownFormat(path: path)
         }
