@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Storage benchmarks (issue 2). Prints medians of alternating runs; the machine is shared, so treat
-# the figures as noisy. Big inputs are generated in $BENCH_DIR (default /tmp/tvtool-bench), never
-# committed; remove them with `rm -rf /tmp/tvtool-bench`.
+# the figures as noisy. Big inputs are generated in $BENCH_DIR (default /tmp/tvtool-bench-storage), never
+# committed; remove them with `rm -rf /tmp/tvtool-bench-storage`.
 #
 # 1. inspect: a >= 3 GB safetensors file vs a 10 MB one with the same number of tensors (target:
 #    within 2x, since only the header is read).
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
-DIR=${BENCH_DIR:-/tmp/tvtool-bench}
+DIR=${BENCH_DIR:-/tmp/tvtool-bench-storage}
 BIG_BYTES=${BIG_BYTES:-3.2e9}
 CONVERT_BYTES=${CONVERT_BYTES:-1.1e9}
 mkdir -p "$DIR"

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 
 /// An output file that appears at its final path only when complete: bytes go to a temporary file
 /// in the same directory (same filesystem, so the final rename is atomic), `commit()` fsyncs and
@@ -37,6 +38,12 @@ public final class AtomicOutputFile {
     }
 
     deinit { discard() }
+
+    /// Makes Ctrl-C (SIGINT) and SIGTERM remove pending temporary files before the process exits
+    /// with 128 + signal. For long-running commands; call once at start.
+    public static func removeTemporaryFilesOnInterrupt() {
+        PendingTemporaryFiles.shared.installSignalHandlers()
+    }
 
     /// Writes all of `bytes` at `offset`, retrying short writes and interruptions.
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
@@ -103,6 +110,26 @@ final class PendingTemporaryFiles: @unchecked Sendable {
 
     func add(_ path: String) { pthread_mutex_lock(&lock); paths.insert(path); pthread_mutex_unlock(&lock) }
     func remove(_ path: String) { pthread_mutex_lock(&lock); paths.remove(path); pthread_mutex_unlock(&lock) }
+
+    private var signalSources: [DispatchSourceSignal] = []
+
+    /// Signals are delivered to a dispatch queue (an ordinary thread), where taking the lock and
+    /// unlinking are safe, unlike in an async signal handler.
+    func installSignalHandlers() {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        guard signalSources.isEmpty else { return }
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                PendingTemporaryFiles.shared.removeAll()
+                _exit(128 + sig)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
 
     private func removeAll() {
         pthread_mutex_lock(&lock)
