@@ -27,6 +27,9 @@ func runTVTool() -> Never {
         exit(1)
     } catch let error as CleanExit {
         TVTool.exit(withError: error)
+    } catch where TVTool.exitCode(for: error) == .success {
+        // `--help`/`help` after parsing: ArgumentParser's help command throws a help request.
+        TVTool.exit(withError: error)
     } catch {
         Console.error("tvtool: error: \(String(describing: error))")
         exit(2)
