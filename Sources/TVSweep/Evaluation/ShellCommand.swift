@@ -56,6 +56,8 @@ public enum ShellCommand {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp)
         guard rc == 0 else { throw EvaluationFailure(message: "cannot start /bin/sh: \(String(cString: strerror(rc)))") }
+        ChildProcessGroups.add(pid)
+        defer { ChildProcessGroups.remove(pid) }
 
         var status: Int32 = 0
         var timedOut = false

@@ -76,6 +76,8 @@ public final class SweepRunner: Sendable {
         DispatchQueue.concurrentPerform(iterations: min(options.jobs, points.count)) { _ in
             while let (n, point) = state.next() {
                 let record = evaluateOne(point)
+                // A point cut short by tvtool's own shutdown is not a result.
+                if ChildProcessGroups.isTerminating { return }
                 do {
                     try store.append(record)
                 } catch {
@@ -92,6 +94,7 @@ public final class SweepRunner: Sendable {
             }
         }
         progress.finish()
+        ChildProcessGroups.parkIfTerminating()
         if let error = state.error { throw error }
         return state.done
     }
