@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "TVImage", dependencies: ["CZlib"]),
         .target(name: "TVEngine", dependencies: ["TVStorage", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
-        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer"]),
+        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "CHDF5"]),
         .executableTarget(
             name: "tvtool",
@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "TVImageTests", dependencies: ["TVImage"]),
         .testTarget(name: "TVEngineTests", dependencies: ["TVEngine"]),
         .testTarget(name: "TVTrainerTests", dependencies: ["TVTrainer"]),
-        .testTarget(name: "TVDeMeTests", dependencies: ["TVDeMe"]),
+        .testTarget(name: "TVDeMeTests", dependencies: ["TVDeMe", "TVTrainer"]),
         .testTarget(name: "TVSweepTests", dependencies: ["TVSweep"]),
         .testTarget(name: "tvtoolTests", dependencies: ["tvtool"]),
     ]
