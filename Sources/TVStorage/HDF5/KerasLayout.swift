@@ -24,6 +24,14 @@ enum KerasLayout: String, Sendable {
         return nil
     }
 
+    /// Told in the reader's notes so a user knows where the names came from.
+    var namingNote: String {
+        switch self {
+        case .keras3: return "Keras 3 weights file: layers/<layer>/vars/<i> listed as <layer>.<i> (the file stores no variable names)"
+        case .keras2: return "Keras 2 weights file: <layer>/<weight>:N listed as <layer>.<weight>"
+        }
+    }
+
     // MARK: Keras 3
 
     private static let layerContainers: Set<Substring> = ["layers", "_layer_checkpoint_dependencies"]

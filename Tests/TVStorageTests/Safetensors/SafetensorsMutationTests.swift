@@ -23,8 +23,9 @@ final class SafetensorsMutationTests: XCTestCase {
         let path = dir.appendingPathComponent("mutant.safetensors").path
         var rng = Rng(state: 0x5eed_1234_abcd_ef01)
         var (threw, read) = (0, 0)
+        let originals = try sources.map { [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture($0)))) }
         for round in 0..<3000 {
-            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture(sources[round % sources.count]))))
+            var bytes = originals[round % originals.count]
             let headerEnd = min(bytes.count, 8 + Int(bytes[0]) + Int(bytes[1]) << 8)
             // Mostly target the header, where the parsing happens.
             for _ in 0...rng.below(4) {

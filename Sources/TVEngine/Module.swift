@@ -1,1 +1,0 @@
-// TVEngine module: see Package.swift for its place in the layering.

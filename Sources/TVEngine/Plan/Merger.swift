@@ -1,0 +1,30 @@
+import TVStorage
+
+/// The library entry point for `tvtool merge`: validates the method and parameters against the
+/// inputs before reading any tensor data, then streams the merge into `writer`.
+public enum Merger {
+    public static func merge(method: any MergeMethod, inputs: MergeInputs, parameters: MergeParameters,
+                             options: MergeOptions, writer: StreamingMerge.WriterFactory,
+                             recipeExtra: [String: Any] = [:]) throws -> MergeReport {
+        try method.validate(modelCount: inputs.models.count)
+        for key in parameters.allKeys.sorted() where !method.parameterNames.contains(key) {
+            throw EngineError.unknownParameter(method: method.name, key: key, known: method.parameterNames)
+        }
+        for rule in parameters.rules { try rule.pattern.validate(source: "rules") }
+        for (key, value) in parameters.global {
+            _ = try value.forModels(inputs.models.count, key: key, source: "parameters")
+        }
+        if method.name == "ties" { _ = try Ties.trimIsGlobal(parameters) }
+        let run = StreamingMerge(inputs: inputs, parameters: parameters, options: options)
+        let recipe = Provenance.recipe(method: method.name, inputs: inputs, parameters: parameters, options: options, extra: recipeExtra)
+        return try run.run(recipe: recipe, prepare: { try method.prepare($0) }, planner: { try method.plan($0) }, writer: writer)
+    }
+
+    /// Merges into a file at `output` (atomic; refuses to overwrite an input).
+    public static func merge(method: any MergeMethod, inputs: MergeInputs, parameters: MergeParameters,
+                             options: MergeOptions, output: String, recipeExtra: [String: Any] = [:]) throws -> MergeReport {
+        let run = StreamingMerge(inputs: inputs, parameters: parameters, options: options)
+        return try merge(method: method, inputs: inputs, parameters: parameters, options: options,
+                         writer: run.fileWriter(output), recipeExtra: recipeExtra)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import TVStorage
+
+/// What a finished merge did.
+public struct MergeReport: Sendable {
+    public var outputPath: String
+    public var tensors = 0
+    public var computed = 0
+    public var copied = 0
+    public var outputBytes = 0
+    public var inputBytes = 0
+    public var seconds = 0.0
+    public var alignment = AlignmentReport()
+}
+
+/// The streaming evaluator behind every command that writes a checkpoint: aligns the inputs,
+/// then for each tensor loads its operands (mapped views), asks `planner` what to compute,
+/// evaluates it chunk by chunk in parallel into one of two reused output buffers, releases the
+/// inputs' pages, and writes the result on a background queue while the next tensor is computed. Peak memory is about one output tensor plus per-thread chunk
+/// scratch, whatever the model size. Nothing is written unless every tensor succeeds (the writer
+/// is aborted on error, leaving no partial file).
+public struct StreamingMerge {
+    public let inputs: MergeInputs
+    public let options: MergeOptions
+    public let parameters: MergeParameters
+
+    public init(inputs: MergeInputs, parameters: MergeParameters = MergeParameters(), options: MergeOptions = MergeOptions()) {
+        self.inputs = inputs
+        self.parameters = parameters
+        self.options = options
+    }
+
+    public typealias WriterFactory = (_ tensors: [TensorInfo], _ metadata: [String: String]) throws -> any CheckpointWriter
+
+    /// A writer factory for a file path (refuses to overwrite any input).
+    public func fileWriter(_ path: String) -> WriterFactory {
+        let inputs = self.inputs.paths
+        return { tensors, metadata in
+            try Checkpoints.create(path, tensors: tensors, metadata: metadata, options: CreateOptions(inputs: inputs))
+        }
+    }
+
+    public func run(recipe: [String: Any], prepare: ((PrePass) throws -> Void)? = nil,
+                    planner: (TensorContext) throws -> TensorPlan, writer makeWriter: WriterFactory) throws -> MergeReport {
+        let start = Date()
+        let (entries, alignment) = try TensorAlignment.align(
+            base: inputs.base, models: inputs.models, modelIsTaskVector: inputs.modelIsTaskVector,
+            keys: options.keys, mismatch: options.mismatch, outDType: options.outDType)
+        let runner = ChunkRunner(workers: options.workers)
+        let makeContext = { (operands: TensorOperands) in
+            TensorContext(name: operands.name, operands: operands, parameters: parameters, precision: options.precision,
+                          runner: runner, seed: options.seed)
+        }
+        try prepare?(PrePass(inputs: inputs, entries: entries, parameters: parameters, makeContext: makeContext, workers: runner.workers))
+
+        var metadata = options.metadata
+        metadata["format"] = metadata["format"] ?? "pt"
+        metadata[Provenance.metadataKey] = try Provenance.json(recipe)
+        let writer = try makeWriter(entries.map(\.output), metadata)
+        var report = MergeReport(outputPath: writer.path, alignment: alignment)
+        let progress = ProgressReporter(label: "merge", totalUnits: entries.count, unitName: "tensors",
+                                        totalBytes: entries.reduce(0) { $0 + inputBytes($1) }, enabled: options.progress)
+        let buffers = [OutputBuffer(), OutputBuffer()]
+        let pipeline = WritePipeline(writer)
+        do {
+            for (k, entry) in entries.enumerated() {
+                let written = try writeOne(entry, pipeline: pipeline, runner: runner, buffer: buffers[k % 2]) { try planner(makeContext($0)) }
+                report.tensors += 1
+                if entry.source == .compute { report.computed += 1 } else { report.copied += 1 }
+                report.outputBytes += written
+                report.inputBytes += inputBytes(entry)
+                progress.advance(bytes: inputBytes(entry))
+            }
+            try pipeline.wait()
+            progress.finish()
+            try writer.finish()
+        } catch {
+            try? pipeline.wait()
+            progress.finish()
+            writer.abort()
+            throw error
+        }
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    private func inputBytes(_ e: AlignedTensor) -> Int {
+        let base = inputs.base.info(named: e.name)?.byteCount ?? e.output.byteCount
+        return base * (e.present.filter { $0 }.count + 1)
+    }
+
+    /// Computes or copies one tensor and writes it; returns the bytes written.
+    private func writeOne(_ entry: AlignedTensor, pipeline: WritePipeline, runner: ChunkRunner, buffer: OutputBuffer,
+                          plan makePlan: (TensorOperands) throws -> TensorPlan) throws -> Int {
+        switch entry.source {
+        case .model(let i):
+            let t = try inputs.models[i].tensor(named: entry.name)
+            try pipeline.submit(t, named: entry.name)
+            return t.byteCount
+        case .base where !entry.output.dtype.supportsArithmetic || !(inputs.base.info(named: entry.name)?.dtype.supportsArithmetic ?? false):
+            let t = try inputs.base.tensor(named: entry.name)
+            try pipeline.submit(t, named: entry.name)
+            return t.byteCount
+        case .base, .compute:
+            let operands = try inputs.operands(for: entry)
+            // A skipped mismatch still goes through the kernel (it may need a dtype conversion).
+            let plan: TensorPlan = entry.source == .base
+                ? .linear(baseScale: 1, coefficients: operands.models.map { _ in 0 })
+                : try makePlan(operands)
+            let out = buffer.reserve(entry.output.byteCount)
+            evaluate(plan, operands: operands, runner: runner, into: out, dtype: entry.output.dtype)
+            operands.releasePages()
+            try pipeline.submit(try buffer.tensor(entry.output), named: entry.name)
+            return entry.output.byteCount
+        }
+    }
+
+    private func evaluate(_ plan: TensorPlan, operands: TensorOperands, runner: ChunkRunner,
+                          into out: UnsafeMutableRawPointer, dtype: DType) {
+        let combiner: any ChunkCombiner
+        switch plan {
+        case let .linear(s, c): combiner = LinearCombiner(baseScale: s, coefficients: c)
+        case let .elementwise(e): combiner = e
+        }
+        switch options.precision {
+        case .f32: runner.forEachChunk(operands, as: Float.self, output: out, outputDType: dtype) { combiner.combine($1) }
+        case .f64: runner.forEachChunk(operands, as: Double.self, output: out, outputDType: dtype) { combiner.combine($1) }
+        }
+    }
+}

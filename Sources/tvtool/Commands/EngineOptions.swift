@@ -1,0 +1,73 @@
+import Foundation
+import ArgumentParser
+import TVEngine
+import TVStorage
+
+/// Options shared by merge, apply and interp: key/mismatch policies, dtypes, threads, progress.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Tensors missing from some input: error (default), intersection (leave them out), union (missing = zero task vector; tensors only a finetuned model has are copied from it).")
+    var keys: KeyPolicy = .error
+
+    @Option(help: "A model's tensor with another shape, or an integer dtype where the base has a float: error (default) or skip (keep the base's value, reported). Different float dtypes (F16 vs BF16) are fine.")
+    var mismatch: MismatchPolicy = .error
+
+    @Option(name: .customLong("out-dtype"), help: "Output dtype of float tensors: f32, f16, bf16, f64 (default: each tensor's base dtype; F16/BF16 round to nearest even).")
+    var outDType: String?
+
+    @Option(name: .customLong("compute-dtype"), help: "Arithmetic precision: f32 (default) or f64.")
+    var computeDType: String = "f32"
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    func mergeOptions() throws -> MergeOptions {
+        var o = MergeOptions()
+        o.keys = keys
+        o.mismatch = mismatch
+        if let s = outDType {
+            guard let d = DType(userName: s), d.supportsArithmetic else { throw ValidationError("--out-dtype must be f32, f16, bf16 or f64") }
+            o.outDType = d
+        }
+        guard let p = ComputePrecision(userName: computeDType) else { throw ValidationError("--compute-dtype must be f32 or f64") }
+        o.precision = p
+        if let t = threads {
+            guard t >= 1 else { throw ValidationError("--threads must be at least 1") }
+            o.workers = t
+        }
+        o.progress = !quiet
+        Provenance.toolVersion = TVToolVersion.string
+        return o
+    }
+}
+
+extension KeyPolicy: ExpressibleByArgument {}
+extension MismatchPolicy: ExpressibleByArgument {}
+
+/// Prints a merge's outcome on stderr (notes) and stdout (one summary line, or JSON).
+enum MergeReportPrinter {
+    static func print(_ r: MergeReport, json: Bool, quiet: Bool) throws {
+        for line in r.alignment.lines where !quiet { Console.error("note: " + line) }
+        if json {
+            let obj: [String: Any] = [
+                "output": r.outputPath, "tensors": r.tensors, "computed": r.computed, "copied": r.copied,
+                "output_bytes": r.outputBytes, "seconds": r.seconds,
+                "notes": r.alignment.lines,
+                "skipped": r.alignment.skipped.map { ["tensor": $0.tensor, "reason": $0.reason] },
+                "missing": r.alignment.partial.map { ["tensor": $0.tensor, "missing_from": $0.missingFrom] },
+            ]
+            Swift.print(try JSONText.encode(obj))
+        } else if !quiet {
+            Swift.print("wrote \(r.outputPath): \(r.tensors) tensors (\(r.computed) computed, \(r.copied) copied), \(ByteFormat.human(r.outputBytes)) in \(String(format: "%.2f", r.seconds)) s")
+        }
+    }
+}
+
+enum JSONText {
+    static func encode(_ obj: Any) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
