@@ -89,7 +89,7 @@ public struct DeMePipeline {
         let demeBase = o.projections ? pretrained.expandingWithIdentityProjections() : pretrained
         let deme = try MergedModels(base: demeBase, finetuned: members, names: ranges.map { "range \($0)" })
         let demeSearch = try deme.search(search, score: score)
-        let merged = try deme.model(weights: demeSearch.best.weights)
+        let mergedInMemory = try deme.model(weights: demeSearch.best.weights)
         try SearchLog.write(demeSearch.points, weightNames: (1...o.ranges).map { "w\($0)" }, stem: output.appendingPathComponent("search_deme"))
 
         let plainMerge = try MergedModels(base: pretrained, finetuned: [plain], names: ["plain finetune"])
@@ -98,10 +98,16 @@ public struct DeMePipeline {
         try SearchLog.write(plainSearch.points, weightNames: ["w"], stem: output.appendingPathComponent("search_plain"))
         timings["search"] = Date().timeIntervalSince(t)
 
-        let mergedPath = output.appendingPathComponent("merged.safetensors").path
-        try ModelCheckpoint.save(merged, to: mergedPath, metadata: [
-            "tvtool.recipe": recipeJSON(weights: demeSearch.best.weights, ranges: ranges),
-        ])
+        // The merged file is written by the engine from the checkpoint files (base = pretrained with
+        // identity projections when they are on), and checked against the in-memory merge.
+        var basePath = pretrainedPath
+        if o.projections {
+            basePath = store.path("base_identity_projections").path
+            try ModelCheckpoint.save(demeBase, to: basePath, metadata: [FinetuneStore.pretrainedKey: store.pretrainedFingerprint])
+        }
+        let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
+                                   weights: demeSearch.best.weights, output: output.appendingPathComponent("merged.safetensors").path,
+                                   config: demeBase.config, expected: mergedInMemory)
 
         // Report: every row on the report set.
         t = Date()
@@ -181,9 +187,4 @@ public struct DeMePipeline {
                 "seed": String(o.seed)]
     }
 
-    private func recipeJSON(weights: [Double], ranges: [TimestepRange]) -> String {
-        let w = weights.map { String($0) }.joined(separator: ",")
-        let r = ranges.map { "\"\($0)\"" }.joined(separator: ",")
-        return "{\"method\":\"task_arithmetic\",\"source\":\"tvtool deme\",\"base\":\"\(pretrainedPath)\(options.projections ? " + identity projections" : "")\",\"ranges\":[\(r)],\"weights\":[\(w)]}"
-    }
 }
