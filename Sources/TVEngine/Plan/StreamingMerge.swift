@@ -119,12 +119,12 @@ public struct StreamingMerge {
                           into out: UnsafeMutableRawPointer, dtype: DType) {
         let combiner: any ChunkCombiner
         switch plan {
-        case let .linear(s, c): combiner = LinearCombiner(baseScale: s, coefficients: c)
+        case let .linear(s, c): combiner = LinearCombiner(baseScale: s, coefficients: c, isTaskVector: operands.modelIsTaskVector)
         case let .elementwise(e): combiner = e
         }
         switch options.precision {
-        case .f32: runner.forEachChunk(operands, as: Float.self, output: out, outputDType: dtype) { combiner.combine($1) }
-        case .f64: runner.forEachChunk(operands, as: Double.self, output: out, outputDType: dtype) { combiner.combine($1) }
+        case .f32: runner.forEachChunk(operands, as: Float.self, output: out, outputDType: dtype, rawModels: combiner.wantsRawModels) { combiner.combine($1) }
+        case .f64: runner.forEachChunk(operands, as: Double.self, output: out, outputDType: dtype, rawModels: combiner.wantsRawModels) { combiner.combine($1) }
         }
     }
 }
