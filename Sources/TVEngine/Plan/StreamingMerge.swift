@@ -51,7 +51,8 @@ public struct StreamingMerge {
             TensorContext(name: operands.name, operands: operands, parameters: parameters, precision: options.precision,
                           runner: runner, seed: options.seed)
         }
-        try prepare?(PrePass(inputs: inputs, entries: entries, parameters: parameters, makeContext: makeContext, workers: runner.workers))
+        try prepare?(PrePass(inputs: inputs, entries: entries, parameters: parameters, makeContext: makeContext,
+                             workers: runner.workers, cancellation: options.cancellation))
 
         var metadata = options.metadata
         metadata["format"] = metadata["format"] ?? "pt"
@@ -64,6 +65,7 @@ public struct StreamingMerge {
         let pipeline = WritePipeline(writer)
         do {
             for (k, entry) in entries.enumerated() {
+                try options.cancellation?.check()
                 let written = try writeOne(entry, pipeline: pipeline, runner: runner, buffer: buffers[k % 2]) { try planner(makeContext($0)) }
                 report.tensors += 1
                 if entry.source == .compute { report.computed += 1 } else { report.copied += 1 }
