@@ -35,8 +35,8 @@ let package = Package(
         .target(name: "CHalfConvert"),
         .target(name: "TVEngine", dependencies: ["TVStorage", "CHalfConvert", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
-        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
+        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "CHDF5"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TVImageTests", dependencies: ["TVImage"]),
         .testTarget(name: "TVEngineTests", dependencies: ["TVEngine"]),
         .testTarget(name: "TVTrainerTests", dependencies: ["TVTrainer"]),
-        .testTarget(name: "TVDeMeTests", dependencies: ["TVDeMe"]),
+        .testTarget(name: "TVDeMeTests", dependencies: ["TVDeMe", "TVTrainer"]),
         .testTarget(name: "TVSweepTests", dependencies: ["TVSweep"]),
         .testTarget(name: "tvtoolTests", dependencies: ["tvtool"]),
     ]

@@ -13,7 +13,12 @@ struct TVTool: ParsableCommand {
             """,
         version: TVToolVersion.string,
         subcommands: [
+            InspectCommand.self,
+            ConvertCommand.self,
+            TrainCommand.self, SampleCommand.self, EvalCommand.self,
             DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
+            LandscapeCommand.self, SearchCommand.self, SweepCommand.self,
+            FinetuneCommand.self, DeMeCommand.self,
         ]
     )
 }

@@ -7,10 +7,13 @@ public struct OpenOptions: Sendable {
     /// For PyTorch files wrapping the state dict (`{"state_dict": …}`): the key to descend into.
     /// nil means: detect the common wrappers (`state_dict`, `model`) automatically.
     public var nestedKey: String?
+    /// Verify stored checksums (PyTorch archives: each storage's CRC-32 on its first read).
+    public var verifyChecksums: Bool
 
-    public init(variant: String? = nil, nestedKey: String? = nil) {
+    public init(variant: String? = nil, nestedKey: String? = nil, verifyChecksums: Bool = true) {
         self.variant = variant
         self.nestedKey = nestedKey
+        self.verifyChecksums = verifyChecksums
     }
 }
 
@@ -60,8 +63,8 @@ public enum Checkpoints {
         switch format {
         // Each format's reader is wired in here as it lands (safetensors, HDF5, PyTorch).
         case .safetensors: return try SafetensorsReader(path: path)
-        case .shardedSafetensors, .diffusersFolder:
-            throw StorageError.notSupportedYet(path: path, what: "reading \(format.rawValue)")
+        case .shardedSafetensors: return try ShardedSafetensorsReader(indexPath: path)
+        case .diffusersFolder: return try DiffusersFolder.open(path, options: options)
         case .hdf5: return try HDF5Reader(path: path)
         case .pytorch: return try PyTorchReader(path: path, options: options)
         }
@@ -72,11 +75,13 @@ public enum Checkpoints {
                               options: CreateOptions = CreateOptions()) throws -> any CheckpointWriter {
         try refuseOverwritingInputs(output: path, inputs: options.inputs)
         switch CheckpointFormat.detect(path: path) {
-        case .safetensors?:
+        case .safetensors?, .shardedSafetensors?:
+            if options.maxShardBytes != nil || CheckpointFormat.detect(path: path) == .shardedSafetensors {
+                return try ShardedSafetensorsWriter(path: path, tensors: tensors, metadata: metadata,
+                                                    maxShardBytes: options.maxShardBytes ?? Int.max, inputs: options.inputs)
+            }
             return try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata)
-        case .shardedSafetensors?:
-            throw StorageError.notSupportedYet(path: path, what: "writing sharded safetensors")
-        case .hdf5?: throw StorageError.notSupportedYet(path: path, what: "writing HDF5")
+        case .hdf5?: return try HDF5Writer(path: path, tensors: tensors, metadata: metadata)
         case .pytorch?: throw StorageError.notSupportedYet(path: path, what: "writing PyTorch checkpoints (write .safetensors instead)")
         case .diffusersFolder?, nil: throw StorageError.unknownFormat(path: path)
         }

@@ -9,6 +9,8 @@ struct HDF5FileStructure: Sendable {
         /// nil for a dataset with a null dataspace (no values at all).
         let shape: [Int]?
         let plan: Result<HDF5ReadPlan, HDF5TypeMapping.SkipReason>
+        /// File offset of the values for an allocated, contiguous, unfiltered dataset.
+        var contiguousOffset: Int? = nil
     }
 
     var groups: [String] = []
@@ -58,12 +60,14 @@ struct HDF5FileStructure: Sendable {
               let space = HDF5Handle(H5Dget_space(dset), .dataspace) else {
             throw .corrupt(path: file, object: "/" + path, reason: HDF5Library.lastError(or: "unreadable datatype or dataspace"))
         }
-        let plan = HDF5TypeMapping.plan(for: type.id, dtypeAttribute: dtypeTag)
+        var plan = HDF5TypeMapping.plan(for: type.id, dtypeAttribute: dtypeTag)
+        if let outside = storedOutsideFile(dset) { plan = .failure(.init(outside)) }
+        let offset = contiguousOffset(dset)
         switch H5Sget_simple_extent_type(space.id) {
         case H5S_NULL:
             return Dataset(path: path, shape: nil, plan: plan)
         case H5S_SCALAR:
-            return Dataset(path: path, shape: [], plan: plan)
+            return Dataset(path: path, shape: [], plan: plan, contiguousOffset: offset)
         default:
             let rank = Int(H5Sget_simple_extent_ndims(space.id))
             guard rank >= 0 else { throw .corrupt(path: file, object: "/" + path, reason: "unreadable dataspace rank") }
@@ -75,7 +79,28 @@ struct HDF5FileStructure: Sendable {
             guard Shape.elementCount(shape) != nil else {
                 throw .corrupt(path: file, object: "/" + path, reason: "shape \(Shape.describe(shape)) overflows")
             }
-            return Dataset(path: path, shape: shape, plan: plan)
+            return Dataset(path: path, shape: shape, plan: plan, contiguousOffset: offset)
         }
+    }
+
+    /// Datasets whose values live in other files (external raw storage, virtual datasets) are
+    /// not read: a checkpoint must not pull in arbitrary files named inside it.
+    private static func storedOutsideFile(_ dset: hid_t) -> String? {
+        guard let dcpl = HDF5Handle(H5Dget_create_plist(dset), .propertyList) else { return nil }
+        if H5Pget_external_count(dcpl.id) > 0 { return "values stored in external raw files" }
+        if H5Pget_layout(dcpl.id) == H5D_VIRTUAL { return "virtual dataset (values in other files)" }
+        return nil
+    }
+
+    /// Where a contiguous dataset without filters keeps its values (H5Dget_offset counts from
+    /// the start of the file, user block included), or nil when it is chunked, compact,
+    /// filtered, external or not yet allocated.
+    private static func contiguousOffset(_ dset: hid_t) -> Int? {
+        guard let dcpl = HDF5Handle(H5Dget_create_plist(dset), .propertyList),
+              H5Pget_layout(dcpl.id) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl.id) == 0,
+              H5Pget_external_count(dcpl.id) == 0 else { return nil }
+        let offset = H5Dget_offset(dset)
+        guard offset != tv_haddr_undef(), offset <= UInt64(Int.max) else { return nil }
+        return Int(offset)
     }
 }

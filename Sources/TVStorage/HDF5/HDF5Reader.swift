@@ -17,7 +17,9 @@ import Darwin
 /// - Skipped with a note: string, compound (except complex64), reference, opaque (unless a
 ///   `dtype` attribute names it), variable-length and array datasets, and null dataspaces.
 ///
-/// Opening reads only the structure; `tensor(named:)` reads one dataset into owned memory.
+/// Opening reads only the structure. `tensor(named:)` returns contiguous, unfiltered,
+/// little-endian datasets as zero-copy views of the mapped file (at `H5Dget_offset`); everything
+/// else (chunked, compressed, big-endian, converted) is read by libhdf5 into owned memory.
 /// All libhdf5 calls are serialised through `HDF5Library.locked`, so a reader can be shared
 /// between threads.
 public final class HDF5Reader: CheckpointReader {
@@ -32,10 +34,15 @@ public final class HDF5Reader: CheckpointReader {
         let datasetPath: String
         let info: TensorInfo
         let plan: HDF5ReadPlan
+        /// Byte offset of the values in the file when they can be viewed in place.
+        let mappedOffset: Int?
     }
 
     private let file: HDF5Handle
     private let entries: [String: Entry]
+    /// The whole file mapped read-only, for contiguous unfiltered datasets read without any
+    /// fix-up (zero-copy tensors). nil when mapping failed (everything is then read via libhdf5).
+    private let mapping: MappedFile?
 
     public init(path: String) throws {
         self.path = path
@@ -48,6 +55,8 @@ public final class HDF5Reader: CheckpointReader {
         }
         let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path) }
         self.file = file
+        let mapping = try? MappedFile(path: path)
+        self.mapping = mapping
 
         var notes: [String] = []
         var readable: [(HDF5FileStructure.Dataset, HDF5ReadPlan, [Int])] = []
@@ -58,13 +67,18 @@ public final class HDF5Reader: CheckpointReader {
             case (.success, nil):
                 notes.append("skipped /\(d.path): no data (null dataspace)")
             case (.success(let plan), let shape?):
+                guard let bytes = Shape.elementCount(shape).flatMap({ plan.dtype.byteCount(elements: $0) }),
+                      bytes <= Self.maxTensorBytes else {
+                    notes.append("skipped /\(d.path): shape \(Shape.describe(shape)) is too large to read")
+                    continue
+                }
                 if let note = plan.note { notes.append("/\(d.path): \(note)") }
                 readable.append((d, plan, shape))
             }
         }
 
         let layout = KerasLayout.detect(structure, tensorPaths: readable.map { $0.0.path })
-        if let (kind, _) = layout { notes.insert("\(kind.rawValue): tensors named by layer (see docs)", at: 0) }
+        if let (kind, _) = layout { notes.insert(kind.namingNote, at: 0) }
         self.layoutDescription = layout?.0.rawValue
 
         var entries: [String: Entry] = [:]
@@ -77,7 +91,13 @@ public final class HDF5Reader: CheckpointReader {
                 notes.append("/\(d.path) is listed as '\(name)': its dotted name '\(taken)' is already used")
             }
             let info = TensorInfo(name: name, dtype: plan.dtype, shape: shape)
-            entries[name] = Entry(datasetPath: d.path, info: info, plan: plan)
+            // View in place only what needs no fix-up and lies wholly inside the mapped file.
+            var mapped: Int? = nil
+            if let offset = d.contiguousOffset, let m = mapping, plan.memory == .raw, plan.swapUnit == 0,
+               plan.boolElementSize == 0, info.byteCount > 0, offset <= m.count - info.byteCount {
+                mapped = offset
+            }
+            entries[name] = Entry(datasetPath: d.path, info: info, plan: plan, mappedOffset: mapped)
             infos.append(info)
         }
         self.entries = entries
@@ -94,6 +114,10 @@ public final class HDF5Reader: CheckpointReader {
 
     public func tensor(named name: String) throws -> Tensor {
         guard let entry = entries[name] else { throw StorageError.tensorNotFound(path: path, tensor: name) }
+        if let offset = entry.mappedOffset, let mapping {
+            let view = ByteStorage(mapping: mapping, offset: offset, count: entry.info.byteCount)
+            return try Tensor(dtype: entry.info.dtype, shape: entry.info.shape, storage: view)
+        }
         let plan = entry.plan
         let count = entry.info.elementCount
         let bytes = entry.info.byteCount
@@ -116,7 +140,7 @@ public final class HDF5Reader: CheckpointReader {
         } else {
             result = storage
             let mutable = UnsafeMutableRawBufferPointer(mutating: storage.buffer)
-            if plan.swapUnit > 1 { ByteOrder.swap(mutable, unit: plan.swapUnit) }
+            if plan.swapUnit > 1 { HDF5ByteSwap.swap(mutable, unit: plan.swapUnit) }
             if plan.boolElementSize == 1 { for i in 0..<count where mutable[i] > 1 { mutable[i] = 1 } }
         }
         do {
@@ -125,6 +149,10 @@ public final class HDF5Reader: CheckpointReader {
             throw HDF5Error.readFailed(path: path, tensor: name, reason: error.description)
         }
     }
+
+    /// Datasets larger than this are listed as skipped rather than allocated (a hostile header can
+    /// declare any shape; a real checkpoint tensor is far smaller).
+    static let maxTensorBytes = 1 << 40
 
     /// Reads the whole dataset into `buffer` (inside the lock).
     private func readDataset(_ entry: Entry, into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) {
@@ -162,28 +190,5 @@ public final class HDF5Reader: CheckpointReader {
             offset = offset == 0 ? 512 : offset * 2
         }
         throw HDF5Error.notHDF5(path: path)
-    }
-}
-
-/// In-place byte swapping of big-endian data into little-endian order.
-enum ByteOrder {
-    static func swap(_ buffer: UnsafeMutableRawBufferPointer, unit: Int) {
-        guard let base = buffer.baseAddress else { return }
-        let n = buffer.count / unit
-        switch unit {
-        case 2:
-            let p = base.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<n { p[i] = p[i].byteSwapped }
-        case 4:
-            let p = base.assumingMemoryBound(to: UInt32.self)
-            for i in 0..<n { p[i] = p[i].byteSwapped }
-        case 8:
-            let p = base.assumingMemoryBound(to: UInt64.self)
-            for i in 0..<n { p[i] = p[i].byteSwapped }
-        default:
-            for i in 0..<n {
-                for j in 0..<(unit / 2) { buffer.swapAt(i * unit + j, i * unit + unit - 1 - j) }
-            }
-        }
     }
 }

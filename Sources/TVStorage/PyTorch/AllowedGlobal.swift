@@ -6,6 +6,11 @@ enum AllowedGlobal: Sendable, Equatable {
     case rebuildTensorV3
     case rebuildParameter
     case rebuildParameterWithState
+    /// `torch._tensor._rebuild_from_type_v2(func, type, args, state)`: a tensor carrying Python
+    /// attributes; rebuilt as `func(*args)` (the attributes are dropped).
+    case rebuildFromTypeV2
+    /// `torch.Tensor` / `torch.nn.parameter.Parameter`, as the `type` argument above.
+    case tensorClass(name: String)
     /// `torch.<T>Storage` (typed) or `torch.storage.UntypedStorage` (U8: numel counts bytes).
     case storageClass(DType, name: String)
     /// `torch.float16`, … as passed to `_rebuild_tensor_v3`.
@@ -22,6 +27,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case ("torch._utils", "_rebuild_tensor_v3"): return .rebuildTensorV3
         case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
         case ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameterWithState
+        case ("torch._tensor", "_rebuild_from_type_v2"): return .rebuildFromTypeV2
+        case ("torch", "Tensor"), ("torch.nn.parameter", "Parameter"): return .tensorClass(name: module + "." + name)
         case ("torch.storage", "UntypedStorage"): return .storageClass(.u8, name: name)
         case ("_codecs", "encode"): return .codecsEncode
         case ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"): return .numpyScalar
@@ -41,6 +48,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case .rebuildTensorV3: return "torch._utils._rebuild_tensor_v3"
         case .rebuildParameter: return "torch._utils._rebuild_parameter"
         case .rebuildParameterWithState: return "torch._utils._rebuild_parameter_with_state"
+        case .rebuildFromTypeV2: return "torch._tensor._rebuild_from_type_v2"
+        case let .tensorClass(name): return name
         case let .storageClass(_, name): return name == "UntypedStorage" ? "torch.storage.UntypedStorage" : "torch.\(name)"
         case let .torchDType(_, name): return "torch.\(name)"
         case .codecsEncode: return "_codecs.encode"

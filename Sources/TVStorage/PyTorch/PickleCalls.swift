@@ -23,6 +23,12 @@ extension Unpickler {
                 throw malformed("\(g.qualifiedName) needs a tensor and \(g == .rebuildParameter ? 2 : 3) more arguments")
             }
             return a[0]
+        case .rebuildFromTypeV2:
+            guard a.count == 4, case let .global(inner) = a[0], inner == .rebuildTensorV2 || inner == .rebuildTensorV3,
+                  case .global(.tensorClass) = a[1] else {
+                throw malformed("_rebuild_from_type_v2 needs a tensor rebuild function and a tensor class")
+            }
+            return try call(a[0], a[2], opcode: opcode)
         case .codecsEncode:
             // How protocol 2 pickles bytes: _codecs.encode(str, "latin1").
             guard a.count == 2, case let .string(s) = a[0], case let .string(enc) = a[1], enc == "latin1" || enc == "latin-1" else {
@@ -42,7 +48,7 @@ extension Unpickler {
                 throw malformed("unsupported numpy scalar arguments")
             }
             return .numpyScalar("numpy \(code) scalar (\(b.count) bytes)")
-        case .storageClass, .torchDType:
+        case .storageClass, .torchDType, .tensorClass:
             throw malformed("\(opcode) on \(g.qualifiedName), which is not callable in a state dict")
         }
     }

@@ -6,11 +6,13 @@ import Foundation
 /// Opening parses the archive directory, verifies `data.pkl`'s CRC-32, runs the restricted
 /// unpickler and validates every tensor against its storage, so `tensors` is trustworthy.
 /// Contiguous tensors are then zero-copy views into the mapped file; strided ones are copied.
+/// (Deflated entries, which torch never writes, are inflated into memory on each read.)
 ///
 /// Storage checksums: every storage's CRC-32 is verified on the first access of any tensor in it
 /// (once per storage, thread-safe), so opening stays fast and a full read checks every byte
-/// once. Pass `verifyStorageChecksums: false` to skip that (zlib's CRC-32 costs roughly one
-/// extra pass over the data).
+/// once. `OpenOptions.verifyChecksums = false` (or `verifyStorageChecksums: false`) skips that:
+/// zlib's CRC-32 runs at about 5 GB/s per core, so it roughly triples the time of a pure read
+/// pass over a page-cached file (scripts/bench/pytorch_read.sh). data.pkl is always verified.
 public final class PyTorchReader: CheckpointReader {
     public let path: String
     public let tensors: [TensorInfo]
@@ -27,22 +29,22 @@ public final class PyTorchReader: CheckpointReader {
         let entry: ZipEntry
     }
 
-    public init(path: String, options: OpenOptions = OpenOptions(), verifyStorageChecksums: Bool = true) throws {
+    public init(path: String, options: OpenOptions = OpenOptions(), verifyStorageChecksums: Bool? = nil) throws {
         self.path = path
-        self.verifyStorageChecksums = verifyStorageChecksums
+        self.verifyStorageChecksums = verifyStorageChecksums ?? options.verifyChecksums
         let file = try MappedFile(path: path)
         try Self.refuseLegacyFormat(file)
         let archive = try ZipArchive(file: file)
         self.archive = archive
         let root = try Self.archiveRoot(archive)
+        if archive.entry(named: root + "/constants.pkl") != nil { throw PyTorchError.torchScriptArchive(path: path) }
         if let order = archive.entry(named: root + "/byteorder") {
-            let text = String(decoding: try archive.storedBytes(of: order), as: UTF8.self)
+            let text = String(decoding: try archive.contents(of: order, verify: true).buffer, as: UTF8.self)
             guard text == "little" else { throw PyTorchError.unsupportedByteOrder(path: path, order: text) }
         }
         guard let pickleEntry = archive.entry(named: root + "/data.pkl") else { throw PyTorchError.missingDataPickle(path: path) }
-        try archive.verifyChecksum(of: pickleEntry)
-        let pickle = try archive.storedBytes(of: pickleEntry)
-        let (value, arena) = try Unpickler.load(pickle, path: path)
+        let pickle = try archive.contents(of: pickleEntry, verify: true)
+        let (value, arena) = try Unpickler.load(pickle.buffer, path: path)
 
         var flattener = StateDictFlattener(path: path, arena: arena, maxVisits: pickle.count + 1024)
         try flattener.flatten(value, nestedKey: options.nestedKey)
@@ -55,7 +57,7 @@ public final class PyTorchReader: CheckpointReader {
             guard let entry = archive.entry(named: entryName) else {
                 throw PyTorchError.missingStorage(path: path, tensor: name, entry: entryName)
             }
-            guard entry.isStored else {
+            guard entry.method == 0 || entry.method == 8 else {
                 throw ZipError.unsupportedCompression(path: path, entry: entry.name, method: entry.method)
             }
             let declared = storage.elementCount.multipliedReportingOverflow(by: storage.dtype.bitWidth / 8)
@@ -80,13 +82,11 @@ public final class PyTorchReader: CheckpointReader {
 
     public func tensor(named name: String) throws -> Tensor {
         guard let slot = slots[name] else { throw StorageError.tensorNotFound(path: path, tensor: name) }
-        if verifyStorageChecksums && !verified.contains(slot.entry.name) {
-            try archive.verifyChecksum(of: slot.entry)
-            verified.insert(slot.entry.name)
-        }
-        let bytes = try archive.storedBytes(of: slot.entry)
+        let verify = verifyStorageChecksums && !verified.contains(slot.entry.name)
+        let storage = try archive.contents(of: slot.entry, verify: verify)
+        if verify { verified.insert(slot.entry.name) }
         do {
-            return try slot.layout.makeTensor(storage: bytes, mapping: archive.file, mappingOffset: slot.entry.dataOffset)
+            return try slot.layout.makeTensor(storage: storage)
         } catch let error {
             throw PyTorchError.invalidTensor(path: path, tensor: name, reason: Self.reason(error))
         }

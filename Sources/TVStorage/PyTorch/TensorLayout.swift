@@ -37,7 +37,17 @@ struct TensorLayout {
         let (bytes, o2) = end.multipliedReportingOverflow(by: elementSize)
         guard !o1, !o2 else { throw .invalidTensor(tensor: "?", reason: "storage offset overflows") }
         neededBytes = bytes
+        // The row-major copy of a strided view is never larger than its storage unless strides
+        // repeat elements (stride 0, from expand()). Bound that, so a few bytes of hostile pickle
+        // cannot demand terabytes of memory.
+        let (owned, o3) = n.multipliedReportingOverflow(by: elementSize)
+        guard !o3, owned <= max(bytes, Self.maxExpansionBytes) else {
+            throw .invalidTensor(tensor: "?", reason: "strides repeat elements: \(bytes) storage bytes would expand to \(o3 ? Int.max : owned)")
+        }
     }
+
+    /// Largest row-major copy of a tensor whose strides repeat elements.
+    static let maxExpansionBytes = 256 << 20
 
     /// Row-major contiguous (dimensions of size 1 may have any stride).
     var isContiguous: Bool {
@@ -49,19 +59,26 @@ struct TensorLayout {
         return true
     }
 
-    /// The tensor's values from `storage` (the storage's bytes, at least `neededBytes` long).
-    /// A contiguous tensor views `mapping` at `mappingOffset` (where `storage` starts) without copying.
-    func makeTensor(storage: UnsafeRawBufferPointer, mapping: MappedFile, mappingOffset: Int) throws(StorageError) -> Tensor {
+    /// The tensor's values from `storage` (at least `neededBytes` long). Contiguous tensors view
+    /// the storage (and through it the mapped file) without copying; others are gathered.
+    func makeTensor(storage: ByteStorage) throws(StorageError) -> Tensor {
         precondition(neededBytes <= storage.count)
         let byteCount = elementCount * elementSize
         if elementCount == 0 {
             return try Tensor(dtype: dtype, shape: shape, storage: ByteStorage(copying: EmptyCollection<UInt8>()))
         }
         if isContiguous {
-            let view = ByteStorage(mapping: mapping, offset: mappingOffset + offset * elementSize, count: byteCount)
+            let start = offset * elementSize
+            if start == 0 && byteCount == storage.count { return try Tensor(dtype: dtype, shape: shape, storage: storage) }
+            let view: ByteStorage
+            if let mapping = storage.mapping {
+                view = ByteStorage(mapping: mapping, offset: storage.base - mapping.base + start, count: byteCount)
+            } else {
+                view = ByteStorage(viewing: storage.base + start, count: byteCount, owner: storage)
+            }
             return try Tensor(dtype: dtype, shape: shape, storage: view)
         }
-        let owned = ByteStorage.allocate(count: byteCount) { dst in gather(from: storage, into: dst) }
+        let owned = ByteStorage.allocate(count: byteCount) { dst in gather(from: storage.buffer, into: dst) }
         return try Tensor(dtype: dtype, shape: shape, storage: owned)
     }
 

@@ -2,7 +2,7 @@
 /// local header checked up front; stored entries are then zero-copy views into the mapping.
 ///
 /// Written for the archives torch.save makes (stored entries, ZIP64 end records, data descriptors
-/// after each entry), but it reads any single-disk archive whose entries are stored.
+/// after each entry), but it reads any single-disk archive of stored or deflated entries.
 public final class ZipArchive: Sendable {
     public let file: MappedFile
     /// Entries in central-directory order.
@@ -37,6 +37,35 @@ public final class ZipArchive: Sendable {
             throw .unsupportedCompression(path: path, entry: entry.name, method: entry.method)
         }
         return UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset ..< entry.dataOffset + entry.compressedSize])
+    }
+
+    /// The entry's bytes: for a stored entry a view of the mapping (its CRC checked when `verify`),
+    /// for a deflated one an owned, decompressed copy (its CRC always checked).
+    public func contents(of entry: ZipEntry, verify: Bool) throws(ZipError) -> ByteStorage {
+        switch entry.method {
+        case 0:
+            if verify { try verifyChecksum(of: entry) }
+            return ByteStorage(mapping: file, offset: entry.dataOffset, count: entry.compressedSize)
+        case 8:
+            let (limit, overflow) = entry.compressedSize.multipliedReportingOverflow(by: Inflate.maxRatio)
+            guard !overflow, entry.uncompressedSize <= limit + 1024, entry.uncompressedSize < Int.max else {
+                throw .malformed(path: path, what: "entry '\(entry.name)' claims an impossible compression ratio")
+            }
+            let src = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset ..< entry.dataOffset + entry.compressedSize])
+            let out = UnsafeMutableRawPointer.allocate(byteCount: entry.uncompressedSize + 1, alignment: 64)
+            guard Inflate.inflate(src, into: UnsafeMutableRawBufferPointer(start: out, count: entry.uncompressedSize + 1)) else {
+                out.deallocate()
+                throw .malformed(path: path, what: "entry '\(entry.name)' does not inflate to its declared \(entry.uncompressedSize) bytes")
+            }
+            let storage = ByteStorage(takingOwnershipOf: out, count: entry.uncompressedSize)
+            let actual = CRC32.checksum(storage.buffer)
+            guard actual == entry.crc32 else {
+                throw .checksumMismatch(path: path, entry: entry.name, expected: entry.crc32, actual: actual)
+            }
+            return storage
+        default:
+            throw .unsupportedCompression(path: path, entry: entry.name, method: entry.method)
+        }
     }
 
     /// Checks a stored entry's CRC-32 against the directory (reads every byte of the entry).

@@ -2,7 +2,7 @@
 /// its local header. `dataOffset ..< dataOffset + compressedSize` lies inside the file (checked).
 public struct ZipEntry: Sendable, Hashable {
     public let name: String
-    /// 0 = stored, 8 = deflate, … (only stored entries can be read).
+    /// 0 = stored (zero-copy), 8 = deflate (inflated into memory); other methods are refused.
     public let method: UInt16
     public let crc32: UInt32
     public let compressedSize: Int

@@ -25,7 +25,7 @@ public enum ZipError: BadInputError, Equatable {
         case let .localHeaderMismatch(path, entry, reason):
             return "\(path): ZIP entry '\(entry)': local header disagrees with the central directory (\(reason))"
         case let .unsupportedCompression(path, entry, method):
-            return "\(path): ZIP entry '\(entry)' is compressed (method \(method)); only stored entries are supported, as torch.save writes them — re-save the checkpoint with torch.save"
+            return "\(path): ZIP entry '\(entry)' uses compression method \(method); only stored and deflated entries are supported (torch.save writes stored ones: re-save the checkpoint with torch.save)"
         case let .encrypted(path, entry):
             return "\(path): ZIP entry '\(entry)' is encrypted"
         case let .duplicateEntry(path, entry):

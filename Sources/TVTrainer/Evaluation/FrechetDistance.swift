@@ -9,6 +9,12 @@ public enum FrechetDistance {
     public static func compute(_ a: [Float], _ b: [Float], dimension d: Int) throws -> Double {
         let (mu1, s1) = try moments(a, dimension: d)
         let (mu2, s2) = try moments(b, dimension: d)
+        return try distance(mean1: mu1, covariance1: s1, mean2: mu2, covariance2: s2, dimension: d)
+    }
+
+    /// The distance between N(mu1, s1) and N(mu2, s2) (covariances d×d row-major, symmetric PSD).
+    public static func distance(mean1 mu1: [Double], covariance1 s1: [Double], mean2 mu2: [Double], covariance2 s2: [Double],
+                                dimension d: Int) throws -> Double {
         var meanTerm = 0.0
         for i in 0..<d { meanTerm += (mu1[i] - mu2[i]) * (mu1[i] - mu2[i]) }
         var tr1 = 0.0, tr2 = 0.0

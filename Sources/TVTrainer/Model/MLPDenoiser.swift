@@ -18,6 +18,8 @@ public final class MLPDenoiser: Denoiser {
     public let parameters: FloatBuffer
     public let gradients: FloatBuffer
     private var cache: ActivationCache?
+    private let offsets: Offsets
+    private let embedding: SinusoidalEmbedding
 
     public var dataDimension: Int { config.dataDimension }
     public var parameterCount: Int { layout.count }
@@ -45,6 +47,8 @@ public final class MLPDenoiser: Denoiser {
         precondition(values.count == layout.count, "parameter count \(values.count) != \(layout.count)")
         parameters = FloatBuffer(values)
         gradients = FloatBuffer(count: layout.count)
+        offsets = Offsets(layout, blocks: config.blocks, projections: config.projections)
+        embedding = SinusoidalEmbedding(timesteps: config.timesteps, dimension: config.timeEmbedding)
     }
 
     /// PyTorch's default nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,
@@ -81,81 +85,84 @@ public final class MLPDenoiser: Denoiser {
 
     // MARK: forward / backward
 
-    private func p(_ name: String) -> UnsafeMutablePointer<Float> { parameters.pointer + layout.offset(name) }
-    private func g(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + layout.offset(name) }
+    private func p(_ offset: Int) -> UnsafeMutablePointer<Float> { parameters.pointer + offset }
+    private func g(_ offset: Int) -> UnsafeMutablePointer<Float> { gradients.pointer + offset }
 
     /// out[B, D] = eps_theta(x, t); keeps activations for `backward`.
     public func forward(x: UnsafePointer<Float>, t: [Int], out: UnsafeMutablePointer<Float>) {
         let B = t.count, d = config.hiddenWidth, D = config.dataDimension, E = config.timeEmbedding
         if cache?.batch != B { cache = ActivationCache(config: config, batch: B) }
         let c = cache!
+        let o = offsets
         c.input.pointer.update(from: x, count: B * D)
-        SinusoidalEmbedding.forward(t: t, dimension: E, into: c.embedding.pointer)
-        Linear.forward(x: c.embedding.pointer, weight: p("time_embed.0.weight"), bias: p("time_embed.0.bias"),
+        precondition(t.allSatisfy { $0 >= 0 && $0 < config.timesteps }, "timestep outside [0, T)")
+        embedding.forward(t: t, into: c.embedding.pointer)
+        Linear.forward(x: c.embedding.pointer, weight: p(o.time0W), bias: p(o.time0B),
                        y: c.timeHidden.pointer, batch: B, inFeatures: E, outFeatures: d)
-        SiLU.forward(c.timeHidden.pointer, c.timeHiddenAct.pointer, count: B * d)
-        Linear.forward(x: c.timeHiddenAct.pointer, weight: p("time_embed.2.weight"), bias: p("time_embed.2.bias"),
+        SiLU.forward(c.timeHidden.pointer, c.timeHiddenAct.pointer, sigmoid: c.timeHiddenSig.pointer, count: B * d)
+        Linear.forward(x: c.timeHiddenAct.pointer, weight: p(o.time2W), bias: p(o.time2B),
                        y: c.temb.pointer, batch: B, inFeatures: d, outFeatures: d)
         let h0 = c.h[0].pointer
-        Linear.forward(x: x, weight: p("input.weight"), bias: p("input.bias"), y: h0, batch: B, inFeatures: D, outFeatures: d)
+        Linear.forward(x: x, weight: p(o.inputW), bias: p(o.inputB), y: h0, batch: B, inFeatures: D, outFeatures: d)
         Elementwise.add(c.temb.pointer, into: h0, count: B * d)
         for i in 0..<config.blocks {
             let blk = c.blocks[i]
-            SiLU.forward(c.h[i].pointer, blk.u.pointer, count: B * d)
-            Linear.forward(x: blk.u.pointer, weight: p("blocks.\(i).fc1.weight"), bias: p("blocks.\(i).fc1.bias"),
+            SiLU.forward(c.h[i].pointer, blk.u.pointer, sigmoid: blk.su.pointer, count: B * d)
+            Linear.forward(x: blk.u.pointer, weight: p(o.fc1W[i]), bias: p(o.fc1B[i]),
                            y: blk.v.pointer, batch: B, inFeatures: d, outFeatures: d)
-            SiLU.forward(blk.v.pointer, blk.w.pointer, count: B * d)
+            SiLU.forward(blk.v.pointer, blk.w.pointer, sigmoid: blk.sv.pointer, count: B * d)
             let sum = config.projections ? blk.g.pointer : c.h[i + 1].pointer
-            Linear.forward(x: blk.w.pointer, weight: p("blocks.\(i).fc2.weight"), bias: p("blocks.\(i).fc2.bias"),
+            Linear.forward(x: blk.w.pointer, weight: p(o.fc2W[i]), bias: p(o.fc2B[i]),
                            y: sum, batch: B, inFeatures: d, outFeatures: d)
             Elementwise.add(c.h[i].pointer, into: sum, count: B * d)
             if config.projections {
-                Linear.forward(x: sum, weight: p("blocks.\(i).proj.weight"), bias: nil, y: c.h[i + 1].pointer,
+                Linear.forward(x: sum, weight: p(o.projW[i]), bias: nil, y: c.h[i + 1].pointer,
                                batch: B, inFeatures: d, outFeatures: d)
             }
         }
-        SiLU.forward(c.h[config.blocks].pointer, c.z.pointer, count: B * d)
-        Linear.forward(x: c.z.pointer, weight: p("output.weight"), bias: p("output.bias"), y: out,
+        SiLU.forward(c.h[config.blocks].pointer, c.z.pointer, sigmoid: c.zSig.pointer, count: B * d)
+        Linear.forward(x: c.z.pointer, weight: p(o.outputW), bias: p(o.outputB), y: out,
                        batch: B, inFeatures: d, outFeatures: D)
     }
 
     /// Given dL/dout for the last `forward`, overwrites `gradients` with dL/dparameters.
     public func backward(dOut: UnsafePointer<Float>) {
         guard let c = cache else { preconditionFailure("backward before forward") }
+        let o = offsets
         let B = c.batch, d = config.hiddenWidth, D = config.dataDimension, E = config.timeEmbedding
         let dh = c.dh.pointer, tmp = c.dTmp.pointer, tmp2 = c.dTmp2.pointer
         // out = output(z), z = silu(h_L)
-        Linear.backward(dy: dOut, x: c.z.pointer, weight: p("output.weight"), dWeight: g("output.weight"),
-                        dBias: g("output.bias"), dx: tmp, batch: B, inFeatures: d, outFeatures: D)
-        SiLU.backward(x: c.h[config.blocks].pointer, dy: tmp, dx: dh, count: B * d)
+        Linear.backward(dy: dOut, x: c.z.pointer, weight: p(o.outputW), dWeight: g(o.outputW),
+                        dBias: g(o.outputB), dx: tmp, batch: B, inFeatures: d, outFeatures: D)
+        SiLU.backward(x: c.h[config.blocks].pointer, sigmoid: c.zSig.pointer, dy: tmp, dx: dh, count: B * d)
         for i in stride(from: config.blocks - 1, through: 0, by: -1) {
             let blk = c.blocks[i]
             // dh holds dL/dh_{i+1}; turn it into dL/dg_i (in place through tmp when projected).
             if config.projections {
-                Linear.backward(dy: dh, x: blk.g.pointer, weight: p("blocks.\(i).proj.weight"),
-                                dWeight: g("blocks.\(i).proj.weight"), dBias: nil, dx: tmp,
+                Linear.backward(dy: dh, x: blk.g.pointer, weight: p(o.projW[i]),
+                                dWeight: g(o.projW[i]), dBias: nil, dx: tmp,
                                 batch: B, inFeatures: d, outFeatures: d)
                 dh.update(from: tmp, count: B * d)
             }
             // g_i = h_i + fc2(w), w = silu(v), v = fc1(u), u = silu(h_i)
-            Linear.backward(dy: dh, x: blk.w.pointer, weight: p("blocks.\(i).fc2.weight"),
-                            dWeight: g("blocks.\(i).fc2.weight"), dBias: g("blocks.\(i).fc2.bias"), dx: tmp,
+            Linear.backward(dy: dh, x: blk.w.pointer, weight: p(o.fc2W[i]),
+                            dWeight: g(o.fc2W[i]), dBias: g(o.fc2B[i]), dx: tmp,
                             batch: B, inFeatures: d, outFeatures: d)
-            SiLU.backward(x: blk.v.pointer, dy: tmp, dx: tmp2, count: B * d)
-            Linear.backward(dy: tmp2, x: blk.u.pointer, weight: p("blocks.\(i).fc1.weight"),
-                            dWeight: g("blocks.\(i).fc1.weight"), dBias: g("blocks.\(i).fc1.bias"), dx: tmp,
+            SiLU.backward(x: blk.v.pointer, sigmoid: blk.sv.pointer, dy: tmp, dx: tmp2, count: B * d)
+            Linear.backward(dy: tmp2, x: blk.u.pointer, weight: p(o.fc1W[i]),
+                            dWeight: g(o.fc1W[i]), dBias: g(o.fc1B[i]), dx: tmp,
                             batch: B, inFeatures: d, outFeatures: d)
-            SiLU.backward(x: c.h[i].pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
+            SiLU.backward(x: c.h[i].pointer, sigmoid: blk.su.pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
         }
         // h0 = input(x) + temb
-        Linear.backward(dy: dh, x: c.input.pointer, weight: p("input.weight"), dWeight: g("input.weight"),
-                        dBias: g("input.bias"), dx: nil, batch: B, inFeatures: D, outFeatures: d)
-        Linear.backward(dy: dh, x: c.timeHiddenAct.pointer, weight: p("time_embed.2.weight"),
-                        dWeight: g("time_embed.2.weight"), dBias: g("time_embed.2.bias"), dx: tmp,
+        Linear.backward(dy: dh, x: c.input.pointer, weight: p(o.inputW), dWeight: g(o.inputW),
+                        dBias: g(o.inputB), dx: nil, batch: B, inFeatures: D, outFeatures: d)
+        Linear.backward(dy: dh, x: c.timeHiddenAct.pointer, weight: p(o.time2W),
+                        dWeight: g(o.time2W), dBias: g(o.time2B), dx: tmp,
                         batch: B, inFeatures: d, outFeatures: d)
-        SiLU.backward(x: c.timeHidden.pointer, dy: tmp, dx: tmp2, count: B * d)
-        Linear.backward(dy: tmp2, x: c.embedding.pointer, weight: p("time_embed.0.weight"),
-                        dWeight: g("time_embed.0.weight"), dBias: g("time_embed.0.bias"), dx: nil,
+        SiLU.backward(x: c.timeHidden.pointer, sigmoid: c.timeHiddenSig.pointer, dy: tmp, dx: tmp2, count: B * d)
+        Linear.backward(dy: tmp2, x: c.embedding.pointer, weight: p(o.time0W),
+                        dWeight: g(o.time0W), dBias: g(o.time0B), dx: nil,
                         batch: B, inFeatures: E, outFeatures: d)
     }
 }
@@ -163,14 +170,15 @@ public final class MLPDenoiser: Denoiser {
 /// The activations one forward pass keeps for the backward pass, sized for one batch size.
 final class ActivationCache {
     final class Block {
-        let u, v, w, g: FloatBuffer
+        let u, v, w, g, su, sv: FloatBuffer
         init(_ n: Int, projected: Bool) {
             u = FloatBuffer(count: n); v = FloatBuffer(count: n); w = FloatBuffer(count: n)
+            su = FloatBuffer(count: n); sv = FloatBuffer(count: n)
             g = FloatBuffer(count: projected ? n : 0)
         }
     }
     let batch: Int
-    let input, embedding, timeHidden, timeHiddenAct, temb, z, dh, dTmp, dTmp2: FloatBuffer
+    let input, embedding, timeHidden, timeHiddenAct, timeHiddenSig, temb, z, zSig, dh, dTmp, dTmp2: FloatBuffer
     let h: [FloatBuffer]
     let blocks: [Block]
 
@@ -180,8 +188,27 @@ final class ActivationCache {
         input = FloatBuffer(count: B * c.dataDimension)
         embedding = FloatBuffer(count: B * c.timeEmbedding)
         timeHidden = FloatBuffer(count: n); timeHiddenAct = FloatBuffer(count: n); temb = FloatBuffer(count: n)
+        timeHiddenSig = FloatBuffer(count: n); zSig = FloatBuffer(count: n)
         z = FloatBuffer(count: n); dh = FloatBuffer(count: n); dTmp = FloatBuffer(count: n); dTmp2 = FloatBuffer(count: n)
         h = (0...c.blocks).map { _ in FloatBuffer(count: n) }
         blocks = (0..<c.blocks).map { _ in Block(n, projected: c.projections) }
+    }
+}
+
+/// Offsets of every parameter tensor, resolved once (the passes run thousands of times a second).
+struct Offsets {
+    let time0W, time0B, time2W, time2B, inputW, inputB, outputW, outputB: Int
+    let fc1W, fc1B, fc2W, fc2B, projW: [Int]
+
+    init(_ l: ParameterLayout, blocks: Int, projections: Bool) {
+        time0W = l.offset("time_embed.0.weight"); time0B = l.offset("time_embed.0.bias")
+        time2W = l.offset("time_embed.2.weight"); time2B = l.offset("time_embed.2.bias")
+        inputW = l.offset("input.weight"); inputB = l.offset("input.bias")
+        outputW = l.offset("output.weight"); outputB = l.offset("output.bias")
+        fc1W = (0..<blocks).map { l.offset("blocks.\($0).fc1.weight") }
+        fc1B = (0..<blocks).map { l.offset("blocks.\($0).fc1.bias") }
+        fc2W = (0..<blocks).map { l.offset("blocks.\($0).fc2.weight") }
+        fc2B = (0..<blocks).map { l.offset("blocks.\($0).fc2.bias") }
+        projW = projections ? (0..<blocks).map { l.offset("blocks.\($0).proj.weight") } : []
     }
 }

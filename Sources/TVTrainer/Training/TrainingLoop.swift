@@ -11,11 +11,16 @@ extension DiffusionTrainer {
 
     /// Runs optimiser steps until `optimizer.step == totalSteps`, calling `onStep` after each
     /// (for progress lines and periodic checkpoints; return false to stop early).
-    public func train(on data: ImageDataset, until totalSteps: Int, onStep: (StepStats) throws -> Bool = { _ in true }) rethrows {
+    public func train(on data: ImageDataset, until totalSteps: Int, onStep: (StepStats) throws -> Bool) rethrows {
         precondition(data.dimension == model.dataDimension, "data and model differ in sample size")
         while optimizer.step < totalSteps {
             let stats = step(x0: nextBatch(from: data))
             if try !onStep(stats) { break }
         }
+    }
+
+    /// Runs optimiser steps until `optimizer.step == totalSteps`.
+    public func train(on data: ImageDataset, until totalSteps: Int) {
+        train(on: data, until: totalSteps) { _ in true }
     }
 }

@@ -30,7 +30,7 @@ struct HDF5ExpectedFixture: Decodable {
             let tensor = try reader.tensor(named: t.name)
             XCTAssertEqual(tensor.dtype.rawValue, t.dtype, file: file, line: line)
             XCTAssertEqual(tensor.shape, t.shape, file: file, line: line)
-            XCTAssertEqual(hexString(tensor.storage.buffer), t.hex, "bytes of \(t.name)", file: file, line: line)
+            XCTAssertEqual(h5Hex(tensor.storage.buffer), t.hex, "bytes of \(t.name)", file: file, line: line)
         }
         for path in skipped {
             XCTAssertTrue(reader.notes.contains { $0.hasPrefix("skipped /\(path):") },
@@ -39,7 +39,7 @@ struct HDF5ExpectedFixture: Decodable {
     }
 }
 
-func hexString(_ bytes: UnsafeRawBufferPointer) -> String {
+func h5Hex(_ bytes: UnsafeRawBufferPointer) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)

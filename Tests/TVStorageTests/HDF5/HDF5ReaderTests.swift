@@ -102,7 +102,7 @@ final class HDF5ReaderTests: XCTestCase {
         let failures = Counter()
         DispatchQueue.concurrentPerform(iterations: 64) { i in
             let t = expected.tensors[i % names.count]
-            guard let tensor = try? reader.tensor(named: t.name), hexString(tensor.storage.buffer) == t.hex else {
+            guard let tensor = try? reader.tensor(named: t.name), h5Hex(tensor.storage.buffer) == t.hex else {
                 failures.increment()
                 return
             }
@@ -122,4 +122,24 @@ private final class Counter: @unchecked Sendable {
     private var n = 0
     func increment() { lock.lock(); n += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// Contiguous datasets come back as views of the mapped file; the rest through libhdf5.
+final class HDF5MappingTests: XCTestCase {
+    func testContiguousDatasetsAreMappedEvenAfterAUserBlock() throws {
+        let reader = try HDF5Reader(path: TestPaths.fixture("hdf5/userblock.h5"))
+        try HDF5ExpectedFixture.load("userblock").verify(reader)
+        XCTAssertNotNil(try reader.tensor(named: "contiguous").storage.mapping)
+        XCTAssertNotNil(try reader.tensor(named: "half").storage.mapping)
+        XCTAssertNil(try reader.tensor(named: "chunked").storage.mapping)
+    }
+
+    func testOnlyUnconvertedDatasetsAreMapped() throws {
+        let reader = try HDF5Reader(path: TestPaths.fixture("hdf5/dtypes.h5"))
+        XCTAssertNotNil(try reader.tensor(named: "le.float32").storage.mapping)
+        XCTAssertNil(try reader.tensor(named: "be.float32").storage.mapping, "big-endian data are swapped into owned memory")
+        XCTAssertNil(try reader.tensor(named: "le.bool").storage.mapping, "bools are normalised into owned memory")
+        XCTAssertNil(try reader.tensor(named: "gzip.f32").storage.mapping)
+        XCTAssertNil(try reader.tensor(named: "custom.odd_float").storage.mapping)
+    }
 }

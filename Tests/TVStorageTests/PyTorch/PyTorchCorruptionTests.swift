@@ -20,6 +20,10 @@ final class PyTorchCorruptionTests: XCTestCase {
         XCTAssertTrue("\(e!)".contains("re-save it with a current torch"))
     }
 
+    func testTorchScriptArchiveIsNamedAsSuch() {
+        XCTAssertEqual(error(opening: "torchscript.pt") as? PyTorchError, .torchScriptArchive(path: path("torchscript.pt")))
+    }
+
     func testNotAZip() {
         XCTAssertEqual(error(opening: "not_a_zip.pt") as? ZipError, .notAZip(path: path("not_a_zip.pt")))
     }
@@ -47,6 +51,25 @@ final class PyTorchCorruptionTests: XCTestCase {
         XCTAssertNoThrow(try unchecked.tensor(named: "w"))
     }
 
+    func testChecksumsCanBeSkippedThroughOpenOptions() throws {
+        let reader = try Checkpoints.open(path("bad_crc_storage.pt"), options: OpenOptions(verifyChecksums: false))
+        XCTAssertNoThrow(try reader.tensor(named: "w"))
+    }
+
+    func testBroadcastStridesCannotDemandHugeAllocations() {
+        guard case let .invalidTensor(_, tensor, reason)? = error(opening: "broadcast_bomb.pt") as? PyTorchError else {
+            return XCTFail("\(String(describing: error(opening: "broadcast_bomb.pt")))")
+        }
+        XCTAssertEqual(tensor, "w")
+        XCTAssertTrue(reason.contains("repeat elements"), reason)
+    }
+
+    func testShapeOverflowIsAnError() {
+        guard case .invalidTensor(_, "w", _)? = error(opening: "shape_overflow.pt") as? PyTorchError else {
+            return XCTFail("\(String(describing: error(opening: "shape_overflow.pt")))")
+        }
+    }
+
     func testEntryOutsideTheFile() {
         XCTAssertEqual(error(opening: "offset_outside.pt") as? ZipError, .entryOutsideFile(path: path("offset_outside.pt"), entry: "archive/data/0"))
     }
@@ -70,9 +93,15 @@ final class PyTorchCorruptionTests: XCTestCase {
         XCTAssertEqual(error(opening: "no_data_pkl.pt") as? PyTorchError, .missingDataPickle(path: path("no_data_pkl.pt")))
     }
 
-    func testCompressedEntryIsRefusedClearly() {
-        XCTAssertEqual(error(opening: "compressed.pt") as? ZipError,
-                       .unsupportedCompression(path: path("compressed.pt"), entry: "archive/data.pkl", method: 8))
+    func testDeflatedEntriesAreInflated() throws {
+        let reader = try PyTorchReader(path: path("deflated.pt"))
+        try PyTorchFixtures.assertMatchesTorch(reader, "deflated.pt")
+        XCTAssertNil(try reader.tensor(named: "w").storage.mapping, "inflated into owned memory")
+    }
+
+    func testOtherCompressionMethodsAreRefusedClearly() {
+        XCTAssertEqual(error(opening: "bzip2.pt") as? ZipError,
+                       .unsupportedCompression(path: path("bzip2.pt"), entry: "archive/data.pkl", method: 12))
     }
 
     func testDuplicateNamesAfterFlattening() {

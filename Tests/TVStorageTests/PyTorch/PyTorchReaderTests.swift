@@ -31,6 +31,12 @@ final class PyTorchReaderTests: XCTestCase {
         XCTAssertEqual(Int(bitPattern: grid.storage.base) % 64, 0, "torch aligns storages to 64 bytes")
     }
 
+    func testModuleStateDictWithMetadataAndIntegerScalars() throws {
+        let reader = try PyTorchReader(path: PyTorchFixtures.path("module_state.bin"))
+        try PyTorchFixtures.assertMatchesTorch(reader, "module_state.bin")
+        XCTAssertEqual(reader.info(named: "1.num_batches_tracked"), TensorInfo(name: "1.num_batches_tracked", dtype: .i64, shape: []))
+    }
+
     func testLightningCheckpointUsesStateDictAndNotesTheRest() throws {
         let reader = try Checkpoints.open(PyTorchFixtures.path("lightning.ckpt"))
         try PyTorchFixtures.assertMatchesTorch(reader, "lightning.ckpt")
@@ -51,7 +57,7 @@ final class PyTorchReaderTests: XCTestCase {
     func testNestedDictsFlattenWithDotsAndNonTensorsAreNoted() throws {
         let reader = try PyTorchReader(path: PyTorchFixtures.path("nested.pt"))
         try PyTorchFixtures.assertMatchesTorch(reader, "nested.pt")
-        XCTAssertEqual(reader.notes, ["skipped non-tensor entries: step (int), info (dict)"])
+        XCTAssertEqual(reader.notes, ["skipped non-tensor entries: step (int), info (dict), np_step (numpy scalar)"])
         let dotted = try PyTorchReader(path: PyTorchFixtures.path("nested.pt"), options: OpenOptions(nestedKey: "unet.conv"))
         XCTAssertEqual(dotted.tensors.map(\.name), ["weight"])
     }
@@ -69,7 +75,7 @@ final class PyTorchReaderTests: XCTestCase {
     func testReadsFromManyThreadsAtOnce() throws {
         let reader = try PyTorchReader(path: PyTorchFixtures.path("views.pt"))
         let names = reader.tensors.map(\.name)
-        let failures = Counter()
+        let failures = PyTorchFailureCounter()
         DispatchQueue.concurrentPerform(iterations: 64) { i in
             if (try? reader.tensor(named: names[i % names.count])) == nil { failures.increment() }
         }
@@ -82,7 +88,7 @@ final class PyTorchReaderTests: XCTestCase {
     }
 }
 
-private final class Counter: @unchecked Sendable {
+private final class PyTorchFailureCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     func increment() { lock.withLock { count += 1 } }

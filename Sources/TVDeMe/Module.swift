@@ -1,1 +1,0 @@
-// TVDeMe module: see Package.swift for its place in the layering.

@@ -1,0 +1,60 @@
+import Foundation
+import TVTrainer
+
+/// Settings of a whole `tvtool deme` run. Defaults follow issue 5's measured small-scale regime
+/// (digits, MLP width 256, batch 128, pretrained ~8k steps, 4 ranges × 2k steps) and deme.md.
+public struct DeMeOptions: Sendable {
+    public enum Objective: String, Sendable, CaseIterable, Codable {
+        /// Held-out epsilon-MSE averaged uniformly over t on the search set (deterministic, cheap).
+        case mse
+        /// Fréchet distance of samples to the search images (one sampling seed; slow and noisy).
+        case frechet
+    }
+
+    public var ranges = 4
+    public var stepsPerRange = 2000
+    public var globalProbability = 0.3
+    public var consistencyWeight: Float = 1
+    public var projections = true
+    public var batchSize = 128
+    public var optimizer = AdamWSettings.deme
+    public var ema: ExponentialMovingAverage.Settings? = ExponentialMovingAverage.Settings(maxDecay: 0.9999, power: 0.75)
+    public var seed: UInt64 = 0
+    /// One grid for every weight (per-weight grids via `grids`).
+    public var grid: [WeightGrid] = [WeightGrid(sortedDistinct: [0, 0.25, 0.5, 0.75, 1])]
+    public var refinements = 2
+    public var workers = 2
+    public var objective = Objective.mse
+    /// Evaluation timesteps per image and range (search and report sets alike).
+    public var evalTimestepsPerRange = 4
+    /// Fréchet distance: samples per seed and sampling seeds (the spread is over seeds).
+    public var frechetSamples = 500
+    public var frechetSeeds: [UInt64] = [1, 2, 3]
+    /// DDIM steps for samples (eta 0, as in the official code).
+    public var samplingSteps = 50
+    public var ablate = false
+    public var gridImages = 64
+
+    public init() {}
+
+    /// The grid of weight i (one grid may serve all).
+    public func grid(for i: Int) -> WeightGrid { grid.count == 1 ? grid[0] : grid[i] }
+
+    public func validate() throws(DeMeError) {
+        guard ranges >= 1 else { throw .invalidArgument("--ranges must be at least 1") }
+        guard grid.count == 1 || grid.count == ranges else {
+            throw .invalidArgument("give one --grid for all weights or one per range (\(ranges)), not \(grid.count)")
+        }
+        guard stepsPerRange >= 1 else { throw .invalidArgument("--steps-per-range must be at least 1") }
+        guard evalTimestepsPerRange >= 1 else { throw .invalidArgument("--eval-timesteps must be at least 1") }
+        guard frechetSeeds.isEmpty || frechetSamples >= 2 else { throw .invalidArgument("--fd-samples must be at least 2") }
+        guard workers >= 1 else { throw .invalidArgument("--workers must be at least 1") }
+    }
+
+    /// The finetune options of range model i ("full" = every technique on; the ablation turns them off).
+    func finetune(range: TimestepRange, index: Int, consistency: Bool = true, projections: Bool? = nil, sampling: Bool = true) -> FinetuneOptions {
+        FinetuneOptions(range: range, steps: stepsPerRange, globalProbability: sampling ? globalProbability : 0,
+                        consistencyWeight: consistency ? consistencyWeight : 0, projections: projections ?? self.projections,
+                        batchSize: batchSize, optimizer: optimizer, ema: ema, seed: seed &+ UInt64(index + 1))
+    }
+}

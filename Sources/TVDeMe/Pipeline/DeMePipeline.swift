@@ -1,0 +1,190 @@
+import Foundation
+import TVStorage
+import TVTrainer
+
+/// The whole Decouple-then-Merge run behind `tvtool deme` (deme.md; issue 5):
+/// N range finetunes (reused when unchanged) → task vectors → weight search on the search set →
+/// merged model → report on the image-disjoint report set, against the pretrained model, an
+/// equal-budget plain finetune (N×K steps on all timesteps), that finetune interpolated toward the
+/// pretrained model with the same search, and the N-model ensemble.
+public struct DeMePipeline {
+    public let pretrained: MLPDenoiser
+    public let pretrainedPath: String
+    public let split: DatasetSplit
+    public let output: URL
+    public let options: DeMeOptions
+    public var log: @Sendable (String) -> Void = { Console.error($0) }
+
+    public init(pretrained: MLPDenoiser, pretrainedPath: String, split: DatasetSplit, output: URL, options: DeMeOptions) throws {
+        try options.validate()
+        guard split.heldOut.count >= 2, split.heldOut.allSatisfy({ $0.count >= 2 }) else {
+            throw DeMeError.invalidArgument("the data split needs two held-out sets of at least 2 images (search and report)")
+        }
+        guard pretrained.dataDimension == split.train.dimension else {
+            throw DeMeError.invalidArgument("\(split.train.source): images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
+        }
+        self.pretrained = pretrained
+        self.pretrainedPath = pretrainedPath
+        self.split = split
+        self.output = output
+        self.options = options
+    }
+
+    /// Runs everything and writes report.md/json, merged.safetensors, search logs and sample grids.
+    @discardableResult
+    public func run() throws -> DeMeReport {
+        let t0 = Date()
+        var timings: [String: Double] = [:]
+        let o = options
+        let T = pretrained.config.timesteps
+        let ranges = try TimestepRange.equalRanges(count: o.ranges, total: T)
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let store = try FinetuneStore(directory: output.appendingPathComponent("finetunes"), pretrained: pretrained, pretrainedPath: pretrainedPath)
+
+        // Two image-disjoint held-out sets: one for the weight search, one for the report.
+        let repeats = o.evalTimestepsPerRange * o.ranges
+        let searchSet = EvaluationSet(data: split.heldOut[0], timesteps: T, repeats: repeats, seed: o.seed &+ 0x5EA5C4)
+        let reportSet = EvaluationSet(data: split.heldOut[1], timesteps: T, repeats: repeats, seed: o.seed &+ 0x2E9027)
+        let schedule = pretrained.config.makeSchedule()
+        let sampler = SampleMetrics(steps: o.samplingSteps, schedule: schedule)
+
+        // Decouple: N range finetunes with every technique on, and the equal-budget plain finetune.
+        var t = Date()
+        var reused = 0
+        let jobs = FinetuneJobs(store: store, workers: o.workers)
+        func rangeJobs(_ tag: String, consistency: Bool, projections: Bool) -> [FinetuneJobs.Job] {
+            ranges.enumerated().map { i, r in
+                FinetuneJobs.Job(name: "\(tag)_range\(i + 1)_\(r.lower)_\(r.upper)",
+                                 options: o.finetune(range: r, index: i, consistency: consistency, projections: projections, sampling: true))
+            }
+        }
+        let plainOptions = FinetuneOptions.plain(timesteps: T, steps: o.ranges * o.stepsPerRange, batchSize: o.batchSize,
+                                                 optimizer: o.optimizer, ema: o.ema, seed: o.seed &+ 1000)
+        // All finetunes of the run in one batch of jobs, so the workers stay busy.
+        var all = rangeJobs("deme", consistency: true, projections: o.projections)
+        all.append(FinetuneJobs.Job(name: "plain_\(o.ranges * o.stepsPerRange)steps", options: plainOptions))
+        if o.ablate {
+            all += rangeJobs("abl_sampling", consistency: false, projections: false)
+            all += rangeJobs("abl_consistency", consistency: true, projections: false)
+        }
+        // The longest job (the plain finetune, N×K steps) first, so it overlaps the others.
+        let order = all.indices.sorted { all[$0].options.steps > all[$1].options.steps }
+        let (trained, reusedCount) = try jobs.run(order.map { all[$0] }, pretrained: pretrained, train: split.train, log: log)
+        reused = reusedCount
+        var models = [MLPDenoiser?](repeating: nil, count: all.count)
+        for (k, i) in order.enumerated() { models[i] = trained[k] }
+        let members = (0..<o.ranges).map { models[$0]! }
+        let plain = models[o.ranges]!
+        var ablationMembers: [[MLPDenoiser]] = []
+        if o.ablate {
+            let n = o.ranges
+            ablationMembers = [(n + 1)..<(2 * n + 1), (2 * n + 1)..<(3 * n + 1)].map { r in r.map { models[$0]! } }
+        }
+        timings["finetune"] = Date().timeIntervalSince(t)
+
+        // Merge: weight searches on the search set.
+        t = Date()
+        let score = objective(searchSet: searchSet, ranges: ranges, sampler: sampler)
+        let search = try WeightSearch(grids: (0..<o.ranges).map(o.grid(for:)), refinements: o.refinements, workers: o.workers)
+        let demeBase = o.projections ? pretrained.expandingWithIdentityProjections() : pretrained
+        let deme = try MergedModels(base: demeBase, finetuned: members, names: ranges.map { "range \($0)" })
+        let demeSearch = try deme.search(search, score: score)
+        let mergedInMemory = try deme.model(weights: demeSearch.best.weights)
+        try SearchLog.write(demeSearch.points, weightNames: (1...o.ranges).map { "w\($0)" }, stem: output.appendingPathComponent("search_deme"))
+
+        let plainMerge = try MergedModels(base: pretrained, finetuned: [plain], names: ["plain finetune"])
+        let plainSearch = try plainMerge.search(try WeightSearch(grids: [o.grid(for: 0)], refinements: o.refinements, workers: o.workers), score: score)
+        let plainInterp = try plainMerge.model(weights: plainSearch.best.weights)
+        try SearchLog.write(plainSearch.points, weightNames: ["w"], stem: output.appendingPathComponent("search_plain"))
+        timings["search"] = Date().timeIntervalSince(t)
+
+        // The merged file is written by the engine from the checkpoint files (base = pretrained with
+        // identity projections when they are on), and checked against the in-memory merge.
+        var basePath = pretrainedPath
+        if o.projections {
+            basePath = store.path("base_identity_projections").path
+            try ModelCheckpoint.save(demeBase, to: basePath, metadata: [FinetuneStore.pretrainedKey: store.pretrainedFingerprint])
+        }
+        let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
+                                   weights: demeSearch.best.weights, output: output.appendingPathComponent("merged.safetensors").path,
+                                   config: demeBase.config, expected: mergedInMemory)
+
+        // Report: every row on the report set.
+        t = Date()
+        let ev = RowEvaluator(reportSet: reportSet, ranges: ranges, reference: split.heldOut[1], options: o, sampler: sampler)
+        let k = o.stepsPerRange, n = o.ranges
+        let pre = try ev.row("pretrained", "the starting checkpoint", model: pretrained, pretrained: nil)
+        let plainRow = try ev.row("plain finetune", "\(n)×\(k) = \(n * k) steps on all timesteps, same optimiser, no consistency/projection", model: plain, pretrained: pre)
+        let interpRow = try ev.row("plain finetune, interpolated", "theta + w (theta_plain - theta), w searched like DeMe's", model: plainInterp, weights: plainSearch.best.weights, pretrained: pre)
+        let ensemble = try EnsembleDenoiser(members: members, ranges: ranges)
+        let ensRow = try ev.row("DeMe ensemble", "\(n) models, model i used for t in R_i (\(n)× storage)", model: ensemble, pretrained: pre)
+        let mergedRow = try ev.row("DeMe merged", techniques(o), model: merged, weights: demeSearch.best.weights, pretrained: pre)
+        let rows = [pre, plainRow, interpRow, ensRow, mergedRow]
+        var ablation: [ReportRow] = []
+        var searched = demeSearch.points.count + plainSearch.points.count
+        if o.ablate {
+            var a = plainRow
+            a.name = "N=1 plain"
+            ablation.append(a)
+            for (k, (tag, label, cons)) in [("abl_sampling", "+ probabilistic sampling", false), ("abl_consistency", "+ consistency", true)].enumerated() {
+                let ms = ablationMembers[k]
+                let mm = try MergedModels(base: pretrained, finetuned: ms, names: ranges.map { "range \($0)" })
+                let res = try mm.search(search, score: score)
+                searched += res.points.count
+                try SearchLog.write(res.points, weightNames: (1...n).map { "w\($0)" }, stem: output.appendingPathComponent("search_" + tag))
+                ablation.append(try ev.row(label, "N=\(n), p=\(o.globalProbability)" + (cons ? ", consistency \(o.consistencyWeight)" : "") + ", no projection, merged",
+                                           model: try mm.model(weights: res.best.weights), weights: res.best.weights, pretrained: pre))
+            }
+            var full = mergedRow
+            full.name = o.projections ? "+ projection" : "+ projection (off in this run)"
+            ablation.append(full)
+        }
+        timings["report evaluation"] = Date().timeIntervalSince(t)
+
+        try sampler.writeGrid(pretrained, count: o.gridImages, seed: o.frechetSeeds.first ?? 0, shape: split.train, to: output.appendingPathComponent("samples_pretrained.png"))
+        try sampler.writeGrid(merged, count: o.gridImages, seed: o.frechetSeeds.first ?? 0, shape: split.train, to: output.appendingPathComponent("samples_merged.png"))
+        timings["total"] = Date().timeIntervalSince(t0)
+
+        let verdicts = try [pre, plainRow, interpRow, ensRow].map { try Verdict(model: mergedRow, baseline: $0) }
+        let report = DeMeReport(
+            configuration: configuration(ranges: ranges),
+            ranges: ranges, reportSet: "\(reportSet.imageCount) images × \(repeats) timesteps, held-out set 2", searchSet: "\(searchSet.imageCount) images × \(repeats) timesteps, held-out set 1",
+            rows: rows, ablation: ablation, verdicts: verdicts,
+            searchObjective: o.objective == .mse ? "held-out eps-MSE averaged uniformly over t (search set)" : "Fréchet distance of \(o.frechetSamples) samples to the search set (seed \(o.frechetSeeds.first ?? 0))",
+            searchedPoints: searched, timings: timings,
+            files: ["merged model": "merged.safetensors", "finetunes": "finetunes/", "search log": "search_*.csv, search_*.jsonl",
+                    "samples": "samples_pretrained.png, samples_merged.png"],
+            notes: reused > 0 ? ["\(reused) finetune(s) reused from an earlier run (same options, same pretrained model)."] : [])
+        try report.write(to: output)
+        return report
+    }
+
+    private func objective(searchSet: EvaluationSet, ranges: [TimestepRange], sampler: SampleMetrics) -> @Sendable (MLPDenoiser) throws -> Double {
+        switch options.objective {
+        case .mse:
+            return { m in try HeldOutErrors(m, on: searchSet, ranges: ranges, schedule: sampler.schedule).mean }
+        case .frechet:
+            let ref = split.heldOut[0], n = options.frechetSamples, seed = options.frechetSeeds.first ?? 0
+            return { m in try sampler.frechet(m, reference: ref, samples: n, seed: seed) }
+        }
+    }
+
+    private func techniques(_ o: DeMeOptions) -> String {
+        "N=\(o.ranges) × \(o.stepsPerRange) steps, p=\(o.globalProbability), consistency \(o.consistencyWeight), projections \(o.projections ? "on" : "off"), weights searched"
+    }
+
+    private func configuration(ranges: [TimestepRange]) -> [String: String] {
+        let o = options
+        return ["pretrained": pretrainedPath, "data": split.train.source,
+                "train / search / report images": "\(split.train.count) / \(split.heldOut[0].count) / \(split.heldOut[1].count)",
+                "ranges": ranges.map(\.description).joined(separator: ", "), "steps per range": String(o.stepsPerRange),
+                "p": String(o.globalProbability), "consistency weight": String(o.consistencyWeight), "projections": String(o.projections),
+                "batch": String(o.batchSize), "optimizer": "AdamW lr \(o.optimizer.learningRate), betas (\(o.optimizer.beta1), \(o.optimizer.beta2)), wd \(o.optimizer.weightDecay), clip \(o.optimizer.gradientClip.map { String($0) } ?? "none")",
+                "EMA": o.ema.map { "min(\($0.maxDecay), 1 - n^-\($0.power ?? 0))" } ?? "none",
+                "grid": (0..<o.ranges).map { o.grid(for: $0).description }.joined(separator: " | "), "refinements": String(o.refinements),
+                "objective": o.objective.rawValue, "eval timesteps per range": String(o.evalTimestepsPerRange),
+                "Fréchet": "\(o.frechetSamples) samples × seeds \(o.frechetSeeds.map(String.init).joined(separator: ",")), DDIM \(o.samplingSteps) steps eta 0",
+                "seed": String(o.seed)]
+    }
+
+}

@@ -1,0 +1,82 @@
+/// Options for `CheckpointConverter.convert`.
+public struct ConvertOptions: Sendable {
+    /// Target dtype for floating-point tensors with arithmetic support (F16/BF16/F32/F64); nil keeps
+    /// each tensor's dtype. Integer, bool and exotic float (F8, F6, F4, C64) tensors are copied.
+    public var dtype: DType?
+    /// Shard the safetensors output (see `CreateOptions.maxShardBytes`).
+    public var maxShardBytes: Int?
+    public var open: OpenOptions
+    /// Draw a progress line on stderr (only when it is a terminal).
+    public var progress: Bool
+
+    public init(dtype: DType? = nil, maxShardBytes: Int? = nil, open: OpenOptions = OpenOptions(), progress: Bool = false) {
+        self.dtype = dtype
+        self.maxShardBytes = maxShardBytes
+        self.open = open
+        self.progress = progress
+    }
+}
+
+/// What a conversion did.
+public struct ConvertSummary: Sendable, Codable, Equatable {
+    public var tensors: Int
+    public var convertedTensors: Int
+    public var inputBytes: Int
+    public var outputBytes: Int
+}
+
+/// Converts a checkpoint between formats and float dtypes, streaming tensor by tensor: each input
+/// tensor is a view into the mapped input, converted into one reused scratch buffer, written at
+/// its place in the output, and its input pages are released. Peak memory is therefore about the
+/// largest tensor (input view + converted copy), whatever the model size. The output appears
+/// atomically; on any error nothing is left behind.
+public enum CheckpointConverter {
+    public static func convert(input: String, output: String, options: ConvertOptions = ConvertOptions()) throws -> ConvertSummary {
+        if let d = options.dtype, !d.supportsArithmetic {
+            throw StorageError.invalidTensor(tensor: "*", reason: "cannot convert to \(d.rawValue): choose f32, f16, bf16 or f64")
+        }
+        let reader = try Checkpoints.open(input, options: options.open)
+        let targets = reader.tensors.map { targetInfo($0, options.dtype) }
+        // Every file read counts as an input: a sharded output must not replace the input's shards.
+        var inputs = [input, reader.path]
+        if let sharded = reader as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }
+        let writer = try Checkpoints.create(output, tensors: targets, metadata: reader.metadata,
+                                            options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: inputs))
+        let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
+                                        totalBytes: reader.totalBytes, enabled: options.progress)
+        var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0)
+        do {
+            let scratch = ScratchBuffer(capacity: targets.map(\.byteCount).max() ?? 0)
+            for target in targets {
+                let source = try reader.tensor(named: target.name)
+                if let mapping = source.storage.mapping {
+                    mapping.willNeed(offset: source.storage.base - mapping.base, count: source.byteCount)
+                }
+                if source.dtype == target.dtype {
+                    try writer.write(source, named: target.name)
+                } else {
+                    let converted = try scratch.convert(source, to: target.dtype)
+                    try writer.write(converted, named: target.name)
+                    summary.convertedTensors += 1
+                }
+                source.storage.releasePages()
+                summary.inputBytes += source.byteCount
+                summary.outputBytes += target.byteCount
+                progress.advance(bytes: source.byteCount)
+            }
+            try writer.finish()
+            progress.finish()
+        } catch {
+            progress.finish()
+            writer.abort()
+            throw error
+        }
+        return summary
+    }
+
+    /// The output declaration for one input tensor.
+    static func targetInfo(_ info: TensorInfo, _ dtype: DType?) -> TensorInfo {
+        guard let dtype, info.dtype.supportsArithmetic else { return info }
+        return TensorInfo(name: info.name, dtype: dtype, shape: info.shape)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import TVStorage
+
+/// The models a sweep evaluates: linear combinations of a base checkpoint, finetuned checkpoints
+/// (through their task vectors) and seeded random directions, computed tensor by tensor from the
+/// (memory-mapped) inputs so a candidate never has to be held in memory as a whole.
+///
+/// Arithmetic is in Float32 whatever the storage dtype, cast to the base's dtype at the end; tensors
+/// without arithmetic (integers, bool) are copied from the base. All inputs must have the same
+/// tensor names and shapes (checked up front).
+public final class LinearFamily: CandidateWriting {
+    public let base: any CheckpointReader
+    public let models: [any CheckpointReader]
+    public let random: RandomDirections?
+    public let mapping: any PointMapping
+
+    public init(base: any CheckpointReader, models: [any CheckpointReader], random: RandomDirections? = nil,
+                mapping: any PointMapping = TaskWeightMapping()) throws(SweepModelError) {
+        self.base = base
+        self.models = models
+        self.random = random
+        self.mapping = mapping
+        try LinearFamily.checkCompatible(base: base, models: models)
+    }
+
+    /// Output layout: the base's tensors.
+    public var tensorInfos: [TensorInfo] { base.tensors }
+
+    /// One tensor of the model at `coordinates`.
+    public func tensor(named name: String, at coordinates: [Double]) throws -> Tensor {
+        try tensor(named: name, combination: mapping.combination(at: coordinates))
+    }
+
+    public func tensor(named name: String, combination c: ModelCombination) throws -> Tensor {
+        let b = try base.tensor(named: name)
+        guard b.dtype.supportsArithmetic else { return b }
+        var out = try b.floats()
+        let baseValues = out
+        var center: [Float]? = nil
+        if let random, random.count > 0 {
+            center = baseValues
+        }
+        for (i, m) in models.enumerated() {
+            let w = Float(i < c.taskWeights.count ? c.taskWeights[i] : 0)
+            let cw = Float(i < c.centerWeights.count ? c.centerWeights[i] : 0)
+            guard w != 0 || (center != nil && cw != 0) else { continue }
+            let mv = try m.tensor(named: name).floats()
+            out.withUnsafeMutableBufferPointer { o in
+                for j in 0..<o.count { o[j] += w * (mv[j] - baseValues[j]) }
+            }
+            if cw != 0, center != nil {
+                for j in 0..<mv.count { center![j] += cw * (mv[j] - baseValues[j]) }
+            }
+        }
+        if let random, let center {
+            for k in 0..<min(random.count, c.randomCoefficients.count) where c.randomCoefficients[k] != 0 {
+                let a = Float(c.randomCoefficients[k])
+                let d = random.direction(k, tensor: name, shape: b.shape, reference: center)
+                for j in 0..<out.count { out[j] += a * d[j] }
+            }
+        }
+        return try Tensor.fromFloats(out, shape: b.shape, dtype: b.dtype)
+    }
+
+    /// The whole model at `coordinates`, in memory (for in-process evaluators).
+    public func materialize(at coordinates: [Double]) throws -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        let c = mapping.combination(at: coordinates)
+        for info in tensorInfos { result[info.name] = try tensor(named: info.name, combination: c) }
+        return result
+    }
+
+    /// Streams the model at `coordinates` into a new checkpoint file (format from the extension).
+    public func write(at coordinates: [Double], to path: String, metadata: [String: String] = [:]) throws {
+        let c = mapping.combination(at: coordinates)
+        let writer = try Checkpoints.create(path, tensors: tensorInfos, metadata: metadata,
+                                            options: CreateOptions(inputs: [base.path] + models.map(\.path)))
+        do {
+            for info in tensorInfos { try writer.write(tensor(named: info.name, combination: c), named: info.name) }
+            try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    public func writeCandidate(at coordinates: [Double], to path: String, metadata: [String: String]) throws {
+        try write(at: coordinates, to: path, metadata: metadata)
+    }
+
+    static func checkCompatible(base: any CheckpointReader, models: [any CheckpointReader]) throws(SweepModelError) {
+        let baseInfos = Dictionary(base.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for m in models {
+            let infos = Dictionary(m.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            for (name, bi) in baseInfos {
+                guard let mi = infos[name] else { throw .missingTensor(path: m.path, tensor: name, base: base.path) }
+                guard mi.shape == bi.shape else {
+                    throw .shapeMismatch(path: m.path, tensor: name, shape: mi.shape, baseShape: bi.shape)
+                }
+                if bi.dtype.supportsArithmetic && !mi.dtype.supportsArithmetic {
+                    throw .notArithmetic(path: m.path, tensor: name, dtype: mi.dtype)
+                }
+            }
+            if let extra = infos.keys.sorted().first(where: { baseInfos[$0] == nil }) {
+                throw .extraTensor(path: m.path, tensor: extra, base: base.path)
+            }
+        }
+    }
+}
+
+/// Inputs that cannot be combined.
+public enum SweepModelError: BadInputError, Equatable {
+    case missingTensor(path: String, tensor: String, base: String)
+    case extraTensor(path: String, tensor: String, base: String)
+    case shapeMismatch(path: String, tensor: String, shape: [Int], baseShape: [Int])
+    case notArithmetic(path: String, tensor: String, dtype: DType)
+    case degenerate(String)
+
+    public var description: String {
+        switch self {
+        case let .missingTensor(p, t, b): return "\(p): no tensor '\(t)' (present in the base \(b))"
+        case let .extraTensor(p, t, b): return "\(p): tensor '\(t)' is not in the base \(b)"
+        case let .shapeMismatch(p, t, s, bs): return "\(p): tensor '\(t)' has shape \(Shape.describe(s)), the base has \(Shape.describe(bs))"
+        case let .notArithmetic(p, t, d): return "\(p): tensor '\(t)' has dtype \(d.rawValue), which tvtool cannot compute on"
+        case let .degenerate(why): return why
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// TVSweep module: see Package.swift for its place in the layering.

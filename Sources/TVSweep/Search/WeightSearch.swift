@@ -1,0 +1,90 @@
+import Foundation
+import TVEngine
+import TVStorage
+
+/// Merge-weight searches from Swift: the operations behind `tvtool search`. Point coordinates are
+/// the weights w_i of theta = base + sum_i w_i (model_i - base) (DeMe's merge; weights are not
+/// normalised).
+///
+///     let family = try WeightSearch.prepare(base: "base.safetensors", models: ["r0.safetensors", "r1.safetensors"])
+///     let manifest = WeightSearch.manifest(grid: try GridSpec.parse(["0:1:0.1"], dimensions: 2),
+///                                          refinement: try Refinement(rounds: 2), inputs: […], evaluator: "my score")
+///     let evaluator = ClosureEvaluator(summary: "my score") { point in try myScore(family.materialize(at: point.coordinates)) }
+///     let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: "search", options: .init())
+///     try WeightSearch.writeOutputs(manifest: manifest, records: outcome.records, family: family,
+///                                   directory: "search", bestCheckpoint: "search/best.safetensors")
+public enum WeightSearch {
+    public static func prepare(base: String, models: [String], open: OpenOptions = OpenOptions()) throws -> LinearFamily {
+        let b = try Checkpoints.open(base, options: open)
+        let ms = try models.map { try Checkpoints.open($0, options: open) }
+        return try LinearFamily(base: b, models: ms)
+    }
+
+    /// Axis names w1 … wN.
+    public static func axisNames(count: Int) -> [String] { (1...max(count, 1)).map { "w\($0)" } }
+
+    public static func manifest(grid: GridSpec, refinement: Refinement? = nil, inputs: [String], evaluator: String,
+                                goal: SweepGoal = .minimize, settings: [String: String] = [:]) -> SweepManifest {
+        SweepManifest(kind: "search", axisNames: axisNames(count: grid.axes.count), grid: grid, refinement: refinement,
+                      goal: goal, inputs: inputs, evaluator: evaluator, settings: settings)
+    }
+
+    /// The best point and where its files went.
+    public struct Summary: Sendable, Codable {
+        public var goal: SweepGoal
+        public var axisNames: [String]
+        public var bestWeights: [Double]?
+        public var bestValue: Double?
+        public var bestID: String?
+        public var evaluated: Int
+        public var failed: Int
+        public var missing: Int
+        public var bestCheckpoint: String?
+
+        enum CodingKeys: String, CodingKey {
+            case goal, evaluated, failed, missing
+            case axisNames = "axis_names", bestWeights = "best_weights", bestValue = "best_value", bestID = "best_id"
+            case bestCheckpoint = "best_checkpoint"
+        }
+    }
+
+    /// Writes theta = base + sum_i w_i tau_i through TVEngine's task-arithmetic merge (the same code
+    /// as `tvtool merge`), with its recipe in the metadata.
+    public static func writeMerged(weights: [Double], family: LinearFamily, to path: String,
+                                   metadata: [String: String] = [:]) throws {
+        var options = MergeOptions()
+        options.progress = false
+        options.metadata = metadata
+        _ = try Merger.merge(method: try MergeMethods.named("task_arithmetic"),
+                             inputs: MergeInputs(base: family.base, models: family.models),
+                             parameters: MergeParameters(global: ["weight": .perModel(weights)]),
+                             options: options, output: path)
+    }
+
+    /// Writes results.csv and best.json into `directory`, and the best merged checkpoint to
+    /// `bestCheckpoint` when a family is given.
+    @discardableResult
+    public static func writeOutputs(manifest: SweepManifest, records: RecordSet, family: LinearFamily?,
+                                    directory: String, bestCheckpoint: String?) throws -> Summary {
+        let dir = URL(fileURLWithPath: directory)
+        try AtomicFile.write(RecordsCSV.render(records.records, axisNames: manifest.axisNames),
+                             to: dir.appendingPathComponent("results.csv").path)
+        let best = records.best(manifest.goal)
+        var summary = Summary(goal: manifest.goal, axisNames: manifest.axisNames, bestWeights: best?.coordinates,
+                              bestValue: best?.value, bestID: best?.id, evaluated: records.records.count,
+                              failed: records.records.filter { $0.status != .ok }.count,
+                              missing: SweepPlan.missing(manifest: manifest, records: records).points.count,
+                              bestCheckpoint: nil)
+        if let best, let family, let bestCheckpoint {
+            try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: [
+                "tvtool.search_score": "\(best.value!)", "tvtool.search_goal": manifest.goal.rawValue,
+                "tvtool.search_evaluator": manifest.evaluator,
+            ])
+            summary.bestCheckpoint = bestCheckpoint
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(try enc.encode(summary) + Data("\n".utf8), to: dir.appendingPathComponent("best.json").path)
+        return summary
+    }
+}

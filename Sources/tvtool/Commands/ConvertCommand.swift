@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import TVStorage
+
+/// `tvtool convert IN OUT`: streams a checkpoint into another format and/or float dtype.
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a checkpoint between formats (safetensors, sharded safetensors, HDF5) and float dtypes.",
+        discussion: """
+            The output format follows OUT's extension: .safetensors, .safetensors.index.json \
+            (sharded), or .h5/.hdf5. IN may be anything `tvtool inspect` reads. With --dtype, \
+            F16/BF16/F32/F64 tensors are converted (rounding to nearest even); integer, bool and \
+            other tensors are copied unchanged. Tensors are streamed one at a time, so memory use \
+            stays near the size of the largest tensor. The output appears only when complete; \
+            OUT may not be one of the inputs.
+
+            Examples:
+              tvtool convert model.safetensors model-fp16.safetensors --dtype f16
+              tvtool convert unet/ unet.safetensors --max-shard-size 2GB
+              tvtool convert weights.h5 weights.safetensors
+
+            Exit codes: 0 success, 1 usage error, 2 unreadable or malformed input.
+            """)
+
+    @Argument(help: "Input checkpoint (file, shard index or diffusers folder).")
+    var input: String
+
+    @Argument(help: "Output path; its extension picks the format.")
+    var output: String
+
+    @Option(help: "Convert floating-point tensors to f32, f16, bf16 or f64.")
+    var dtype: String?
+
+    @Option(name: .customLong("max-shard-size"), help: "Split safetensors output into shards of at most this size (e.g. 5GB, 500MB, 2GiB).")
+    var maxShardSize: String?
+
+    @Option(help: "diffusers weight variant to read from a folder input, e.g. fp16.")
+    var variant: String?
+
+    @Flag(help: "Print a JSON summary (tensors, converted tensors, input and output bytes).")
+    var json = false
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if let dtype, DType(userName: dtype).map({ $0.supportsArithmetic }) != true {
+            throw ValidationError("--dtype must be one of f32, f16, bf16, f64 (got '\(dtype)')")
+        }
+        if let maxShardSize, ByteSize.parse(maxShardSize) == nil {
+            throw ValidationError("--max-shard-size must be a size such as 5GB, 500MB or 2GiB (got '\(maxShardSize)')")
+        }
+    }
+
+    func run() throws {
+        AtomicOutputFile.removeTemporaryFilesOnInterrupt()
+        let options = ConvertOptions(dtype: dtype.flatMap(DType.init(userName:)),
+                                     maxShardBytes: maxShardSize.flatMap(ByteSize.parse),
+                                     open: OpenOptions(variant: variant), progress: !quiet)
+        let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(summary))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } else {
+            print("wrote \(output): \(summary.tensors) tensors (\(summary.convertedTensors) converted), "
+                  + "\(ByteFormat.human(summary.inputBytes)) -> \(ByteFormat.human(summary.outputBytes))")
+        }
+    }
+}

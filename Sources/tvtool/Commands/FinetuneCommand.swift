@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import TVDeMe
+import TVStorage
+import TVTrainer
+
+/// `tvtool finetune`: one DeMe range finetune (decouple step) of a trainer checkpoint.
+struct FinetuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Finetune a pretrained trainer model on one timestep range (DeMe's decouple step).",
+        discussion: """
+            Trains a copy of PRETRAINED on timesteps in [lo, hi) with DeMe's techniques (deme.md): \
+            probabilistic sampling (--p: per batch, probability of drawing t from the whole [0, T); \
+            antithetic pairs t, lo+hi-1-t), the consistency loss mse(eps, eps_pretrained) against the \
+            frozen pretrained model (--consistency, 0 = off), and identity-initialised channel-wise \
+            projections after each block (--no-projections to turn off). Optimiser and EMA default to \
+            the official code's: AdamW lr 5e-5, betas (0.95, 0.999), weight decay 1e-6, clip 1.0, EMA \
+            decay min(0.9999, 1 - n^-0.75). The EMA weights are saved. With projections on, the task \
+            vector base is PRETRAINED expanded with identity projections (--write-base writes it).
+
+            Examples:
+              tvtool finetune pretrained.safetensors --data digits --range 0:250 --steps 2000 -o ft_0_250.safetensors
+            """)
+
+    @Argument(help: "Pretrained trainer checkpoint (.safetensors made by `tvtool train`).") var pretrained: String
+    @Option(help: "Training data: digits, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
+    @Option(help: "Timestep range lo:hi (half-open).") var range: String
+    @Option(help: "Optimiser steps.") var steps: Int
+    @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T).") var p = 0.3
+    @Option(help: "Weight of the consistency loss (0 turns it off).") var consistency: Float = 1
+    @Flag(inversion: .prefixedNo, help: "Train identity-initialised channel-wise projections.") var projections = true
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Learning rate (constant).") var lr: Float = 5e-5
+    @Option(help: "AdamW beta1.") var beta1: Float = 0.95
+    @Option(help: "AdamW beta2.") var beta2: Float = 0.999
+    @Option(help: "AdamW weight decay.") var weightDecay: Float = 1e-6
+    @Option(help: "Gradient-norm clip (0 = none).") var clip: Float = 1
+    @Option(help: "EMA maximum decay (0 = no EMA: save the raw weights).") var emaDecay: Double = 0.9999
+    @Option(help: "Seed (batches, timesteps, noise).") var seed: UInt64 = 1
+    @Option(help: "Training/held-out split seed (the held-out images are never trained on).") var splitSeed: UInt64 = 0
+    @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors).") var output: String
+    @Option(help: "Also write the task-vector base (PRETRAINED with identity projections) here.") var writeBase: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        try Checkpoints.refuseOverwritingInputs(output: output, inputs: [pretrained])
+        let model = try ModelCheckpoint.load(pretrained)
+        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed)
+        let options = FinetuneOptions(
+            range: try TimestepRange.parse(range), steps: steps, globalProbability: p, consistencyWeight: consistency,
+            projections: projections, batchSize: batch,
+            optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: 1e-8,
+                                     gradientClip: clip > 0 ? clip : nil),
+            ema: emaDecay > 0 ? ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: 0.75) : nil, seed: seed)
+        let start = Date()
+        let progress = ProgressReporter(label: "finetune \(range)", totalUnits: steps, unitName: "steps")
+        var last: RangeFinetuner.Progress?
+        let tuned = try RangeFinetuner.run(pretrained: model, train: split.train, options: options) { s in
+            last = s
+            progress.advance(status: String(format: "eps-MSE %.4f cons %.4f", s.loss, s.consistency))
+        }
+        progress.finish()
+        try ModelCheckpoint.save(tuned, to: output, metadata: [FinetuneOptions.metadataKey: options.metadataJSON()], inputs: [pretrained])
+        if let writeBase {
+            try ModelCheckpoint.save(model.expandingWithIdentityProjections(), to: writeBase, inputs: [pretrained])
+        }
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            let obj: [String: Any] = ["output": output, "range": range, "steps": steps, "seconds": seconds,
+                                      "last_eps_mse": last?.loss ?? Double.nan, "last_consistency_mse": last?.consistency ?? Double.nan, "projections": projections]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "wrote %@ (range %@, %d steps, %.1f s; last batch eps-MSE %.4f, consistency %.4f)",
+                         output, range, steps, seconds, last?.loss ?? .nan, last?.consistency ?? .nan))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import TVStorage
+import TVSweep
+
+/// Evaluation options shared by `landscape` and `search`.
+struct SweepEvaluationOptions: ParsableArguments {
+    @Option(name: .customLong("eval-cmd"), help: ArgumentHelp(
+        "Score each point with this shell command instead of the built-in evaluator. {checkpoint} is replaced by the candidate's path (also in $TVTOOL_CHECKPOINT); the score is read from the last stdout line.",
+        valueName: "command"))
+    var evalCommand: String?
+
+    @Option(help: "Seconds before an evaluation command is killed (its whole process group); the point is recorded as a timeout.")
+    var timeout: Double = 3600
+
+    @Option(name: .customLong("score-field"), help: "Read the score from this field of a JSON object on the command's last stdout line.")
+    var scoreField: String?
+
+    @Option(name: .customLong("candidate-format"), help: "Format of candidate checkpoints: safetensors, or input (the base's format where writable).")
+    var candidateFormat: String = "safetensors"
+
+    @Option(name: .customLong("tmp-dir"), help: "Folder for temporary candidate checkpoints (default: $TMPDIR). Node-local disks are best.")
+    var tmpDir: String?
+
+    @Flag(help: "Higher scores are better (CLIP score, accuracy); default: lower is better (loss, FID).")
+    var maximize = false
+
+    @Option(name: .customLong("t-range"), help: "Built-in evaluator: restrict the epsilon-MSE to timesteps lo:hi (half-open), e.g. 0:250.")
+    var tRange: String?
+
+    @Option(help: "Built-in evaluator: the images (digits, a .npy file, a PNG folder, or checkpoint:tensor).")
+    var data: String = "digits"
+
+    @Option(name: .customLong("eval-split"), help: "Built-in evaluator: which held-out split of the data (1 or 2).")
+    var evalSplit: Int = 1
+
+    @Option(name: .customLong("eval-repeats"), help: "Built-in evaluator: timesteps per image (stratified over the range).")
+    var evalRepeats: Int = 16
+
+    @Option(name: .customLong("eval-seed"), help: "Built-in evaluator: seed of the evaluation timesteps and noise.")
+    var evalSeed: UInt64 = 0
+
+    var goal: SweepGoal { maximize ? .maximize : .minimize }
+
+    /// The external command when --eval-cmd is given, else the built-in epsilon-MSE.
+    func evaluator(family: LinearFamily, axisNames: [String], jobs: Int) throws -> any PointEvaluator {
+        if let command { return try command.evaluator(candidates: family, axisNames: axisNames) }
+        guard evalRepeats >= 1 else { throw ValidationError("--eval-repeats must be at least 1") }
+        EpsilonMSEEvaluator.configureThreads(jobs: jobs)
+        return try EpsilonMSEEvaluator(family: family, data: data, split: evalSplit, repeats: evalRepeats, seed: evalSeed,
+                                       range: try tRange.map { try EpsilonMSEEvaluator.parseRange($0) })
+    }
+
+    /// Checks evaluator options that do not need the checkpoints.
+    func validate() throws {
+        if evalCommand != nil && tRange != nil { throw ValidationError("--t-range applies to the built-in evaluator, not to --eval-cmd") }
+        if let tRange { _ = try EpsilonMSEEvaluator.parseRange(tRange) }
+    }
+
+    var defaultValueName: String { evalCommand == nil ? "eps_mse" : "score" }
+
+    var command: ExternalCommandSettings? {
+        evalCommand.map {
+            ExternalCommandSettings(command: $0, timeout: timeout, scoreField: scoreField, candidateFormat: candidateFormat,
+                                    scratchDirectory: tmpDir)
+        }
+    }
+}
+
+/// Run-control options shared by `landscape` and `search`.
+struct SweepExecutionOptions: ParsableArguments {
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output folder (records, results, plots). Rerunning the same command resumes from its records.")
+    var output: String
+
+    @Option(help: "Evaluate this many points at once.")
+    var jobs: Int = 1
+
+    @Option(help: ArgumentHelp("Evaluate only shard i of n (0-based, strided by point index); combine the shards with 'tvtool sweep collect'.", valueName: "i/n"))
+    var shard: String?
+
+    @Flag(name: .customLong("retry-failed"), help: "Re-evaluate points recorded as failed or timed out.")
+    var retryFailed = false
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Flag(help: "No progress or per-point lines on stderr.")
+    var quiet = false
+
+    func runOptions() throws -> SweepRunOptions {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        let s = try shard.map { try ShardSpec.parse($0) } ?? .whole
+        // Per-point lines for logs (Slurm, pipes); a terminal gets the progress line instead.
+        let log: (@Sendable (String) -> Void)? = quiet || Console.stderrIsTerminal ? nil : { @Sendable line in Console.error(line) }
+        return SweepRunOptions(jobs: jobs, shard: s, retryFailed: retryFailed, log: log, progress: !quiet)
+    }
+}
+
+enum SweepReport {
+    /// Prints a JSON object (sorted keys) on stdout.
+    static func printJSON(_ object: [String: Any]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) {
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Fails the command when nothing at all could be evaluated.
+    static func checkSomethingSucceeded(_ o: SweepOutcome) throws {
+        if o.evaluated > 0 && o.failed == o.evaluated && o.records.okRecords.isEmpty {
+            let first = o.records.records.first { $0.status != .ok }
+            throw SweepCommandError.allFailed(o.failed, first?.error ?? "")
+        }
+    }
+}
+
+enum SweepCommandError: BadInputError {
+    case allFailed(Int, String)
+    var description: String {
+        switch self {
+        case let .allFailed(n, e): return "all \(n) evaluated points failed; first error: \(e)"
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import TVStorage
+import TVTrainer
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Pretrain the bundled MLP diffusion model (DDPM, epsilon prediction) on images.",
+        discussion: """
+            Trains on the training part of a fixed seeded split (the two held-out sets used by \
+            `eval` and `deme` are never trained on). Writes the EMA weights to OUTPUT as safetensors \
+            (PyTorch names, model config in the metadata) and the resume state (raw weights, AdamW \
+            moments, step, generator) to OUTPUT minus .safetensors plus .train-state.safetensors. \
+            Reproducible for a given --seed and --threads.
+
+            --data: `digits` (bundled 8×8 digits), a .npy file, a checkpoint tensor (FILE or \
+            FILE:TENSOR, N×C×H×W / N×H×W / N×D, uint8 or float in [-1,1]), or a folder of PNGs.
+
+            Examples:
+              tvtool train --data digits --steps 8000 -o pretrained.safetensors
+              tvtool train --data digits --steps 12000 -o pretrained.safetensors --resume
+              tvtool train --data faces.npy --width 512 --blocks 6 --steps 20000 -o faces.safetensors
+            """)
+
+    @Option(help: "Training data (see above).") var data = "digits"
+    @Option(help: "Optimiser steps to reach (with --resume: total, including the steps already done).") var steps = 8000
+    @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors).") var output: String
+    @Option(help: "Hidden width of the MLP.") var width = 256
+    @Option(help: "Residual blocks.") var blocks = 4
+    @Option(help: "Sinusoidal timestep embedding size (even).") var timeEmbedding = 128
+    @Flag(help: "Insert DeMe's identity-initialised d×d projection after each block.") var projections = false
+    @Option(help: "Beta schedule: linear or cosine.") var schedule: String = "linear"
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Linear warm-up steps.") var warmup = 100
+    @Option(help: "LR shape after warm-up: constant or cosine.") var lrSchedule = "constant"
+    @Option(help: "AdamW beta1.") var beta1: Float = 0.9
+    @Option(help: "AdamW beta2.") var beta2: Float = 0.999
+    @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 0
+    @Option(help: "AdamW epsilon.") var adamEps: Float = 1e-8
+    @Option(help: "Gradient-norm clip (0: off).") var clip: Float = 1
+    @Option(help: "EMA maximum decay.") var emaMax: Double = 0.9999
+    @Option(help: "EMA warm-up power: decay = min(max, 1 - n^-power).") var emaPower: Double = 0.75
+    @Flag(help: "Save the raw weights instead of an EMA.") var noEma = false
+    @Option(help: "Seed for initialisation, batches, timesteps and noise.") var seed: UInt64 = 0
+    @Option(help: "Seed of the train/held-out split.") var splitSeed: UInt64 = 0
+    @Option(help: "OpenBLAS threads.") var threads = 1
+    @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
+    @Option(help: "Output dtype: f32 or f16 (f16 halves the file).") var dtype = "f32"
+    @Flag(help: "Continue from OUTPUT's .train-state.safetensors.") var resume = false
+    @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "Print a JSON summary on stdout.") var json = false
+
+    func run() throws {
+        guard let kind = BetaSchedule(rawValue: schedule) else { throw ValidationError("--schedule must be linear or cosine") }
+        guard let shape = LearningRateSchedule.Shape(rawValue: lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine") }
+        guard let dt = DType(userName: dtype), dt == .f32 || dt == .f16 || dt == .bf16 else { throw ValidationError("--dtype must be f32, f16 or bf16") }
+        guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
+        var o = TrainingRun.Options(output: output)
+        o.data = data; o.steps = steps; o.checkpointEvery = checkpointEvery; o.resume = resume
+        o.dtype = dt; o.splitSeed = splitSeed; o.threads = threads
+        o.model = ModelConfig(hiddenWidth: width, blocks: blocks, timeEmbedding: timeEmbedding, projections: projections, schedule: kind)
+        o.settings = TrainingSettings(
+            batchSize: batch,
+            optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: adamEps,
+                                     gradientClip: clip > 0 ? clip : nil),
+            learningRate: LearningRateSchedule(shape: shape, warmupSteps: warmup, totalSteps: steps),
+            ema: noEma ? nil : ExponentialMovingAverage.Settings(maxDecay: emaMax, power: emaPower),
+            seed: seed)
+        let progress = ProgressReporter(label: "train", totalUnits: steps, unitName: "steps", enabled: !quiet)
+        let start = Date()
+        var firstStep: Int?
+        var shown = 0
+        let summary = try TrainingRun(o).run(reportEvery: 50) { p in
+            if firstStep == nil { firstStep = p.stats.step - 50 }
+            progress.advance(units: p.stats.step - shown, status: String(format: "loss %.4f", p.meanLoss))
+            shown = p.stats.step
+            if !quiet && !Console.stderrIsTerminal && (p.stats.step % 1000 == 0 || p.stats.step == p.totalSteps) {
+                let rate = Double(p.stats.step - (firstStep ?? 0)) / max(Date().timeIntervalSince(start), 1e-9)
+                let eta = Double(p.totalSteps - p.stats.step) / max(rate, 1e-9)
+                Console.error(String(format: "step %d/%d  loss %.4f  %.1f it/s  ETA %@", p.stats.step, p.totalSteps, p.meanLoss, rate,
+                                     ByteFormat.duration(eta)))
+            }
+        }
+        progress.finish()
+        if json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(summary), as: UTF8.self))
+        } else {
+            print(String(format: "wrote %@ (step %d, %.1f steps/s, final loss %.4f; resume state %@)", summary.output, summary.steps,
+                         summary.stepsPerSecond, summary.finalMeanLoss, summary.trainState))
+        }
+    }
+}

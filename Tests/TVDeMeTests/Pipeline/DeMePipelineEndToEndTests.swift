@@ -1,0 +1,98 @@
+import XCTest
+import TVStorage
+import TVTrainer
+@testable import TVDeMe
+
+/// finetune → merge → search → report on a tiny configuration (seconds), checking the files and
+/// that the numbers in the report agree with each other and with the written models.
+final class DeMePipelineEndToEndTests: XCTestCase {
+    private func tinySetup() throws -> (MLPDenoiser, DatasetSplit) {
+        let digits: ImageDataset
+        do { digits = try DatasetLoader.digits() } catch { throw XCTSkip("bundled digits not found: \(error)") }
+        let data = digits.subset(Array(0..<240), label: "digits[0..<240]")
+        let split = try DatasetSplit(data, heldOut: [24, 24], seed: 0)
+        let model = MLPDenoiser(config: data.modelConfig(ModelConfig(hiddenWidth: 16, blocks: 1, timeEmbedding: 8)), seed: 0)
+        let trainer = DiffusionTrainer(model: model, settings: TrainingSettings(batchSize: 32, optimizer: AdamWSettings(learningRate: 2e-3), ema: nil, seed: 0))
+        try trainer.train(on: split.train, until: 150)
+        return (model, split)
+    }
+
+    private func tinyOptions() throws -> DeMeOptions {
+        var o = DeMeOptions()
+        o.ranges = 2
+        o.stepsPerRange = 30
+        o.batchSize = 16
+        o.optimizer.learningRate = 1e-3
+        o.grid = [try WeightGrid(parsing: "0,0.5,1")]
+        o.refinements = 1
+        o.workers = 2
+        o.evalTimestepsPerRange = 2
+        o.frechetSamples = 40
+        o.frechetSeeds = [1, 2]
+        o.samplingSteps = 4
+        o.gridImages = 4
+        o.ablate = true
+        return o
+    }
+
+    func testTinyPipelineWritesAConsistentReportAndReusesFinetunes() throws {
+        let (pretrained, split) = try tinySetup()
+        let out = TestPaths.scratchDirectory("deme-e2e")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let preFile = out.appendingPathComponent("pretrained.safetensors").path
+        try ModelCheckpoint.save(pretrained, to: preFile)
+        var pipeline = try DeMePipeline(pretrained: pretrained, pretrainedPath: preFile, split: split,
+                                        output: out.appendingPathComponent("run"), options: try tinyOptions())
+        pipeline.log = { _ in }
+        let report = try pipeline.run()
+        let run = out.appendingPathComponent("run")
+
+        for f in ["report.md", "report.json", "merged.safetensors", "search_deme.csv", "search_deme.jsonl", "search_plain.csv",
+                  "search_abl_sampling.csv", "search_abl_consistency.csv", "samples_pretrained.png", "samples_merged.png",
+                  "finetunes/deme_range1_0_500.safetensors", "finetunes/deme_range2_500_1000.safetensors", "finetunes/plain_60steps.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(f).path), f)
+        }
+        XCTAssertEqual(report.rows.map(\.name), ["pretrained", "plain finetune", "plain finetune, interpolated", "DeMe ensemble", "DeMe merged"])
+        XCTAssertEqual(report.ablation.count, 4)
+        XCTAssertEqual(report.verdicts.count, 4)
+
+        // Row numbers agree with their per-image values and with the pretrained row.
+        let pre = report.rows[0]
+        for r in report.rows + report.ablation {
+            XCTAssertEqual(r.perImage.count, 24)
+            XCTAssertEqual(r.heldOutMSE, r.perImage.reduce(0, +) / 24, accuracy: 1e-12)
+            // Equal-width ranges with the same number of items each: overall = mean of the per-range means.
+            XCTAssertEqual(r.heldOutMSE, r.perRangeMSE.reduce(0, +) / 2, accuracy: 1e-9)
+            XCTAssertEqual(r.frechet?.values.count, 2)
+            if r.name != "pretrained" {
+                XCTAssertEqual(r.versusPretrained!.meanDifference, r.heldOutMSE - pre.heldOutMSE, accuracy: 1e-12)
+            }
+        }
+
+        // The merged row's weights are the search's best point, and the CSV holds every point.
+        let csv = try String(contentsOf: run.appendingPathComponent("search_deme.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        XCTAssertEqual(lines.count, 9 + lines.filter { $0[0] == 1 }.count)
+        let best = lines.min { $0[3] < $1[3] }!
+        XCTAssertEqual(report.rows[4].weights, Array(best[1...2]))
+
+        // The written merged model is the merged row: re-evaluating it gives the same per-image errors.
+        let merged = try ModelCheckpoint.load(run.appendingPathComponent("merged.safetensors").path)
+        let ranges = try TimestepRange.equalRanges(count: 2, total: 1000)
+        let reportSet = EvaluationSet(data: split.heldOut[1], timesteps: 1000, repeats: 4, seed: 0x2E9027)
+        let again = try HeldOutErrors(merged, on: reportSet, ranges: ranges, schedule: merged.config.makeSchedule())
+        XCTAssertEqual(again.perImage, report.rows[4].perImage)
+        XCTAssertTrue(merged.config.projections)
+
+        // report.json decodes to the same report; report.md states the verdicts.
+        let decoded = try JSONDecoder().decode(DeMeReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
+        XCTAssertEqual(decoded.rows.map(\.heldOutMSE), report.rows.map(\.heldOutMSE))
+        let md = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("DeMe merged") && md.contains("2 SE"))
+
+        // A rerun reuses every finetune and reproduces the report.
+        let second = try pipeline.run()
+        XCTAssertTrue(second.notes.contains { $0.contains("7 finetune(s) reused") }, "\(second.notes)")
+        XCTAssertEqual(second.rows.map(\.perImage), report.rows.map(\.perImage))
+    }
+}

@@ -1,0 +1,123 @@
+import XCTest
+
+/// End-to-end tests of `tvtool landscape`, `search` and `sweep collect` on the built binary with
+/// small shell evaluators (they score from the coordinates tvtool passes in the environment and
+/// check that the candidate checkpoint exists).
+final class SweepCommandTests: XCTestCase {
+    /// Score = (w1 - 0.38)^2 + (w2 - 0.6)^2, after checking the candidate file is there.
+    static let bowl = "test -s \"$TVTOOL_CHECKPOINT\" || exit 9; echo \"$TVTOOL_COORDINATES\" | awk -F, '{ printf \"%.10f\\n\", ($1-0.38)^2 + ($2-0.6)^2 }'"
+
+    func testResumeAfterSIGKILLLosesAndDuplicatesNothing() throws {
+        let dir = TestPaths.scratchDirectory("sweep-kill")
+        let inputs = try SweepCLI.trio(in: dir)
+        let log = dir.appendingPathComponent("evaluated.log").path
+        let cmd = "sleep 0.05; echo $TVTOOL_POINT_ID >> \(log); " + Self.bowl
+        let args = ["search"] + inputs + ["--grid", "0:1:6", "--eval-cmd", cmd, "--jobs", "2", "-o", "out", "--quiet"]
+        let records = dir.appendingPathComponent("out/records.jsonl").path
+        // Kill the run twice at different moments, then let it finish.
+        for threshold in [4, 15] {
+            let (p, _, _) = try SweepCLI.start(args, in: dir)
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let n = (try? String(contentsOfFile: records, encoding: .utf8))?.split(separator: "\n").count ?? 0
+                if n > threshold { break }
+                usleep(5_000)
+            }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+            let done = try SweepCLI.recordIDs(records)
+            XCTAssertEqual(Set(done).count, done.count, "a point was recorded twice")
+            XCTAssertLessThan(done.count, 36)
+        }
+        let r = try SweepCLI.run(args, in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let ids = try SweepCLI.recordIDs(records)
+        XCTAssertEqual(ids.count, 36)
+        XCTAssertEqual(Set(ids).count, 36)
+        // Every point was evaluated at least once; only points in flight at a kill were run twice.
+        let evaluated = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(Set(evaluated), Set(ids))
+        XCTAssertLessThanOrEqual(evaluated.count - 36, 2 * 2)
+        let best = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("out/best.json"))) as! [String: Any]
+        XCTAssertEqual(best["best_weights"] as? [Double], [0.4, 0.6])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/best.safetensors").path))
+        // A rerun evaluates nothing.
+        let again = try SweepCLI.run(args + ["--json"], in: dir)
+        let summary = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(summary?["evaluated"] as? Int, 0, again.stdout)
+        XCTAssertEqual(summary?["skipped"] as? Int, 36, again.stdout)
+    }
+
+    func testShardsPlusCollectEqualTheSingleRun() throws {
+        let dir = TestPaths.scratchDirectory("sweep-shards")
+        let inputs = try SweepCLI.trio(in: dir)
+        let common = ["landscape"] + inputs + ["--grid", "-0.2:1.2:8", "--basis", "orthonormal", "--eval-cmd", Self.bowl, "--quiet"]
+        XCTAssertEqual(try SweepCLI.run(common + ["-o", "single", "--jobs", "2"], in: dir).status, 0)
+        for i in 0..<3 {
+            let r = try SweepCLI.run(common + ["-o", "shards", "--shard", "\(i)/3"], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("shards/surface.csv").path))
+        // Two shards only: the third shard's points are reported missing.
+        let partial = try SweepCLI.run(["sweep", "collect", "shards/records-shard-0-of-3.jsonl", "shards/records-shard-1-of-3.jsonl",
+                                        "-o", "partial", "--json"], in: dir)
+        XCTAssertEqual(partial.status, 0, partial.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(partial.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((report["missing"] as? [String])?.count, 21)
+        XCTAssertNotEqual(try SweepCLI.run(["sweep", "collect", "shards/records-shard-0-of-3.jsonl", "-o", "p2", "--strict"], in: dir).status, 0)
+        let all = try SweepCLI.run(["sweep", "collect", "shards", "-o", "collected"], in: dir)
+        XCTAssertEqual(all.status, 0, all.stderr)
+        for file in ["surface.csv", "landscape.png"] {
+            let a = try Data(contentsOf: dir.appendingPathComponent("single/\(file)"))
+            let b = try Data(contentsOf: dir.appendingPathComponent("collected/\(file)"))
+            XCTAssertEqual(a, b, "\(file) differs between the single run and the collected shards")
+        }
+        XCTAssertEqual(Set(try SweepCLI.recordIDs(dir.appendingPathComponent("collected/records.jsonl").path)).count, 64)
+        // Records of another sweep are refused.
+        XCTAssertEqual(try SweepCLI.run(common.dropLast() + ["--basis", "coefficients", "--quiet", "-o", "other"], in: dir).status, 0)
+        let mixed = try SweepCLI.run(["sweep", "collect", "single/records.jsonl", "other/records.jsonl", "-o", "mixed"], in: dir)
+        XCTAssertEqual(mixed.status, 2)
+        XCTAssertTrue(mixed.stderr.contains("belongs to a different sweep"), mixed.stderr)
+    }
+
+    func testFailuresAndTimeoutsAreRecordedAndAllFailedExitsTwo() throws {
+        let dir = TestPaths.scratchDirectory("sweep-fail")
+        let inputs = try SweepCLI.trio(in: dir)
+        // w1 = 1 fails, w1 = 0.5 hangs past the timeout, w1 = 0 succeeds.
+        let cmd = "case $TVTOOL_AXIS_W1 in 1) echo 'model exploded' >&2; exit 4;; 0.5) sleep 20;; esac; echo 1.5"
+        let r = try SweepCLI.run(["search"] + inputs + ["--grid", "0:1:3", "--grid", "0", "--eval-cmd", cmd, "--timeout", "1",
+                                                        "--jobs", "3", "-o", "out", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = try String(contentsOfFile: dir.appendingPathComponent("out/records.jsonl").path, encoding: .utf8)
+        let points = text.split(separator: "\n").dropFirst().map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let byID = Dictionary(uniqueKeysWithValues: points.map { ($0["id"] as! String, $0) })
+        XCTAssertEqual(byID["0,0"]?["status"] as? String, "ok")
+        XCTAssertEqual(byID["1,0"]?["status"] as? String, "failed")
+        XCTAssertEqual(byID["1,0"]?["stderr_tail"] as? String, "model exploded")
+        XCTAssertEqual(byID["0.5,0"]?["status"] as? String, "timeout")
+        let all = try SweepCLI.run(["search"] + inputs + ["--grid", "0,1", "--eval-cmd", "exit 1", "-o", "bad", "--quiet"], in: dir)
+        XCTAssertEqual(all.status, 2)
+        XCTAssertTrue(all.stderr.contains("all 4 evaluated points failed"), all.stderr)
+        let usage = try SweepCLI.run(["landscape"] + inputs + ["--grid", "1:0:3", "--eval-cmd", "echo 1", "-o", "x"], in: dir)
+        XCTAssertEqual(usage.status, 2)
+        XCTAssertTrue(usage.stderr.contains("grid '1:0:3'"), usage.stderr)
+    }
+
+    func testSIGTERMStopsTheRunningEvaluationCommands() throws {
+        let dir = TestPaths.scratchDirectory("sweep-term")
+        let inputs = try SweepCLI.trio(in: dir)
+        let started = dir.appendingPathComponent("started").path
+        let marker = dir.appendingPathComponent("survived").path
+        let cmd = "touch \(started); (sleep 2; touch \(marker)) & sleep 30; echo 1"
+        let (p, _, _) = try SweepCLI.start(["search"] + inputs + ["--grid", "0,1", "--eval-cmd", cmd, "-o", "out", "--quiet"], in: dir)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: started) && Date() < deadline { usleep(10_000) }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGTERM)
+        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the evaluation command outlived tvtool")
+        XCTAssertEqual(try SweepCLI.recordIDs(dir.appendingPathComponent("out/records.jsonl").path), [])
+    }
+}
