@@ -77,7 +77,8 @@ enum SiLU {
 enum FastMath {
     @inline(__always)
     static func exp(_ x0: SIMD8<Float>) -> SIMD8<Float> {
-        let x = x0.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+        var x = x0
+        for k in 0..<8 { x[k] = Swift.min(Swift.max(x[k], -87), 88) }
         let n = (x * 1.442695041).rounded(.toNearestOrEven)
         let r = x - n * 0.693359375 + n * 2.12194440e-4
         var p = SIMD8<Float>(repeating: 1.9875691500e-4)
