@@ -37,8 +37,11 @@ public enum CheckpointConverter {
         }
         let reader = try Checkpoints.open(input, options: options.open)
         let targets = reader.tensors.map { targetInfo($0, options.dtype) }
+        // Every file read counts as an input: a sharded output must not replace the input's shards.
+        var inputs = [input, reader.path]
+        if let sharded = reader as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }
         let writer = try Checkpoints.create(output, tensors: targets, metadata: reader.metadata,
-                                            options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: [input]))
+                                            options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: inputs))
         let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
                                         totalBytes: reader.totalBytes, enabled: options.progress)
         var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0)

@@ -73,3 +73,21 @@ final class CheckpointConverterTests: XCTestCase {
         XCTAssertNil(ByteSize.parse("0"))
     }
 }
+
+final class CheckpointConverterSafetyTests: XCTestCase {
+    /// Re-sharding next to the input with the same base name would replace the input's shards.
+    func testRefusesToReplaceInputShards() throws {
+        let dir = TestPaths.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = TestPaths.fixture("safetensors/sharded")
+        for f in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"] {
+            try FileManager.default.copyItem(atPath: src + "/" + f, toPath: dir.appendingPathComponent(f).path)
+        }
+        let index = dir.appendingPathComponent("model.safetensors.index.json").path
+        XCTAssertThrowsError(try CheckpointConverter.convert(input: index, output: dir.appendingPathComponent("model.safetensors").path,
+                                                             options: ConvertOptions(maxShardBytes: 64))) {
+            guard case .wouldOverwriteInput? = $0 as? StorageError else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).count, 3)
+    }
+}

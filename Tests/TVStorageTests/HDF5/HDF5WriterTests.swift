@@ -223,11 +223,13 @@ final class HDF5WriterTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("h5-writer-keras")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("k.h5").path
-        let writer = try HDF5Writer(path: path, tensors: reader.tensors, metadata: [:])
+        let writer = try HDF5Writer(path: path, tensors: reader.tensors, metadata: reader.metadata)
         for info in reader.tensors { try writer.write(try reader.tensor(named: info.name), named: info.name) }
         try writer.finish()
         let back = try HDF5Reader(path: path)
         XCTAssertEqual(back.tensors, reader.tensors)
+        XCTAssertNil(back.layoutDescription, "Keras attributes carried as metadata text do not make a Keras layout")
+        XCTAssertEqual(back.metadata, reader.metadata)
         for info in reader.tensors {
             let a = try back.tensor(named: info.name), b = try reader.tensor(named: info.name)
             XCTAssertEqual(h5Hex(a.storage.buffer), h5Hex(b.storage.buffer), info.name)
