@@ -31,6 +31,8 @@ func runTVTool() -> Never {
         // `--help`/`help` after parsing: ArgumentParser's help command throws a help request.
         TVTool.exit(withError: error)
     } catch {
+        // `tvtool CMD --help` reaches here as ArgumentParser's help request (exit code success).
+        if TVTool.exitCode(for: error) == .success { TVTool.exit(withError: error) }
         Console.error("tvtool: error: \(String(describing: error))")
         exit(2)
     }

@@ -103,4 +103,21 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(usage.status, 2)
         XCTAssertTrue(usage.stderr.contains("grid '1:0:3'"), usage.stderr)
     }
+
+    func testSIGTERMStopsTheRunningEvaluationCommands() throws {
+        let dir = TestPaths.scratchDirectory("sweep-term")
+        let inputs = try SweepCLI.trio(in: dir)
+        let started = dir.appendingPathComponent("started").path
+        let marker = dir.appendingPathComponent("survived").path
+        let cmd = "touch \(started); (sleep 2; touch \(marker)) & sleep 30; echo 1"
+        let (p, _, _) = try SweepCLI.start(["search"] + inputs + ["--grid", "0,1", "--eval-cmd", cmd, "-o", "out", "--quiet"], in: dir)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: started) && Date() < deadline { usleep(10_000) }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGTERM)
+        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the evaluation command outlived tvtool")
+        XCTAssertEqual(try SweepCLI.recordIDs(dir.appendingPathComponent("out/records.jsonl").path), [])
+    }
 }
