@@ -28,6 +28,8 @@ func runTVTool() -> Never {
     } catch let error as CleanExit {
         TVTool.exit(withError: error)
     } catch {
+        // `tvtool CMD --help` reaches here as ArgumentParser's help request (exit code success).
+        if TVTool.exitCode(for: error) == .success { TVTool.exit(withError: error) }
         Console.error("tvtool: error: \(String(describing: error))")
         exit(2)
     }

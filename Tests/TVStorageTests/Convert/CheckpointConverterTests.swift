@@ -48,7 +48,7 @@ final class CheckpointConverterTests: XCTestCase {
         }
     }
 
-    /// A file whose data buffer starts at an odd offset forces the unaligned (staged) path.
+    /// A file whose data buffer starts at an odd offset (the loader copies it to aligned memory).
     func testUnalignedSourceData() throws {
         let input = TestPaths.fixture("safetensors/accepted/n_not_multiple_of_8.safetensors")
         let (r, summary, dir) = try convert(input, dtype: .f16)
