@@ -51,21 +51,35 @@ public struct DeMePipeline {
         // Decouple: N range finetunes with every technique on, and the equal-budget plain finetune.
         var t = Date()
         var reused = 0
-        func finetunes(_ tag: String, consistency: Bool, projections: Bool, sampling: Bool) throws -> [MLPDenoiser] {
-            try ranges.enumerated().map { i, r in
-                let (m, re) = try store.model(named: "\(tag)_range\(i + 1)_\(r.lower)_\(r.upper)",
-                                              options: o.finetune(range: r, index: i, consistency: consistency, projections: projections, sampling: sampling),
-                                              pretrained: pretrained, train: split.train, log: log)
-                if re { reused += 1 }
-                return m
+        let jobs = FinetuneJobs(store: store, workers: o.workers)
+        func rangeJobs(_ tag: String, consistency: Bool, projections: Bool) -> [FinetuneJobs.Job] {
+            ranges.enumerated().map { i, r in
+                FinetuneJobs.Job(name: "\(tag)_range\(i + 1)_\(r.lower)_\(r.upper)",
+                                 options: o.finetune(range: r, index: i, consistency: consistency, projections: projections, sampling: true))
             }
         }
-        let members = try finetunes("deme", consistency: true, projections: o.projections, sampling: true)
         let plainOptions = FinetuneOptions.plain(timesteps: T, steps: o.ranges * o.stepsPerRange, batchSize: o.batchSize,
                                                  optimizer: o.optimizer, ema: o.ema, seed: o.seed &+ 1000)
-        let (plain, plainReused) = try store.model(named: "plain_\(o.ranges * o.stepsPerRange)steps", options: plainOptions,
-                                                   pretrained: pretrained, train: split.train, log: log)
-        if plainReused { reused += 1 }
+        // All finetunes of the run in one batch of jobs, so the workers stay busy.
+        var all = rangeJobs("deme", consistency: true, projections: o.projections)
+        all.append(FinetuneJobs.Job(name: "plain_\(o.ranges * o.stepsPerRange)steps", options: plainOptions))
+        if o.ablate {
+            all += rangeJobs("abl_sampling", consistency: false, projections: false)
+            all += rangeJobs("abl_consistency", consistency: true, projections: false)
+        }
+        // The longest job (the plain finetune, N×K steps) first, so it overlaps the others.
+        let order = all.indices.sorted { all[$0].options.steps > all[$1].options.steps }
+        let (trained, reusedCount) = try jobs.run(order.map { all[$0] }, pretrained: pretrained, train: split.train, log: log)
+        reused = reusedCount
+        var models = [MLPDenoiser?](repeating: nil, count: all.count)
+        for (k, i) in order.enumerated() { models[i] = trained[k] }
+        let members = (0..<o.ranges).map { models[$0]! }
+        let plain = models[o.ranges]!
+        var ablationMembers: [[MLPDenoiser]] = []
+        if o.ablate {
+            let n = o.ranges
+            ablationMembers = [(n + 1)..<(2 * n + 1), (2 * n + 1)..<(3 * n + 1)].map { r in r.map { models[$0]! } }
+        }
         timings["finetune"] = Date().timeIntervalSince(t)
 
         // Merge: weight searches on the search set.
@@ -75,7 +89,7 @@ public struct DeMePipeline {
         let demeBase = o.projections ? pretrained.expandingWithIdentityProjections() : pretrained
         let deme = try MergedModels(base: demeBase, finetuned: members, names: ranges.map { "range \($0)" })
         let demeSearch = try deme.search(search, score: score)
-        let merged = try deme.model(weights: demeSearch.best.weights)
+        let mergedInMemory = try deme.model(weights: demeSearch.best.weights)
         try SearchLog.write(demeSearch.points, weightNames: (1...o.ranges).map { "w\($0)" }, stem: output.appendingPathComponent("search_deme"))
 
         let plainMerge = try MergedModels(base: pretrained, finetuned: [plain], names: ["plain finetune"])
@@ -84,10 +98,16 @@ public struct DeMePipeline {
         try SearchLog.write(plainSearch.points, weightNames: ["w"], stem: output.appendingPathComponent("search_plain"))
         timings["search"] = Date().timeIntervalSince(t)
 
-        let mergedPath = output.appendingPathComponent("merged.safetensors").path
-        try ModelCheckpoint.save(merged, to: mergedPath, metadata: [
-            "tvtool.recipe": recipeJSON(weights: demeSearch.best.weights, ranges: ranges),
-        ])
+        // The merged file is written by the engine from the checkpoint files (base = pretrained with
+        // identity projections when they are on), and checked against the in-memory merge.
+        var basePath = pretrainedPath
+        if o.projections {
+            basePath = store.path("base_identity_projections").path
+            try ModelCheckpoint.save(demeBase, to: basePath, metadata: [FinetuneStore.pretrainedKey: store.pretrainedFingerprint])
+        }
+        let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
+                                   weights: demeSearch.best.weights, output: output.appendingPathComponent("merged.safetensors").path,
+                                   config: demeBase.config, expected: mergedInMemory)
 
         // Report: every row on the report set.
         t = Date()
@@ -106,8 +126,8 @@ public struct DeMePipeline {
             var a = plainRow
             a.name = "N=1 plain"
             ablation.append(a)
-            for (tag, label, cons) in [("abl_sampling", "+ probabilistic sampling", false), ("abl_consistency", "+ consistency", true)] {
-                let ms = try finetunes(tag, consistency: cons, projections: false, sampling: true)
+            for (k, (tag, label, cons)) in [("abl_sampling", "+ probabilistic sampling", false), ("abl_consistency", "+ consistency", true)].enumerated() {
+                let ms = ablationMembers[k]
                 let mm = try MergedModels(base: pretrained, finetuned: ms, names: ranges.map { "range \($0)" })
                 let res = try mm.search(search, score: score)
                 searched += res.points.count
@@ -167,9 +187,4 @@ public struct DeMePipeline {
                 "seed": String(o.seed)]
     }
 
-    private func recipeJSON(weights: [Double], ranges: [TimestepRange]) -> String {
-        let w = weights.map { String($0) }.joined(separator: ",")
-        let r = ranges.map { "\"\($0)\"" }.joined(separator: ",")
-        return "{\"method\":\"task_arithmetic\",\"source\":\"tvtool deme\",\"base\":\"\(pretrainedPath)\(options.projections ? " + identity projections" : "")\",\"ranges\":[\(r)],\"weights\":[\(w)]}"
-    }
 }

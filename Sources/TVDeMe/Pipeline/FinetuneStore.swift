@@ -32,7 +32,7 @@ public struct FinetuneStore: Sendable {
     /// Loads `name` when it was made with the same options from the same pretrained model, else
     /// trains it with `RangeFinetuner` and saves it. Returns the model and whether it was reused.
     public func model(named name: String, options: FinetuneOptions, pretrained: MLPDenoiser, train: ImageDataset,
-                      log: (String) -> Void = { _ in }) throws -> (model: MLPDenoiser, reused: Bool) {
+                      showProgress: Bool = true, log: (String) -> Void = { _ in }) throws -> (model: MLPDenoiser, reused: Bool) {
         let url = path(name)
         if FileManager.default.fileExists(atPath: url.path),
            let reader = try? Checkpoints.open(url.path),
@@ -41,7 +41,7 @@ public struct FinetuneStore: Sendable {
             return (try ModelCheckpoint.load(url.path), true)
         }
         let start = Date()
-        let progress = ProgressReporter(label: "finetune \(name)", totalUnits: options.steps, unitName: "steps")
+        let progress = ProgressReporter(label: "finetune \(name)", totalUnits: options.steps, unitName: "steps", enabled: showProgress)
         let model = try RangeFinetuner.run(pretrained: pretrained, train: train, options: options) { p in
             progress.advance(status: String(format: "eps-MSE %.4f cons %.4f", p.loss, p.consistency))
         }

@@ -1,0 +1,92 @@
+import Foundation
+import TVStorage
+import TVTrainer
+
+/// Runs several finetunes of one pretrained model, `workers` at a time (each finetune on its own
+/// thread with single-threaded BLAS: for these small matrices that beats one finetune on many
+/// threads). Results keep the order of the jobs; each job is reproducible on its own seed, so the
+/// worker count does not change any result.
+public struct FinetuneJobs {
+    public struct Job: Sendable {
+        public var name: String
+        public var options: FinetuneOptions
+        public init(name: String, options: FinetuneOptions) {
+            self.name = name
+            self.options = options
+        }
+    }
+
+    public let store: FinetuneStore
+    public let workers: Int
+
+    public init(store: FinetuneStore, workers: Int) {
+        self.store = store
+        self.workers = max(1, workers)
+    }
+
+    /// The finetuned models and how many were reused from earlier runs.
+    public func run(_ jobs: [Job], pretrained: MLPDenoiser, train: ImageDataset,
+                    log: @escaping @Sendable (String) -> Void) throws -> (models: [MLPDenoiser], reused: Int) {
+        let slots = Slots(count: jobs.count)
+        let shared = Shared(pretrained: pretrained)
+        let n = min(workers, jobs.count)
+        let previous = BLASThreads.current
+        if n > 1 { BLASThreads.set(1) }
+        defer { BLASThreads.set(previous) }
+        let store = self.store
+        // Dynamic scheduling: each worker takes the next unstarted job, so a long job on one
+        // worker overlaps several short ones on the other.
+        DispatchQueue.concurrentPerform(iterations: n) { _ in
+            while let i = slots.next(limit: jobs.count), !slots.failed {
+                do {
+                    let (m, reused) = try store.model(named: jobs[i].name, options: jobs[i].options, pretrained: shared.pretrained,
+                                                      train: train, showProgress: n == 1, log: log)
+                    slots.set(i, .success((m, reused)))
+                } catch {
+                    slots.set(i, .failure(error))
+                }
+            }
+        }
+        var models: [MLPDenoiser] = []
+        var reused = 0
+        for r in try slots.results() {
+            models.append(r.0)
+            if r.1 { reused += 1 }
+        }
+        return (models, reused)
+    }
+
+    /// The pretrained model is only read (copied) by the jobs.
+    private final class Shared: @unchecked Sendable {
+        let pretrained: MLPDenoiser
+        init(pretrained: MLPDenoiser) { self.pretrained = pretrained }
+    }
+
+    private final class Slots: @unchecked Sendable {
+        private var slots: [Result<(MLPDenoiser, Bool), any Error>?]
+        private let lock = NSLock()
+        private(set) var failed = false
+        private var taken = 0
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        func next(limit: Int) -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard taken < limit else { return nil }
+            taken += 1
+            return taken - 1
+        }
+        func set(_ i: Int, _ r: Result<(MLPDenoiser, Bool), any Error>) {
+            lock.lock(); defer { lock.unlock() }
+            slots[i] = r
+            if case .failure = r { failed = true }
+        }
+        func results() throws -> [(MLPDenoiser, Bool)] {
+            try slots.map { s in
+                switch s {
+                case .success(let v)?: return v
+                case .failure(let e)?: throw e
+                case nil: throw DeMeError.evaluationFailed("a finetune was skipped after another one failed")
+                }
+            }
+        }
+    }
+}
