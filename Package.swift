@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TVEngine", dependencies: ["TVStorage", "CHalfConvert", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "CHDF5"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [

@@ -11,7 +11,7 @@ final class SweepCommandTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("sweep-kill")
         let inputs = try SweepCLI.trio(in: dir)
         let log = dir.appendingPathComponent("evaluated.log").path
-        let cmd = "sleep 0.05; echo $TVTOOL_POINT_ID >> \(log); " + Self.bowl
+        let cmd = "sleep 0.1; echo $TVTOOL_POINT_ID >> \(log); " + Self.bowl
         let args = ["search"] + inputs + ["--grid", "0:1:6", "--eval-cmd", cmd, "--jobs", "2", "-o", "out", "--quiet"]
         let records = dir.appendingPathComponent("out/records.jsonl").path
         // Kill the run twice at different moments, then let it finish.
