@@ -52,6 +52,14 @@ final class InspectConvertCommandTests: XCTestCase {
         XCTAssertEqual(c.stderr.split(separator: "\n").count, 1, c.stderr)
     }
 
+    func testHelpExitsZeroWithExamples() throws {
+        for args in [["inspect", "--help"], ["convert", "--help"], ["help", "convert"]] {
+            let r = try TVToolBinary.run(args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("Examples:"), "\(args): \(r.stdout)")
+        }
+    }
+
     func testUsageErrorsExitOne() throws {
         XCTAssertEqual(try TVToolBinary.run(["inspect"]).status, 1)
         XCTAssertEqual(try TVToolBinary.run(["convert", "a.safetensors", "b.safetensors", "--dtype", "int3"]).status, 1)

@@ -34,9 +34,10 @@ public struct FinetuneJobs {
         if n > 1 { BLASThreads.set(1) }
         defer { BLASThreads.set(previous) }
         let store = self.store
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            var i = w
-            while i < jobs.count, !slots.failed {
+        // Dynamic scheduling: each worker takes the next unstarted job, so a long job on one
+        // worker overlaps several short ones on the other.
+        DispatchQueue.concurrentPerform(iterations: n) { _ in
+            while let i = slots.next(limit: jobs.count), !slots.failed {
                 do {
                     let (m, reused) = try store.model(named: jobs[i].name, options: jobs[i].options, pretrained: shared.pretrained,
                                                       train: train, showProgress: n == 1, log: log)
@@ -44,7 +45,6 @@ public struct FinetuneJobs {
                 } catch {
                     slots.set(i, .failure(error))
                 }
-                i += n
             }
         }
         var models: [MLPDenoiser] = []
@@ -66,7 +66,14 @@ public struct FinetuneJobs {
         private var slots: [Result<(MLPDenoiser, Bool), any Error>?]
         private let lock = NSLock()
         private(set) var failed = false
+        private var taken = 0
         init(count: Int) { slots = Array(repeating: nil, count: count) }
+        func next(limit: Int) -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard taken < limit else { return nil }
+            taken += 1
+            return taken - 1
+        }
         func set(_ i: Int, _ r: Result<(MLPDenoiser, Bool), any Error>) {
             lock.lock(); defer { lock.unlock() }
             slots[i] = r

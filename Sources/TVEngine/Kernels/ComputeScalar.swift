@@ -21,7 +21,7 @@ extension Float: ComputeScalar {
     public static func decode(_ src: UnsafeRawPointer, dtype: DType, offset: Int, count: Int,
                               into dst: UnsafeMutablePointer<Float>, staging: UnsafeMutablePointer<Float>) {
         if dtype == .f16 {
-            HalfCodec.decode((src + offset * 2).assumingMemoryBound(to: UInt16.self), dst, count: count)
+            HalfCodec.decodeFast((src + offset * 2).assumingMemoryBound(to: UInt16.self), dst, count: count)
             return
         }
         let width = dtype.bitWidth / 8
@@ -33,7 +33,7 @@ extension Float: ComputeScalar {
     public static func encode(_ src: UnsafePointer<Float>, count: Int, as dtype: DType, into dst: UnsafeMutableRawPointer,
                               offset: Int, staging: UnsafeMutablePointer<Float>) {
         if dtype == .f16 {
-            HalfCodec.encode(src, (dst + offset * 2).assumingMemoryBound(to: UInt16.self), count: count)
+            HalfCodec.encodeFast(src, (dst + offset * 2).assumingMemoryBound(to: UInt16.self), count: count)
             return
         }
         let width = dtype.bitWidth / 8

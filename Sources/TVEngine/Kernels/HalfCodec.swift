@@ -1,8 +1,25 @@
+import CHalfConvert
+
 /// F16 <-> F32 loops for the engine's hot path, written without data-dependent branches so the
 /// compiler vectorises them on the baseline x86-64/arm64 target (no F16C needed). Bit-identical to
 /// `HalfFloat.f16ToF32` / `f32ToF16` (checked on all 65,536 halves and on edge floats by the tests);
 /// about twice as fast on SSE2 because the common normal-number case is a shift and an add.
 enum HalfCodec {
+    /// Hardware conversion (x86-64 F16C), detected once; the software loops below otherwise.
+    static let hardware: Bool = tv_half_hw_available() != 0
+
+    /// F16 -> F32 for `count` values, hardware when available.
+    @inline(__always)
+    static func decodeFast(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        if hardware { tv_half_hw_decode(src, dst, count) } else { decode(src, dst, count: count) }
+    }
+
+    /// F32 -> F16 (round to nearest even) for `count` values, hardware when available.
+    @inline(__always)
+    static func encodeFast(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+        if hardware { tv_half_hw_encode(src, dst, count) } else { encode(src, dst, count: count) }
+    }
+
     /// half bits -> float: normal numbers rebias the exponent (+112 << 23); Inf/NaN get a second
     /// +112 so the exponent saturates to 255 (payload kept); zero/subnormals are computed exactly as
     /// float(bits + 1 << 23) - 2^-14 (no subnormal float arithmetic involved).

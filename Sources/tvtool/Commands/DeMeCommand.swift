@@ -44,7 +44,7 @@ struct DeMeCommand: ParsableCommand {
     @Option(help: "DDIM steps for sampling (eta 0).") var samplingSteps = 50
     @Flag(help: "Add the ablation rows (N=1 plain; + probabilistic sampling; + consistency; + projection).") var ablate = false
     @Option(help: "Seed of finetunes and evaluation sets.") var seed: UInt64 = 0
-    @Option(help: "Training/held-out split seed (must match the one the pretrained model was trained with).") var splitSeed: UInt64 = 0
+    @Option(help: "Training/held-out split seed (default: the one recorded in the pretrained checkpoint, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output folder.") var output = "out"
     @Flag(help: "Print report.json to stdout.") var json = false
 
@@ -77,7 +77,12 @@ struct DeMeCommand: ParsableCommand {
         o.ablate = ablate
         o.seed = seed
         let model = try ModelCheckpoint.load(path)
-        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed)
+        // The held-out images must be ones the pretrained model never trained on: use its split.
+        let recorded = try Checkpoints.open(path).metadata["tvtool.split_seed"].flatMap { UInt64($0) }
+        if let recorded, let splitSeed, recorded != splitSeed {
+            throw DeMeError.invalidArgument("\(path) was trained with split seed \(recorded); --split-seed \(splitSeed) would evaluate on its training images")
+        }
+        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed ?? recorded ?? 0)
         let pipeline = try DeMePipeline(pretrained: model, pretrainedPath: path, split: split,
                                         output: URL(fileURLWithPath: output), options: o)
         let report = try pipeline.run()

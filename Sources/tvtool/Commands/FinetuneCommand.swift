@@ -38,7 +38,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Gradient-norm clip (0 = none).") var clip: Float = 1
     @Option(help: "EMA maximum decay (0 = no EMA: save the raw weights).") var emaDecay: Double = 0.9999
     @Option(help: "Seed (batches, timesteps, noise).") var seed: UInt64 = 1
-    @Option(help: "Training/held-out split seed (the held-out images are never trained on).") var splitSeed: UInt64 = 0
+    @Option(help: "Training/held-out split seed (default: the one recorded in PRETRAINED, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors).") var output: String
     @Option(help: "Also write the task-vector base (PRETRAINED with identity projections) here.") var writeBase: String?
     @Flag(help: "Print the result as JSON.") var json = false
@@ -46,7 +46,8 @@ struct FinetuneCommand: ParsableCommand {
     func run() throws {
         try Checkpoints.refuseOverwritingInputs(output: output, inputs: [pretrained])
         let model = try ModelCheckpoint.load(pretrained)
-        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed)
+        let recorded = try Checkpoints.open(pretrained).metadata["tvtool.split_seed"].flatMap { UInt64($0) }
+        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed ?? recorded ?? 0)
         let options = FinetuneOptions(
             range: try TimestepRange.parse(range), steps: steps, globalProbability: p, consistencyWeight: consistency,
             projections: projections, batchSize: batch,

@@ -31,3 +31,26 @@ final class HalfCodecTests: XCTestCase {
         }
     }
 }
+
+/// The hardware (F16C) path, where the CPU has it, against the software codec: identical bits
+/// except NaN payloads (both must be NaN).
+final class HalfHardwareTests: XCTestCase {
+    func testHardwareMatchesSoftware() throws {
+        guard HalfCodec.hardware else { throw XCTSkip("no F16C on this CPU") }
+        let halves = (0...0xFFFF).map { UInt16($0) }
+        var hw = [Float](repeating: 0, count: halves.count + 3)
+        halves.withUnsafeBufferPointer { h in hw.withUnsafeMutableBufferPointer { HalfCodec.decodeFast(h.baseAddress!, $0.baseAddress!, count: h.count) } }
+        for (i, h) in halves.enumerated() {
+            let sw = HalfFloat.f16ToF32(h)
+            if sw.isNaN { XCTAssertTrue(hw[i].isNaN) } else { XCTAssertEqual(hw[i].bitPattern, sw.bitPattern, "half \(h)") }
+        }
+        var floats = randomFloats(30_001, seed: 9, scale: 70_000) + randomFloats(30_001, seed: 10, scale: 1e-4)
+        floats += [.nan, .infinity, -.infinity, 65520, 65519.99, 2.9802322387695312e-08, -0]
+        var out = [UInt16](repeating: 0, count: floats.count)
+        floats.withUnsafeBufferPointer { f in out.withUnsafeMutableBufferPointer { HalfCodec.encodeFast(f.baseAddress!, $0.baseAddress!, count: f.count) } }
+        for (i, f) in floats.enumerated() {
+            let sw = HalfFloat.f32ToF16(f)
+            if f.isNaN { XCTAssertEqual(out[i] & 0x7c00, 0x7c00); XCTAssertNotEqual(out[i] & 0x3ff, 0) } else { XCTAssertEqual(out[i], sw, "float \(f)") }
+        }
+    }
+}
