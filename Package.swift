@@ -5,7 +5,7 @@ import PackageDescription
 //   CHDF5 / COpenBLAS / CZlib   system libraries (see ../shared/docs/native-stack.md)
 //   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
 //   TVImage                     PNG encode/decode, raster drawing
-//   TVEngine                    task vectors, expressions, merge methods
+//   TVEngine                    task vectors, expressions, merge methods (CHalfConvert: F16C fast path)
 //   TVTrainer                   the small pure-Swift diffusion trainer
 //   TVDeMe                      Decouple-then-Merge: range finetuning, ensemble, weight search, report
 //   TVSweep                     landscapes, scriptable grid searches, external evaluators
@@ -32,10 +32,11 @@ let package = Package(
 
         .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib"]),
         .target(name: "TVImage", dependencies: ["CZlib"]),
-        .target(name: "TVEngine", dependencies: ["TVStorage", .product(name: "Yams", package: "Yams")]),
+        .target(name: "CHalfConvert"),
+        .target(name: "TVEngine", dependencies: ["TVStorage", "CHalfConvert", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "CHDF5"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [

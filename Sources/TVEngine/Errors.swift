@@ -11,6 +11,7 @@ public enum EngineError: BadInputError, Equatable {
     case unknownParameter(method: String, key: String, known: [String])
     case modelCount(method: String, count: Int, needs: String)
     case notFinite(tensor: String, what: String)
+    case interrupted
 
     public var description: String {
         switch self {
@@ -31,6 +32,8 @@ public enum EngineError: BadInputError, Equatable {
             return "merge method \(method) needs \(needs), got \(count)"
         case let .notFinite(tensor, what):
             return "tensor '\(tensor)': \(what)"
+        case .interrupted:
+            return "interrupted: nothing was written"
         }
     }
 }

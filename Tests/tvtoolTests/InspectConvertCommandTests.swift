@@ -52,6 +52,14 @@ final class InspectConvertCommandTests: XCTestCase {
         XCTAssertEqual(c.stderr.split(separator: "\n").count, 1, c.stderr)
     }
 
+    func testHelpExitsZeroWithExamples() throws {
+        for args in [["inspect", "--help"], ["convert", "--help"], ["help", "convert"]] {
+            let r = try TVToolBinary.run(args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("Examples:"), "\(args): \(r.stdout)")
+        }
+    }
+
     func testUsageErrorsExitOne() throws {
         XCTAssertEqual(try TVToolBinary.run(["inspect"]).status, 1)
         XCTAssertEqual(try TVToolBinary.run(["convert", "a.safetensors", "b.safetensors", "--dtype", "int3"]).status, 1)
@@ -78,6 +86,31 @@ final class InspectConvertCommandTests: XCTestCase {
         let same = try TVToolBinary.run(["convert", input, input])
         XCTAssertEqual(same.status, 2)
         XCTAssertTrue(same.stderr.contains("refusing to overwrite"), same.stderr)
+    }
+
+    /// safetensors (sharded) -> HDF5 -> safetensors keeps every tensor bit for bit.
+    func testRoundTripThroughHDF5() throws {
+        let dir = TestPaths.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let index = TestPaths.fixture("safetensors/sharded/model.safetensors.index.json")
+        let h5 = dir.appendingPathComponent("m.h5").path, back = dir.appendingPathComponent("m.safetensors").path
+        let a = try TVToolBinary.run(["convert", index, h5, "--quiet"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let b = try TVToolBinary.run(["convert", h5, back, "--quiet"])
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("safetensors/sharded/expected.json")))) as! [String: Any]
+        let tensors = expected["tensors"] as! [String: [String: Any]]
+        let listing = try json(try TVToolBinary.run(["inspect", back, "--json"]).stdout)["tensors"] as! [[String: Any]]
+        XCTAssertEqual(Set(listing.map { $0["name"] as! String }), Set(tensors.keys))
+        for row in listing {
+            let t = tensors[row["name"] as! String]!
+            XCTAssertEqual(row["dtype"] as? String, t["dtype"] as? String)
+            XCTAssertEqual(row["shape"] as? [Int], t["shape"] as? [Int])
+        }
+        // Bytes: the data buffer of the final file holds each tensor's expected bytes.
+        let data = try Data(contentsOf: URL(fileURLWithPath: back))
+        let hex = data.map { String(format: "%02x", $0) }.joined()
+        for (name, t) in tensors { XCTAssertTrue(hex.contains(t["hex"] as! String), name) }
     }
 
     /// Python's numpy/safetensors sees what the F32 -> F16 conversion should give (numpy's RNE).

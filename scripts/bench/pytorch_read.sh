@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Reading a >= 1 GB PyTorch .bin vs the same tensors as .safetensors (issue 7: "near memory speed").
-# Makes both files with torch/safetensors in a temp dir (or $BENCH_DIR), builds the TVStorage
-# sources with -O into a throwaway binary, and reads every tensor's bytes, alternating formats.
+# Makes both files with torch/safetensors in a temp dir (or $BENCH_DIR), then
+#  1. builds the TVStorage sources with -O into a throwaway binary that reads every tensor's bytes
+#     (a checksum pass over the page-cached files), alternating formats, with and without CRC;
+#  2. times `tvtool convert model.bin` vs `tvtool convert model.safetensors` to .safetensors with
+#     the release tvtool (built if missing), alternating, medians.
 # Usage: scripts/bench/pytorch_read.sh [size_mb=1200] [rounds=5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,3 +34,26 @@ swiftc -O -wmo -module-name TVStorage -o "$dir/pytorch_read" \
     -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lz \
     $(find Sources/TVStorage -name '*.swift') "$dir/main.swift"
 "$dir/pytorch_read" "$dir/model.bin" "$dir/model.safetensors" "$rounds"
+
+echo "== tvtool convert (release build), medians of $rounds alternating runs"
+[ -x .build/release/tvtool ] || swift build -c release --product tvtool >/dev/null
+tvtool=.build/release/tvtool
+time_convert() {  # prints seconds for one conversion of $1
+    rm -f "$dir/out.safetensors"
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$tvtool" convert "$1" "$dir/out.safetensors" >/dev/null
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc
+}
+time_convert "$dir/model.bin" >/dev/null  # warm-up
+bin_times=(); st_times=()
+for _ in $(seq "$rounds"); do
+    bin_times+=("$(time_convert "$dir/model.bin")")
+    st_times+=("$(time_convert "$dir/model.safetensors")")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mb=$(median "${bin_times[@]}"); ms=$(median "${st_times[@]}")
+echo "convert model.bin         median ${mb} s   (runs: ${bin_times[*]})"
+echo "convert model.safetensors median ${ms} s   (runs: ${st_times[*]})"
+echo "ratio bin/safetensors: $(echo "scale=2; $mb / $ms" | bc)"

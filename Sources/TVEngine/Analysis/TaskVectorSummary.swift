@@ -61,6 +61,7 @@ public enum TaskVectorAnalysis {
         defer { progress.finish() }
         for entry in entries {
             defer { progress.advance() }
+            try options.cancellation?.check()
             guard entry.source == .compute else { continue }
             let operands = try inputs.operands(for: entry)
             let context = TensorContext(name: entry.name, operands: operands, parameters: MergeParameters(),

@@ -13,7 +13,10 @@ public struct ChunkRunner: Sendable {
     public static let chunkElements = 4096
     /// Tensors smaller than this run on one worker (dispatch would cost more than it saves).
     public static let parallelThreshold = 1 << 16
+    /// Chunks fetched per read: 16 × 4096 elements (128 KB of F16 per operand, as `cat` reads).
+    static let blockChunks = 16
     public let workers: Int
+    let reader = SourceReader()
 
     public init(workers: Int? = nil) {
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -25,10 +28,12 @@ public struct ChunkRunner: Sendable {
 
     /// Decodes every chunk of `operands` and hands it to `body(segment, chunk)`. When `output` is
     /// given, the chunk's `out` values are encoded into it (element offsets, `outputDType`) after
-    /// `body` returns. `body` may run concurrently for different segments.
+    /// `body` returns. `body` may run concurrently for different segments. With `rawModels`, a
+    /// checkpoint model's chunk holds theta_i instead of tau_i (a missing model reads as the base,
+    /// i.e. still a zero task vector).
     public func forEachChunk<T: ComputeScalar>(
         _ operands: TensorOperands, as _: T.Type,
-        output: UnsafeMutableRawPointer? = nil, outputDType: DType = .f32,
+        output: UnsafeMutableRawPointer? = nil, outputDType: DType = .f32, rawModels: Bool = false,
         _ body: @Sendable (Int, DecodedChunk<T>) -> Void
     ) {
         let n = operands.elementCount
@@ -38,45 +43,66 @@ public struct ChunkRunner: Sendable {
         let segments = min(segmentCount(elements: n), chunks)
         let out = output.map(SendableRawPointer.init)
         if segments == 1 {
-            Self.runSegment(0, of: segments, chunks: chunks, operands, output: out, outputDType: outputDType, body)
+            runSegment(0, of: segments, chunks: chunks, operands, output: out, outputDType: outputDType, rawModels: rawModels, body)
         } else {
             DispatchQueue.concurrentPerform(iterations: segments) { segment in
-                Self.runSegment(segment, of: segments, chunks: chunks, operands, output: out, outputDType: outputDType, body)
+                self.runSegment(segment, of: segments, chunks: chunks, operands, output: out, outputDType: outputDType, rawModels: rawModels, body)
             }
         }
     }
 
-    /// One worker's contiguous run of chunks, with its own scratch.
-    private static func runSegment<T: ComputeScalar>(
+    /// One worker's contiguous run of chunks, with its own scratch. Chunks are grouped in blocks
+    /// of `blockChunks`; each block's bytes are fetched once per operand through `reader`.
+    private func runSegment<T: ComputeScalar>(
         _ segment: Int, of segments: Int, chunks: Int, _ operands: TensorOperands,
-        output out: SendableRawPointer?, outputDType: DType, _ body: @Sendable (Int, DecodedChunk<T>) -> Void
+        output out: SendableRawPointer?, outputDType: DType, rawModels: Bool, _ body: @Sendable (Int, DecodedChunk<T>) -> Void
     ) {
         let n = operands.elementCount
-        let chunk = chunkElements
+        let chunk = Self.chunkElements
         let models = operands.models.count
         let firstChunk = segment * chunks / segments
         let endChunk = (segment + 1) * chunks / segments
         let scratch = UnsafeMutablePointer<T>.allocate(capacity: chunk * (models + 2))
         let staging = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
-        defer { scratch.deallocate(); staging.deallocate() }
+        let blockBytes = Self.blockChunks * chunk * 8
+        let blockStaging = UnsafeMutableRawPointer.allocate(byteCount: blockBytes * (models + 1), alignment: 64)
+        defer { scratch.deallocate(); staging.deallocate(); blockStaging.deallocate() }
         let basePtr = scratch
         let outPtr = scratch + chunk
         let deltaPtrs = (0..<models).map { scratch + chunk * (2 + $0) }
-        for c in firstChunk..<endChunk {
-            let lo = c * chunk
-            let count = min(chunk, n - lo)
-            T.decode(operands.base.storage.base, dtype: operands.base.dtype, offset: lo, count: count,
-                     into: basePtr, staging: staging)
-            for (i, model) in operands.models.enumerated() {
-                let d = deltaPtrs[i]
-                guard let model else { d.update(repeating: 0, count: count); continue }
-                T.decode(model.storage.base, dtype: model.dtype, offset: lo, count: count, into: d, staging: staging)
-                if !operands.modelIsTaskVector[i] { ElementwiseKernels.subtract(d, basePtr, count: count) }
+        let tensors: [Tensor?] = [operands.base] + operands.models
+        var blockStart = firstChunk
+        while blockStart < endChunk {
+            let blockEnd = min(blockStart + Self.blockChunks, endChunk)
+            let blockLo = blockStart * chunk
+            let blockCount = min(blockEnd * chunk, n) - blockLo
+            // Each operand's bytes for this block, and the element index they start at.
+            let sources: [UnsafeRawPointer?] = tensors.enumerated().map { i, t in
+                guard let t else { return nil }
+                let width = t.dtype.bitWidth / 8
+                return reader.bytes(t.storage, byteOffset: blockLo * width, byteCount: blockCount * width,
+                                    staging: blockStaging + i * blockBytes)
             }
-            body(segment, DecodedChunk(offset: lo, count: count, base: basePtr, deltas: deltaPtrs, out: outPtr))
-            if let out {
-                T.encode(outPtr, count: count, as: outputDType, into: out.pointer, offset: lo, staging: staging)
+            for c in blockStart..<blockEnd {
+                let lo = c * chunk
+                let count = min(chunk, n - lo)
+                T.decode(sources[0]!, dtype: operands.base.dtype, offset: lo - blockLo, count: count, into: basePtr, staging: staging)
+                for (i, model) in operands.models.enumerated() {
+                    let d = deltaPtrs[i]
+                    guard let model, let src = sources[i + 1] else {
+                        // A missing model has a zero task vector: as raw values that is the base.
+                        if rawModels && !operands.modelIsTaskVector[i] { d.update(from: basePtr, count: count) } else { d.update(repeating: 0, count: count) }
+                        continue
+                    }
+                    T.decode(src, dtype: model.dtype, offset: lo - blockLo, count: count, into: d, staging: staging)
+                    if !rawModels && !operands.modelIsTaskVector[i] { ElementwiseKernels.subtract(d, basePtr, count: count) }
+                }
+                body(segment, DecodedChunk(offset: lo, count: count, base: basePtr, deltas: deltaPtrs, out: outPtr))
+                if let out {
+                    T.encode(outPtr, count: count, as: outputDType, into: out.pointer, offset: lo, staging: staging)
+                }
             }
+            blockStart = blockEnd
         }
     }
 }

@@ -14,6 +14,13 @@ public enum TensorPlan {
 public protocol ChunkCombiner: Sendable {
     func combine(_ chunk: DecodedChunk<Float>)
     func combine(_ chunk: DecodedChunk<Double>)
+    /// When true, `deltas` hold the finetuned models' raw values (theta_i, not tau_i) for
+    /// checkpoint inputs, so the combiner can fuse the subtraction into its own loop.
+    var wantsRawModels: Bool { get }
+}
+
+extension ChunkCombiner {
+    public var wantsRawModels: Bool { false }
 }
 
 /// One merge method: a name, the parameters it takes, and how it turns each tensor's operands into

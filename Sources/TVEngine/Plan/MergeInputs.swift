@@ -54,6 +54,8 @@ public struct MergeOptions: Sendable {
     public var progress: Bool = true
     /// Extra metadata for the output (the recipe is added under `tvtool.recipe`).
     public var metadata: [String: String] = [:]
+    /// Checked between tensors; when set, the pass stops and the output is discarded.
+    public var cancellation: Cancellation?
 
     public init() {}
 }

@@ -8,6 +8,7 @@ public struct PrePass {
     public let parameters: MergeParameters
     let makeContext: (TensorOperands) -> TensorContext
     public let workers: Int
+    let cancellation: Cancellation?
 
     /// Total elements over the computed tensors (per model, as zero task vectors count too).
     public var totalElements: Int {
@@ -25,6 +26,7 @@ public struct PrePass {
 
     public func forEachTensor(_ body: (TensorContext) throws -> Void) throws {
         for entry in entries where entry.source == .compute {
+            try cancellation?.check()
             let operands = try inputs.operands(for: entry)
             try body(makeContext(operands))
             operands.releasePages()

@@ -51,7 +51,8 @@ public struct StreamingMerge {
             TensorContext(name: operands.name, operands: operands, parameters: parameters, precision: options.precision,
                           runner: runner, seed: options.seed)
         }
-        try prepare?(PrePass(inputs: inputs, entries: entries, parameters: parameters, makeContext: makeContext, workers: runner.workers))
+        try prepare?(PrePass(inputs: inputs, entries: entries, parameters: parameters, makeContext: makeContext,
+                             workers: runner.workers, cancellation: options.cancellation))
 
         var metadata = options.metadata
         metadata["format"] = metadata["format"] ?? "pt"
@@ -64,6 +65,7 @@ public struct StreamingMerge {
         let pipeline = WritePipeline(writer)
         do {
             for (k, entry) in entries.enumerated() {
+                try options.cancellation?.check()
                 let written = try writeOne(entry, pipeline: pipeline, runner: runner, buffer: buffers[k % 2]) { try planner(makeContext($0)) }
                 report.tensors += 1
                 if entry.source == .compute { report.computed += 1 } else { report.copied += 1 }
@@ -119,12 +121,12 @@ public struct StreamingMerge {
                           into out: UnsafeMutableRawPointer, dtype: DType) {
         let combiner: any ChunkCombiner
         switch plan {
-        case let .linear(s, c): combiner = LinearCombiner(baseScale: s, coefficients: c)
+        case let .linear(s, c): combiner = LinearCombiner(baseScale: s, coefficients: c, isTaskVector: operands.modelIsTaskVector)
         case let .elementwise(e): combiner = e
         }
         switch options.precision {
-        case .f32: runner.forEachChunk(operands, as: Float.self, output: out, outputDType: dtype) { combiner.combine($1) }
-        case .f64: runner.forEachChunk(operands, as: Double.self, output: out, outputDType: dtype) { combiner.combine($1) }
+        case .f32: runner.forEachChunk(operands, as: Float.self, output: out, outputDType: dtype, rawModels: combiner.wantsRawModels) { combiner.combine($1) }
+        case .f64: runner.forEachChunk(operands, as: Double.self, output: out, outputDType: dtype, rawModels: combiner.wantsRawModels) { combiner.combine($1) }
         }
     }
 }

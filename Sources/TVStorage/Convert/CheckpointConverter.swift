@@ -26,9 +26,9 @@ public struct ConvertSummary: Sendable, Codable, Equatable {
 }
 
 /// Converts a checkpoint between formats and float dtypes, streaming tensor by tensor: each input
-/// tensor is a view into the mapped input, converted into one reused scratch buffer, written at
-/// its place in the output, and its input pages are released. Peak memory is therefore about the
-/// largest tensor (input view + converted copy), whatever the model size. The output appears
+/// tensor is read into one reused buffer (`MappedTensorLoader`), converted into another reused
+/// buffer, written at its place in the output, and any mapped pages it touched are released. Peak
+/// memory is therefore about twice the largest tensor, whatever the model size. The output appears
 /// atomically; on any error nothing is left behind.
 public enum CheckpointConverter {
     public static func convert(input: String, output: String, options: ConvertOptions = ConvertOptions()) throws -> ConvertSummary {
@@ -37,18 +37,20 @@ public enum CheckpointConverter {
         }
         let reader = try Checkpoints.open(input, options: options.open)
         let targets = reader.tensors.map { targetInfo($0, options.dtype) }
+        // Every file read counts as an input: a sharded output must not replace the input's shards.
+        var inputs = [input, reader.path]
+        if let sharded = reader as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }
         let writer = try Checkpoints.create(output, tensors: targets, metadata: reader.metadata,
-                                            options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: [input]))
+                                            options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: inputs))
         let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
                                         totalBytes: reader.totalBytes, enabled: options.progress)
         var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0)
         do {
             let scratch = ScratchBuffer(capacity: targets.map(\.byteCount).max() ?? 0)
+            let loader = MappedTensorLoader(capacity: reader.tensors.map(\.byteCount).max() ?? 0)
             for target in targets {
-                let source = try reader.tensor(named: target.name)
-                if let mapping = source.storage.mapping {
-                    mapping.willNeed(offset: source.storage.base - mapping.base, count: source.byteCount)
-                }
+                let mapped = try reader.tensor(named: target.name)
+                let source = loader.load(mapped)
                 if source.dtype == target.dtype {
                     try writer.write(source, named: target.name)
                 } else {
@@ -56,7 +58,7 @@ public enum CheckpointConverter {
                     try writer.write(converted, named: target.name)
                     summary.convertedTensors += 1
                 }
-                source.storage.releasePages()
+                mapped.storage.releasePages()
                 summary.inputBytes += source.byteCount
                 summary.outputBytes += target.byteCount
                 progress.advance(bytes: source.byteCount)

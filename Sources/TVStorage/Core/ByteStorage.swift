@@ -69,7 +69,14 @@ public final class ByteStorage: @unchecked Sendable {
         if ownsAllocation { UnsafeMutableRawPointer(mutating: base).deallocate() }
     }
 
+    /// The bytes. Valid only while this storage is alive: a temporary such as
+    /// `reader.tensor(named:).storage.buffer` is released at once, so prefer `withUnsafeBytes`.
     public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Runs `body` with the bytes, keeping the storage (and the mapping it views) alive meanwhile.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(buffer) }
+    }
 
     /// Tells the kernel the pages behind this view are no longer needed, so a long streaming pass
     /// over a large mapped checkpoint keeps RSS bounded. Harmless on owned memory (no-op).

@@ -19,6 +19,11 @@ public struct Tensor: Sendable {
     }
 
     public var elementCount: Int { Shape.elementCount(shape) ?? 0 }
+
+    /// Runs `body` with the raw little-endian bytes, keeping the storage alive meanwhile.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
+    }
     public var byteCount: Int { storage.count }
     public func info(name: String) -> TensorInfo { TensorInfo(name: name, dtype: dtype, shape: shape) }
 

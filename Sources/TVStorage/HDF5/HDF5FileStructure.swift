@@ -22,7 +22,8 @@ struct HDF5FileStructure: Sendable {
 
     /// Walks `file` (inside `HDF5Library.locked`). Throws `HDF5Error.corrupt` when an object
     /// the file lists cannot be opened or described.
-    static func read(file: hid_t, path filePath: String) throws(HDF5Error) -> HDF5FileStructure {
+    /// `mapping` (the whole file) lets the walk check global heaps before reading any attribute.
+    static func read(file: hid_t, path filePath: String, mapping: MappedFile?) throws(HDF5Error) -> HDF5FileStructure {
         final class Collector { var objects: [(name: String, kind: Int32)] = [] }
         let collector = Collector()
         let visit: tv_h5_visit_fn = { name, kind, data in
@@ -33,6 +34,19 @@ struct HDF5FileStructure: Sendable {
         let status = tv_h5_visit(file, visit, Unmanaged.passUnretained(collector).toOpaque())
         guard status >= 0 else {
             throw .corrupt(path: filePath, object: "/", reason: HDF5Library.lastError(or: "cannot walk the groups"))
+        }
+
+        if let mapping {
+            var storage: [Range<Int>] = []
+            for (rawName, kind) in collector.objects where kind == 2 {
+                guard let dset = HDF5Handle(H5Dopen2(file, rawName, HDF5Library.defaultPlist), .dataset) else {
+                    throw .corrupt(path: filePath, object: "/" + rawName, reason: HDF5Library.lastError(or: "cannot open"))
+                }
+                storage += storageRanges(dset.id)
+            }
+            if let damage = HDF5GlobalHeapCheck.damage(in: mapping.bytes, skipping: storage) {
+                throw .corrupt(path: filePath, object: "/", reason: damage)
+            }
         }
 
         var structure = HDF5FileStructure()
@@ -81,6 +95,29 @@ struct HDF5FileStructure: Sendable {
             }
             return Dataset(path: path, shape: shape, plan: plan, contiguousOffset: offset)
         }
+    }
+
+    /// Byte ranges holding a dataset's values: its contiguous block, or its chunks (when there
+    /// are few enough to list; larger chunked datasets are simply scanned).
+    private static func storageRanges(_ dset: hid_t) -> [Range<Int>] {
+        if let offset = contiguousOffset(dset) {
+            let size = Int(clamping: H5Dget_storage_size(dset))
+            return offset <= Int.max - size ? [offset..<(offset + size)] : []
+        }
+        guard let space = HDF5Handle(H5Dget_space(dset), .dataspace) else { return [] }
+        var count: hsize_t = 0
+        guard H5Dget_num_chunks(dset, space.id, &count) >= 0, count <= 4096 else { return [] }
+        let rank = max(Int(H5Sget_simple_extent_ndims(space.id)), 1)
+        var ranges: [Range<Int>] = []
+        var coords = [hsize_t](repeating: 0, count: rank)
+        for i in 0..<count {
+            var mask: UInt32 = 0, addr: haddr_t = 0, size: hsize_t = 0
+            guard H5Dget_chunk_info(dset, space.id, i, &coords, &mask, &addr, &size) >= 0,
+                  addr != tv_haddr_undef(), addr <= UInt64(Int.max - Int(clamping: size)) else { continue }
+            ranges.append(Int(addr)..<(Int(addr) + Int(clamping: size)))
+        }
+        _ = HDF5Library.lastError(or: "")
+        return ranges
     }
 
     /// Datasets whose values live in other files (external raw storage, virtual datasets) are

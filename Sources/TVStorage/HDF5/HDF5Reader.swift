@@ -53,9 +53,9 @@ public final class HDF5Reader: CheckpointReader {
             }
             return f
         }
-        let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path) }
-        self.file = file
         let mapping = try? MappedFile(path: path)
+        let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path, mapping: mapping) }
+        self.file = file
         self.mapping = mapping
 
         var notes: [String] = []

@@ -19,8 +19,10 @@ enum KerasLayout: String, Sendable {
 
     /// The layout of a file and the names it gives to dataset paths (others keep generic names).
     static func detect(_ structure: HDF5FileStructure, tensorPaths: [String]) -> (KerasLayout, [String: String])? {
-        if let names = keras2Names(structure, tensorPaths: Set(tensorPaths)) { return (.keras2, names) }
-        if let names = keras3Names(structure, tensorPaths: tensorPaths) { return (.keras3, names) }
+        // A layout counts only if it names something: a tvtool-converted file carries Keras
+        // attributes (`layer_names` as metadata text) without the Keras structure.
+        if let names = keras2Names(structure, tensorPaths: Set(tensorPaths)), !names.isEmpty { return (.keras2, names) }
+        if let names = keras3Names(structure, tensorPaths: tensorPaths), !names.isEmpty { return (.keras3, names) }
         return nil
     }
 

@@ -3,6 +3,7 @@
 public enum PyTorchError: BadInputError, Equatable {
     case legacyFormat(path: String)
     case missingDataPickle(path: String)
+    case torchScriptArchive(path: String)
     case ambiguousArchive(path: String, roots: [String])
     case unsupportedByteOrder(path: String, order: String)
     /// The pickle names a global outside the allowlist (nothing was imported or called).
@@ -25,6 +26,8 @@ public enum PyTorchError: BadInputError, Equatable {
             return "\(path): legacy torch format (before torch 1.6) is not supported, re-save it with a current torch (torch.save(torch.load(f), f))"
         case let .missingDataPickle(path):
             return "\(path): not a PyTorch checkpoint: the archive has no <root>/data.pkl"
+        case let .torchScriptArchive(path):
+            return "\(path): a TorchScript archive (torch.jit.save) is a program, not a state dict: save module.state_dict() with torch.save"
         case let .ambiguousArchive(path, roots):
             return "\(path): archive holds several checkpoints (\(roots.joined(separator: ", "))/data.pkl)"
         case let .unsupportedByteOrder(path, order):

@@ -37,6 +37,7 @@ public final class PyTorchReader: CheckpointReader {
         let archive = try ZipArchive(file: file)
         self.archive = archive
         let root = try Self.archiveRoot(archive)
+        if archive.entry(named: root + "/constants.pkl") != nil { throw PyTorchError.torchScriptArchive(path: path) }
         if let order = archive.entry(named: root + "/byteorder") {
             let text = String(decoding: try archive.contents(of: order, verify: true).buffer, as: UTF8.self)
             guard text == "little" else { throw PyTorchError.unsupportedByteOrder(path: path, order: text) }

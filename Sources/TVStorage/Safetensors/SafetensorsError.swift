@@ -47,7 +47,16 @@ public enum SafetensorsError: BadInputError, Equatable {
         Mirror(reflecting: self).children.first?.label ?? String(describing: self)
     }
 
+    /// One line whatever the file contains: control characters in names are shown escaped.
     public var description: String {
+        var out = ""
+        for u in message.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7f { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }
+
+    private var message: String {
         switch self {
         case let .headerTooSmall(p, size):
             return "\(p): not a safetensors file: \(size) bytes is shorter than the 8-byte header length"

@@ -24,10 +24,17 @@ public struct ExternalCommandSettings: Sendable, Hashable {
         switch candidateFormat.lowercased() {
         case "safetensors": return "safetensors"
         case "input":
-            switch CheckpointFormat.detect(path: basePath) {
-            case .hdf5?: return URL(fileURLWithPath: basePath).pathExtension.lowercased()
-            default: return "safetensors"  // PyTorch and folders are read-only formats: candidates are safetensors
+            // PyTorch files and folders are read-only formats: their candidates are safetensors.
+            guard CheckpointFormat.detect(path: basePath) == .hdf5 else { return "safetensors" }
+            let ext = URL(fileURLWithPath: basePath).pathExtension.lowercased()
+            // Probe that this build can write the format before any point is evaluated.
+            let probe = NSTemporaryDirectory() + "/tvtool-probe-\(getpid()).\(ext)"
+            do {
+                try Checkpoints.create(probe, tensors: [], metadata: [:]).abort()
+            } catch {
+                throw .degenerate("--candidate-format input: cannot write .\(ext) candidates (\(error)); use --candidate-format safetensors")
             }
+            return ext
         default: throw .degenerate("--candidate-format must be safetensors or input (got '\(candidateFormat)')")
         }
     }

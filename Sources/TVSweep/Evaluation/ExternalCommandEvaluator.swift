@@ -43,12 +43,9 @@ public struct ExternalCommandEvaluator: PointEvaluator {
     public func evaluate(_ point: SweepPoint) throws -> Double {
         let checkpoint = scratchDirectory + "/tvtool-candidate-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(candidateExtension)"
         defer { try? FileManager.default.removeItem(atPath: checkpoint) }
-        do {
-            try candidates.writeCandidate(at: point.coordinates, to: checkpoint,
-                             metadata: ["tvtool_point": point.id, "tvtool_axes": axisNames.joined(separator: ",")])
-        } catch {
-            throw EvaluationFailure(message: "cannot write the candidate checkpoint: \(error)")
-        }
+        // Not a failure of the point (a full disk, an unwritable folder): the error stops the run.
+        try candidates.writeCandidate(at: point.coordinates, to: checkpoint,
+                                      metadata: ["tvtool_point": point.id, "tvtool_axes": axisNames.joined(separator: ",")])
         var env = ["TVTOOL_CHECKPOINT": checkpoint, "TVTOOL_POINT_ID": point.id,
                    "TVTOOL_COORDINATES": point.coordinates.map { GridNumber.format($0) }.joined(separator: ",")]
         var text = command.replacingOccurrences(of: "{checkpoint}", with: ShellCommand.quote(checkpoint))

@@ -7,7 +7,8 @@ public protocol PointEvaluator: Sendable {
     /// One line saying what is evaluated (recorded in the manifest; part of the fingerprint).
     var summary: String { get }
     /// The score at `point`. Throw `EvaluationFailure` for a failed or timed-out evaluation (the
-    /// runner records it and goes on); any other error is recorded as a failure too.
+    /// runner records it and goes on); any other error stops the run (nothing is recorded for the
+    /// point, so a rerun evaluates it once the cause is fixed).
     func evaluate(_ point: SweepPoint) throws -> Double
 }
 

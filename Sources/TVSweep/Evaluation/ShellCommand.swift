@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TVStorage
 
 /// Runs `/bin/sh -c command` in its own process group with stdout and stderr captured to files,
 /// and a timeout after which the whole group (the shell and everything it started) gets SIGTERM,
@@ -30,7 +31,7 @@ public enum ShellCommand {
         let errFD = open(errPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         defer { if outFD >= 0 { close(outFD) }; if errFD >= 0 { close(errFD) } }
         guard outFD >= 0, errFD >= 0 else {
-            throw EvaluationFailure(message: "cannot create capture files in \(scratchDirectory): \(String(cString: strerror(errno)))")
+            throw StorageError.cannotWrite(path: scratchDirectory, reason: "cannot create the command's capture files: \(String(cString: strerror(errno)))")
         }
 
         var actions = posix_spawn_file_actions_t()
@@ -55,7 +56,9 @@ public enum ShellCommand {
         let start = Date()
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp)
-        guard rc == 0 else { throw EvaluationFailure(message: "cannot start /bin/sh: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw StorageError.cannotOpen(path: "/bin/sh", reason: "cannot start the evaluation command: \(String(cString: strerror(rc)))") }
+        ChildProcessGroups.add(pid)
+        defer { ChildProcessGroups.remove(pid) }
 
         var status: Int32 = 0
         var timedOut = false

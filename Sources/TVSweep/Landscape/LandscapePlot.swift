@@ -47,7 +47,13 @@ public enum LandscapePlot {
         c.frame(x: plotX - 1, y: plotY - 1, width: plotSize + 2, height: plotSize + 2, .black)
         drawTicks(&c, xr: xr, yr: yr, px: px, py: py)
         c.text(s.axisNames.first ?? "x", x: plotX + plotSize / 2 - 6, y: plotY + plotSize + 30, scale: 2)
-        c.verticalText(s.axisNames.last ?? "y", x: 8, y: plotY + plotSize / 2 + 6, scale: 2)
+        // Short axis names (x, b, w2) read best upright; long ones are drawn along the axis.
+        let yName = s.axisNames.last ?? "y"
+        if yName.count <= 2 {
+            c.text(yName, x: 6, y: plotY + plotSize / 2 - 7, scale: 2)
+        } else {
+            c.verticalText(yName, x: 6, y: plotY + plotSize / 2 + BitmapFont.width(yName, scale: 2) / 2, scale: 2)
+        }
         c.text(title ?? "\(s.valueName) over the \(s.basis) plane", x: plotX, y: 12, scale: 2)
 
         // Markers: inputs, then the best point.
@@ -127,8 +133,9 @@ public enum LandscapePlot {
         c.frame(x: barX - 1, y: plotY - 1, width: barWidth + 2, height: plotSize + 2, .black)
         for v in niceTicks(lo, hi) {
             let y = plotY + plotSize - 1 - Int(((v - lo) / max(hi - lo, 1e-300) * Double(plotSize - 1)).rounded())
-            c.line(barX + barWidth, y, barX + barWidth + 4, y, .black)
-            c.text(short(scale == .log ? pow(10, v) : v), x: barX + barWidth + 7, y: y - 7, scale: 2)
+            // Tick inside the bar, so it is not read as a minus sign in front of the label.
+            c.line(barX + barWidth - 5, y, barX + barWidth - 1, y, .black)
+            c.text(short(scale == .log ? pow(10, v) : v), x: barX + barWidth + 6, y: y - 7, scale: 2)
         }
         if scale == .log { c.text("LOG", x: barX, y: plotY + plotSize + 8, scale: 2) }
     }

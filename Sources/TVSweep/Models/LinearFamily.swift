@@ -31,42 +31,63 @@ public final class LinearFamily: CandidateWriting {
         try tensor(named: name, combination: mapping.combination(at: coordinates))
     }
 
+    /// One tensor of the model with combination `c` (owned memory).
     public func tensor(named name: String, combination c: ModelCombination) throws -> Tensor {
+        try Self.owned(tensor(named: name, combination: c, workspace: CandidateWorkspace()))
+    }
+
+    /// A copy of `t` in its own memory (one memcpy).
+    static func owned(_ t: Tensor) throws -> Tensor {
+        let storage = ByteStorage.allocate(count: t.byteCount) { dst in
+            if t.byteCount > 0 { dst.baseAddress!.copyMemory(from: t.storage.base, byteCount: t.byteCount) }
+        }
+        return try Tensor(dtype: t.dtype, shape: t.shape, storage: storage)
+    }
+
+    /// Computes one tensor into `workspace`; the result views the workspace (or the base's data
+    /// for tensors copied unchanged) and is valid until the workspace's next use.
+    func tensor(named name: String, combination c: ModelCombination, workspace: CandidateWorkspace) throws -> Tensor {
         let b = try base.tensor(named: name)
         guard b.dtype.supportsArithmetic else { return b }
-        var out = try b.floats()
-        let baseValues = out
-        var center: [Float]? = nil
-        if let random, random.count > 0 {
-            center = baseValues
-        }
+        let n = b.elementCount
+        let (out, bv, mv, center) = workspace.buffers(n)
+        b.decode(into: bv)
+        _ = out.update(fromContentsOf: bv)
+        let useCenter = random.map { $0.count > 0 } ?? false
+        if useCenter { _ = center.update(fromContentsOf: bv) }
         for (i, m) in models.enumerated() {
             let w = Float(i < c.taskWeights.count ? c.taskWeights[i] : 0)
             let cw = Float(i < c.centerWeights.count ? c.centerWeights[i] : 0)
-            guard w != 0 || (center != nil && cw != 0) else { continue }
-            let mv = try m.tensor(named: name).floats()
-            out.withUnsafeMutableBufferPointer { o in
-                for j in 0..<o.count { o[j] += w * (mv[j] - baseValues[j]) }
+            guard w != 0 || (useCenter && cw != 0) else { continue }
+            let mt = try m.tensor(named: name)
+            guard mt.dtype.supportsArithmetic, mt.elementCount == n else {
+                throw SweepModelError.notArithmetic(path: m.path, tensor: name, dtype: mt.dtype)
             }
-            if cw != 0, center != nil {
-                for j in 0..<mv.count { center![j] += cw * (mv[j] - baseValues[j]) }
-            }
+            mt.decode(into: mv)
+            // theta + w (theta_i - theta): the task-vector form, as TVEngine's task arithmetic.
+            if w != 0 { for j in 0..<n { out[j] += w * (mv[j] - bv[j]) } }
+            if useCenter && cw != 0 { for j in 0..<n { center[j] += cw * (mv[j] - bv[j]) } }
         }
-        if let random, let center {
+        if let random, useCenter {
+            let reference = Array(center)
             for k in 0..<min(random.count, c.randomCoefficients.count) where c.randomCoefficients[k] != 0 {
                 let a = Float(c.randomCoefficients[k])
-                let d = random.direction(k, tensor: name, shape: b.shape, reference: center)
-                for j in 0..<out.count { out[j] += a * d[j] }
+                let d = random.direction(k, tensor: name, shape: b.shape, reference: reference)
+                for j in 0..<n { out[j] += a * d[j] }
             }
         }
-        return try Tensor.fromFloats(out, shape: b.shape, dtype: b.dtype)
+        return try workspace.view(out, shape: b.shape, dtype: b.dtype)
     }
 
     /// The whole model at `coordinates`, in memory (for in-process evaluators).
     public func materialize(at coordinates: [Double]) throws -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         let c = mapping.combination(at: coordinates)
-        for info in tensorInfos { result[info.name] = try tensor(named: info.name, combination: c) }
+        let workspace = CandidateWorkspace()
+        for info in tensorInfos {
+            let t = try tensor(named: info.name, combination: c, workspace: workspace)
+            result[info.name] = try Self.owned(t)
+        }
         return result
     }
 
@@ -76,7 +97,8 @@ public final class LinearFamily: CandidateWriting {
         let writer = try Checkpoints.create(path, tensors: tensorInfos, metadata: metadata,
                                             options: CreateOptions(inputs: [base.path] + models.map(\.path)))
         do {
-            for info in tensorInfos { try writer.write(tensor(named: info.name, combination: c), named: info.name) }
+            let workspace = CandidateWorkspace()
+            for info in tensorInfos { try writer.write(tensor(named: info.name, combination: c, workspace: workspace), named: info.name) }
             try writer.finish()
         } catch {
             writer.abort()

@@ -75,7 +75,15 @@ public final class SweepRunner: Sendable {
                                         totalUnits: points.count, unitName: "points", enabled: options.progress && options.log == nil)
         DispatchQueue.concurrentPerform(iterations: min(options.jobs, points.count)) { _ in
             while let (n, point) = state.next() {
-                let record = evaluateOne(point)
+                let record: PointRecord
+                do {
+                    record = try evaluateOne(point)
+                } catch {
+                    state.stop(error)
+                    return
+                }
+                // A point cut short by tvtool's own shutdown is not a result.
+                if ChildProcessGroups.isTerminating { return }
                 do {
                     try store.append(record)
                 } catch {
@@ -92,11 +100,15 @@ public final class SweepRunner: Sendable {
             }
         }
         progress.finish()
+        ChildProcessGroups.parkIfTerminating()
         if let error = state.error { throw error }
         return state.done
     }
 
-    private func evaluateOne(_ point: SweepPoint) -> PointRecord {
+    /// Evaluates one point. `EvaluationFailure` (and a non-finite score) becomes a failure record;
+    /// any other error is about the run, not the point (a candidate that cannot be written, a
+    /// shell that cannot start) and stops the run without recording the point.
+    private func evaluateOne(_ point: SweepPoint) throws -> PointRecord {
         let start = Date()
         do {
             let v = try evaluator.evaluate(point)
@@ -107,9 +119,6 @@ public final class SweepRunner: Sendable {
             return PointRecord(point: point, status: .ok, value: v, seconds: Date().timeIntervalSince(start), shard: options.shard)
         } catch let f as EvaluationFailure {
             return PointRecord(point: point, status: f.status, value: nil, error: f.message, stderrTail: f.stderrTail,
-                               seconds: Date().timeIntervalSince(start), shard: options.shard)
-        } catch {
-            return PointRecord(point: point, status: .failed, value: nil, error: "\(error)",
                                seconds: Date().timeIntervalSince(start), shard: options.shard)
         }
     }

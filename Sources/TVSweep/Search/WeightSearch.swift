@@ -1,4 +1,5 @@
 import Foundation
+import TVEngine
 import TVStorage
 
 /// Merge-weight searches from Swift: the operations behind `tvtool search`. Point coordinates are
@@ -47,6 +48,19 @@ public enum WeightSearch {
         }
     }
 
+    /// Writes theta = base + sum_i w_i tau_i through TVEngine's task-arithmetic merge (the same code
+    /// as `tvtool merge`), with its recipe in the metadata.
+    public static func writeMerged(weights: [Double], family: LinearFamily, to path: String,
+                                   metadata: [String: String] = [:]) throws {
+        var options = MergeOptions()
+        options.progress = false
+        options.metadata = metadata
+        _ = try Merger.merge(method: try MergeMethods.named("task_arithmetic"),
+                             inputs: MergeInputs(base: family.base, models: family.models),
+                             parameters: MergeParameters(global: ["weight": .perModel(weights)]),
+                             options: options, output: path)
+    }
+
     /// Writes results.csv and best.json into `directory`, and the best merged checkpoint to
     /// `bestCheckpoint` when a family is given.
     @discardableResult
@@ -62,11 +76,9 @@ public enum WeightSearch {
                               missing: SweepPlan.missing(manifest: manifest, records: records).points.count,
                               bestCheckpoint: nil)
         if let best, let family, let bestCheckpoint {
-            let weights = zip(manifest.axisNames, best.coordinates).map { "\($0)=\(GridNumber.format($1))" }.joined(separator: ",")
-            try family.write(at: best.coordinates, to: bestCheckpoint, metadata: [
-                "tvtool_recipe": "task_arithmetic", "tvtool_weights": weights,
-                "tvtool_inputs": manifest.inputs.joined(separator: ","), "tvtool_version": TVSweepInfo.version,
-                "tvtool_score": "\(best.value!)",
+            try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: [
+                "tvtool.search_score": "\(best.value!)", "tvtool.search_goal": manifest.goal.rawValue,
+                "tvtool.search_evaluator": manifest.evaluator,
             ])
             summary.bestCheckpoint = bestCheckpoint
         }

@@ -19,6 +19,7 @@ public final class MLPDenoiser: Denoiser {
     public let gradients: FloatBuffer
     private var cache: ActivationCache?
     private let offsets: Offsets
+    private let embedding: SinusoidalEmbedding
 
     public var dataDimension: Int { config.dataDimension }
     public var parameterCount: Int { layout.count }
@@ -47,6 +48,7 @@ public final class MLPDenoiser: Denoiser {
         parameters = FloatBuffer(values)
         gradients = FloatBuffer(count: layout.count)
         offsets = Offsets(layout, blocks: config.blocks, projections: config.projections)
+        embedding = SinusoidalEmbedding(timesteps: config.timesteps, dimension: config.timeEmbedding)
     }
 
     /// PyTorch's default nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,
@@ -93,10 +95,11 @@ public final class MLPDenoiser: Denoiser {
         let c = cache!
         let o = offsets
         c.input.pointer.update(from: x, count: B * D)
-        SinusoidalEmbedding.forward(t: t, dimension: E, into: c.embedding.pointer)
+        precondition(t.allSatisfy { $0 >= 0 && $0 < config.timesteps }, "timestep outside [0, T)")
+        embedding.forward(t: t, into: c.embedding.pointer)
         Linear.forward(x: c.embedding.pointer, weight: p(o.time0W), bias: p(o.time0B),
                        y: c.timeHidden.pointer, batch: B, inFeatures: E, outFeatures: d)
-        SiLU.forward(c.timeHidden.pointer, c.timeHiddenAct.pointer, count: B * d)
+        SiLU.forward(c.timeHidden.pointer, c.timeHiddenAct.pointer, sigmoid: c.timeHiddenSig.pointer, count: B * d)
         Linear.forward(x: c.timeHiddenAct.pointer, weight: p(o.time2W), bias: p(o.time2B),
                        y: c.temb.pointer, batch: B, inFeatures: d, outFeatures: d)
         let h0 = c.h[0].pointer
@@ -104,10 +107,10 @@ public final class MLPDenoiser: Denoiser {
         Elementwise.add(c.temb.pointer, into: h0, count: B * d)
         for i in 0..<config.blocks {
             let blk = c.blocks[i]
-            SiLU.forward(c.h[i].pointer, blk.u.pointer, count: B * d)
+            SiLU.forward(c.h[i].pointer, blk.u.pointer, sigmoid: blk.su.pointer, count: B * d)
             Linear.forward(x: blk.u.pointer, weight: p(o.fc1W[i]), bias: p(o.fc1B[i]),
                            y: blk.v.pointer, batch: B, inFeatures: d, outFeatures: d)
-            SiLU.forward(blk.v.pointer, blk.w.pointer, count: B * d)
+            SiLU.forward(blk.v.pointer, blk.w.pointer, sigmoid: blk.sv.pointer, count: B * d)
             let sum = config.projections ? blk.g.pointer : c.h[i + 1].pointer
             Linear.forward(x: blk.w.pointer, weight: p(o.fc2W[i]), bias: p(o.fc2B[i]),
                            y: sum, batch: B, inFeatures: d, outFeatures: d)
@@ -117,7 +120,7 @@ public final class MLPDenoiser: Denoiser {
                                batch: B, inFeatures: d, outFeatures: d)
             }
         }
-        SiLU.forward(c.h[config.blocks].pointer, c.z.pointer, count: B * d)
+        SiLU.forward(c.h[config.blocks].pointer, c.z.pointer, sigmoid: c.zSig.pointer, count: B * d)
         Linear.forward(x: c.z.pointer, weight: p(o.outputW), bias: p(o.outputB), y: out,
                        batch: B, inFeatures: d, outFeatures: D)
     }
@@ -131,7 +134,7 @@ public final class MLPDenoiser: Denoiser {
         // out = output(z), z = silu(h_L)
         Linear.backward(dy: dOut, x: c.z.pointer, weight: p(o.outputW), dWeight: g(o.outputW),
                         dBias: g(o.outputB), dx: tmp, batch: B, inFeatures: d, outFeatures: D)
-        SiLU.backward(x: c.h[config.blocks].pointer, dy: tmp, dx: dh, count: B * d)
+        SiLU.backward(x: c.h[config.blocks].pointer, sigmoid: c.zSig.pointer, dy: tmp, dx: dh, count: B * d)
         for i in stride(from: config.blocks - 1, through: 0, by: -1) {
             let blk = c.blocks[i]
             // dh holds dL/dh_{i+1}; turn it into dL/dg_i (in place through tmp when projected).
@@ -145,11 +148,11 @@ public final class MLPDenoiser: Denoiser {
             Linear.backward(dy: dh, x: blk.w.pointer, weight: p(o.fc2W[i]),
                             dWeight: g(o.fc2W[i]), dBias: g(o.fc2B[i]), dx: tmp,
                             batch: B, inFeatures: d, outFeatures: d)
-            SiLU.backward(x: blk.v.pointer, dy: tmp, dx: tmp2, count: B * d)
+            SiLU.backward(x: blk.v.pointer, sigmoid: blk.sv.pointer, dy: tmp, dx: tmp2, count: B * d)
             Linear.backward(dy: tmp2, x: blk.u.pointer, weight: p(o.fc1W[i]),
                             dWeight: g(o.fc1W[i]), dBias: g(o.fc1B[i]), dx: tmp,
                             batch: B, inFeatures: d, outFeatures: d)
-            SiLU.backward(x: c.h[i].pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
+            SiLU.backward(x: c.h[i].pointer, sigmoid: blk.su.pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
         }
         // h0 = input(x) + temb
         Linear.backward(dy: dh, x: c.input.pointer, weight: p(o.inputW), dWeight: g(o.inputW),
@@ -157,7 +160,7 @@ public final class MLPDenoiser: Denoiser {
         Linear.backward(dy: dh, x: c.timeHiddenAct.pointer, weight: p(o.time2W),
                         dWeight: g(o.time2W), dBias: g(o.time2B), dx: tmp,
                         batch: B, inFeatures: d, outFeatures: d)
-        SiLU.backward(x: c.timeHidden.pointer, dy: tmp, dx: tmp2, count: B * d)
+        SiLU.backward(x: c.timeHidden.pointer, sigmoid: c.timeHiddenSig.pointer, dy: tmp, dx: tmp2, count: B * d)
         Linear.backward(dy: tmp2, x: c.embedding.pointer, weight: p(o.time0W),
                         dWeight: g(o.time0W), dBias: g(o.time0B), dx: nil,
                         batch: B, inFeatures: E, outFeatures: d)
@@ -167,14 +170,15 @@ public final class MLPDenoiser: Denoiser {
 /// The activations one forward pass keeps for the backward pass, sized for one batch size.
 final class ActivationCache {
     final class Block {
-        let u, v, w, g: FloatBuffer
+        let u, v, w, g, su, sv: FloatBuffer
         init(_ n: Int, projected: Bool) {
             u = FloatBuffer(count: n); v = FloatBuffer(count: n); w = FloatBuffer(count: n)
+            su = FloatBuffer(count: n); sv = FloatBuffer(count: n)
             g = FloatBuffer(count: projected ? n : 0)
         }
     }
     let batch: Int
-    let input, embedding, timeHidden, timeHiddenAct, temb, z, dh, dTmp, dTmp2: FloatBuffer
+    let input, embedding, timeHidden, timeHiddenAct, timeHiddenSig, temb, z, zSig, dh, dTmp, dTmp2: FloatBuffer
     let h: [FloatBuffer]
     let blocks: [Block]
 
@@ -184,6 +188,7 @@ final class ActivationCache {
         input = FloatBuffer(count: B * c.dataDimension)
         embedding = FloatBuffer(count: B * c.timeEmbedding)
         timeHidden = FloatBuffer(count: n); timeHiddenAct = FloatBuffer(count: n); temb = FloatBuffer(count: n)
+        timeHiddenSig = FloatBuffer(count: n); zSig = FloatBuffer(count: n)
         z = FloatBuffer(count: n); dh = FloatBuffer(count: n); dTmp = FloatBuffer(count: n); dTmp2 = FloatBuffer(count: n)
         h = (0...c.blocks).map { _ in FloatBuffer(count: n) }
         blocks = (0..<c.blocks).map { _ in Block(n, projected: c.projections) }

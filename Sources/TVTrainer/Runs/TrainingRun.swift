@@ -32,6 +32,8 @@ public struct TrainingRun {
         public var steps: Int
         public var seconds: Double
         public var stepsPerSecond: Double
+        /// Process CPU time (all threads) per step: less sensitive to machine load than wall time.
+        public var cpuMillisecondsPerStep: Double
         public var finalMeanLoss: Double
         public var trainImages: Int
         public var output: String
@@ -70,6 +72,7 @@ public struct TrainingRun {
             try TrainingState.save(trainer, to: statePath)
         }
         let start = Date()
+        let startCPU = TrainingRun.processCPUSeconds()
         let startStep = trainer.optimizer.step
         var lossSum = 0.0, lossCount = 0, lastMean = Double.nan
         try trainer.train(on: split.train, until: o.steps) { stats in
@@ -83,9 +86,17 @@ public struct TrainingRun {
             return true
         }
         let seconds = Date().timeIntervalSince(start)
+        let cpu = TrainingRun.processCPUSeconds() - startCPU
         try save()
         let done = trainer.optimizer.step - startStep
         return Summary(steps: trainer.optimizer.step, seconds: seconds, stepsPerSecond: Double(done) / max(seconds, 1e-9),
+                       cpuMillisecondsPerStep: 1000 * cpu / Double(max(done, 1)),
                        finalMeanLoss: lastMean, trainImages: split.train.count, output: o.output, trainState: statePath)
+    }
+
+    static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }

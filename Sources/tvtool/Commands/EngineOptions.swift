@@ -38,6 +38,7 @@ struct EngineOptions: ParsableArguments {
             o.workers = t
         }
         o.progress = !quiet
+        o.cancellation = InterruptHandling.install()
         Provenance.toolVersion = TVToolVersion.string
         return o
     }

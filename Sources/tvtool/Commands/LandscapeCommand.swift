@@ -16,6 +16,13 @@ struct LandscapeCommand: ParsableCommand {
             random-filter-normalized = two seeded Gaussian directions around the --center model, each filter \
             (output row; whole tensor for 1-d) rescaled to that filter's norm in the centre (Li et al. 2018).
 
+            Evaluators: without --eval-cmd, the built-in held-out epsilon-MSE of the bundled trainer's \
+            model (the base must be a trainer checkpoint; --data, --eval-split, --eval-repeats, \
+            --eval-seed; --t-range lo:hi restricts it to those timesteps, as in DeMe's per-range \
+            landscapes), computed in memory. With --eval-cmd, each candidate is written to --tmp-dir and \
+            the command's last stdout line is the score (a number, or JSON with --score-field); \
+            failures and timeouts are recorded with the stderr tail.
+
             Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. One \
             --grid for both axes or two (x then y).
 
@@ -26,6 +33,7 @@ struct LandscapeCommand: ParsableCommand {
             'tvtool sweep collect'.
 
             Examples:
+              tvtool landscape pre.safetensors ft_low.safetensors ft_high.safetensors --basis orthonormal --t-range 0:250 -o land/
               tvtool landscape base.safetensors ft_a.safetensors ft_b.safetensors --grid -0.2:1.2:29 --basis orthonormal --eval-cmd 'python fid.py --ckpt {checkpoint}' -o land/
               tvtool landscape base.h5 a.h5 b.h5 --grid -1:1:21 --basis random-filter-normalized --seed 7 --eval-cmd './score.sh {checkpoint}' --jobs 2 -o land/
               tvtool landscape base.safetensors a.safetensors b.safetensors --grid -0.2:1.2:29 --eval-cmd '…' -o land/ --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
@@ -75,6 +83,7 @@ struct LandscapeCommand: ParsableCommand {
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base, ftA, ftB],
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
+        ChildProcessGroups.forwardTerminationSignals()
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]

@@ -59,7 +59,12 @@ struct SweepCollectCommand: ParsableCommand {
         default:
             var family: LinearFamily? = nil
             if !noCheckpoint && c.records.best(c.manifest.goal) != nil {
-                family = try WeightSearch.prepare(base: c.manifest.inputs[0], models: Array(c.manifest.inputs.dropFirst()))
+                do {
+                    family = try WeightSearch.prepare(base: c.manifest.inputs[0], models: Array(c.manifest.inputs.dropFirst()))
+                } catch {
+                    // The records are still worth collecting when the inputs live elsewhere.
+                    Console.error("note: not writing the best checkpoint: \(error) (run collect where the inputs are readable, or pass --no-checkpoint)")
+                }
             }
             let best = bestOutput ?? URL(fileURLWithPath: output).appendingPathComponent("best.safetensors").path
             let summary = try WeightSearch.writeOutputs(manifest: c.manifest, records: c.records, family: family,

@@ -57,7 +57,9 @@ struct SweepEvaluationOptions: ParsableArguments {
         if let tRange { _ = try EpsilonMSEEvaluator.parseRange(tRange) }
     }
 
-    var defaultValueName: String { evalCommand == nil ? "eps_mse" : "score" }
+    var defaultValueName: String {
+        evalCommand != nil ? "score" : tRange.map { "eps_mse t=\($0)" } ?? "eps_mse"
+    }
 
     var command: ExternalCommandSettings? {
         evalCommand.map {

@@ -102,3 +102,21 @@ final class TensorAlignmentTests: XCTestCase {
         XCTAssertEqual(box.writer?.finished, false)
     }
 }
+
+final class CancellationTests: XCTestCase {
+    func testCancelledMergeAbortsTheWriter() throws {
+        let base = MemoryReader("base", [("a", tensor([1, 2, 3]))])
+        let m = MemoryReader("m", [("a", tensor([3, 4, 5]))])
+        var o = MergeOptions()
+        o.progress = false
+        o.cancellation = Cancellation()
+        o.cancellation!.cancel()
+        let box = WriterBox()
+        XCTAssertThrowsError(try Merger.merge(method: try MergeMethods.named("task_arithmetic"), inputs: MergeInputs(base: base, models: [m]),
+                                              parameters: MergeParameters(), options: o, writer: box.factory)) { e in
+            XCTAssertEqual(e as? EngineError, .interrupted)
+        }
+        XCTAssertEqual(box.writer?.aborted, true)
+        XCTAssertEqual(box.writer?.finished, false)
+    }
+}

@@ -48,7 +48,7 @@ final class CheckpointConverterTests: XCTestCase {
         }
     }
 
-    /// A file whose data buffer starts at an odd offset forces the unaligned (staged) path.
+    /// A file whose data buffer starts at an odd offset (the loader copies it to aligned memory).
     func testUnalignedSourceData() throws {
         let input = TestPaths.fixture("safetensors/accepted/n_not_multiple_of_8.safetensors")
         let (r, summary, dir) = try convert(input, dtype: .f16)
@@ -71,5 +71,54 @@ final class CheckpointConverterTests: XCTestCase {
         XCTAssertNil(ByteSize.parse("lots"))
         XCTAssertNil(ByteSize.parse("-1GB"))
         XCTAssertNil(ByteSize.parse("0"))
+    }
+}
+
+final class CheckpointConverterSafetyTests: XCTestCase {
+    /// Re-sharding next to the input with the same base name would replace the input's shards.
+    func testRefusesToReplaceInputShards() throws {
+        let dir = TestPaths.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = TestPaths.fixture("safetensors/sharded")
+        for f in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"] {
+            try FileManager.default.copyItem(atPath: src + "/" + f, toPath: dir.appendingPathComponent(f).path)
+        }
+        let index = dir.appendingPathComponent("model.safetensors.index.json").path
+        XCTAssertThrowsError(try CheckpointConverter.convert(input: index, output: dir.appendingPathComponent("model.safetensors").path,
+                                                             options: ConvertOptions(maxShardBytes: 64))) {
+            guard case .wouldOverwriteInput? = $0 as? StorageError else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).count, 3)
+    }
+}
+
+final class CheckpointConverterLargeTensorTests: XCTestCase {
+    /// Tensors above ~1 M elements are converted on all cores in disjoint ranges: every element
+    /// must still match the scalar conversion (checks the range split, including the ragged end).
+    func testLargeTensorsConvertedInParallelMatchScalarReference() throws {
+        let dir = TestPaths.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let n = (1 << 20) + 12345
+        var rng = SystemRandomNumberGenerator()
+        let values = (0..<n).map { _ in Float(bitPattern: UInt32.random(in: 0...0x7f7f_ffff, using: &rng)) * (Bool.random(using: &rng) ? 1 : -1) }
+        let input = dir.appendingPathComponent("big.safetensors").path
+        let w = try SafetensorsWriter(path: input, tensors: [TensorInfo(name: "w", dtype: .f32, shape: [n])], metadata: [:])
+        try w.write(try Tensor.fromFloats(values, shape: [n]), named: "w")
+        try w.finish()
+        for target in [DType.f16, .bf16] {
+            let out = dir.appendingPathComponent("out-\(target.rawValue).safetensors").path
+            _ = try CheckpointConverter.convert(input: input, output: out, options: ConvertOptions(dtype: target))
+            // Keep the tensor (and so its mapping) alive while its bytes are read.
+            let converted = try SafetensorsReader(path: out).tensor(named: "w")
+            let got = withExtendedLifetime(converted) { converted.storage.buffer.withMemoryRebound(to: UInt16.self) { Array($0) } }
+            let want = values.map { target == .f16 ? HalfFloat.f32ToF16($0) : HalfFloat.f32ToBF16($0) }
+            XCTAssertEqual(got.count, n)
+            XCTAssertTrue(got == want, "\(target.rawValue): first mismatch at \(got.indices.first { got[$0] != want[$0] } ?? -1)")
+            let back = dir.appendingPathComponent("back-\(target.rawValue).safetensors").path
+            _ = try CheckpointConverter.convert(input: out, output: back, options: ConvertOptions(dtype: .f32))
+            let decoded = try SafetensorsReader(path: back).tensor(named: "w").floats()
+            let wantBack = want.map { target == .f16 ? HalfFloat.f16ToF32($0) : HalfFloat.bf16ToF32($0) }
+            XCTAssertTrue(decoded.map(\.bitPattern) == wantBack.map(\.bitPattern), "\(target.rawValue) decode")
+        }
     }
 }

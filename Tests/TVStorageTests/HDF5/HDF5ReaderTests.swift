@@ -75,6 +75,22 @@ final class HDF5ReaderTests: XCTestCase {
         }
     }
 
+    /// libhdf5 1.10 segfaults reading a string from a damaged global heap; tvtool checks the
+    /// heap collections first and reports the file as corrupt.
+    func testDamagedGlobalHeapIsAnErrorNotACrash() throws {
+        let path = TestPaths.fixture("hdf5/bad_heap.h5")
+        XCTAssertThrowsError(try HDF5Reader(path: path)) { error in
+            guard case .corrupt(let p, _, let reason)? = error as? HDF5Error else { return XCTFail("\(error)") }
+            XCTAssertEqual(p, path)
+            XCTAssertTrue(reason.contains("global heap") && reason.contains("exceeds the collection"), reason)
+        }
+    }
+
+    func testGlobalHeapGaps() {
+        XCTAssertEqual(HDF5GlobalHeapCheck.gaps(total: 100, skipping: [50..<60, 10..<20, 15..<30, 90..<200]),
+                       [0..<10, 30..<50, 60..<90])
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try HDF5Reader(path: "/nonexistent/x.h5")) { error in
             XCTAssertTrue("\(error)".contains("/nonexistent/x.h5"), "\(error)")

@@ -47,7 +47,7 @@ final class HDF5WriterTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("out.h5").path
         let long = String(repeating: "x", count: 100_000)
-        let tensors = try writeSample(to: path, metadata: ["format": "pt", "note": "héllo \"quoted\"", "long": long])
+        let tensors = try writeSample(to: path, metadata: ["format": "pt", "note": "héllo \"quoted\"", "long": long, "a/b@c.d": "odd key"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["out.h5"], "no temporary files left")
 
         let reader = try Checkpoints.open(path)
@@ -64,7 +64,8 @@ final class HDF5WriterTests: XCTestCase {
         XCTAssertEqual(reader.metadata["format"], "pt")
         XCTAssertEqual(reader.metadata["note"], "héllo \"quoted\"")
         XCTAssertEqual(reader.metadata["long"], long)
-        XCTAssertEqual(reader.metadata.count, 4, "\(reader.metadata.keys)")  // + fp8.e4m3@dtype
+        XCTAssertEqual(reader.metadata["a/b@c.d"], "odd key")
+        XCTAssertEqual(reader.metadata.count, 5, "\(reader.metadata.keys)")  // + fp8.e4m3@dtype
         XCTAssertEqual(reader.metadata["fp8.e4m3@dtype"], "F8_E4M3")
     }
 
@@ -157,7 +158,6 @@ final class HDF5WriterTests: XCTestCase {
     }
 
     func testNameRules() throws {
-        let t = try Tensor.fromFloats([1], shape: [1])
         let cases: [([String], HDF5Error)] = [
             (["a", "a.b"], .nameConflict(path: "x.h5", dataset: "a", group: "a.b")),
             (["a.b.c", "a.b"], .nameConflict(path: "x.h5", dataset: "a.b", group: "a.b.c")),
@@ -173,7 +173,6 @@ final class HDF5WriterTests: XCTestCase {
         let ok = try HDF5WriteLayout(names: ["a.b.c", "a.d", "e"], file: "x.h5")
         XCTAssertEqual(ok.groups, ["a", "a/b"])
         XCTAssertEqual(ok.datasets["a.b.c"], "a/b/c")
-        _ = t
     }
 
     func testConflictIsReportedBeforeAnyFileIsCreated() throws {
@@ -223,11 +222,13 @@ final class HDF5WriterTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("h5-writer-keras")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("k.h5").path
-        let writer = try HDF5Writer(path: path, tensors: reader.tensors, metadata: [:])
+        let writer = try HDF5Writer(path: path, tensors: reader.tensors, metadata: reader.metadata)
         for info in reader.tensors { try writer.write(try reader.tensor(named: info.name), named: info.name) }
         try writer.finish()
         let back = try HDF5Reader(path: path)
         XCTAssertEqual(back.tensors, reader.tensors)
+        XCTAssertNil(back.layoutDescription, "Keras attributes carried as metadata text do not make a Keras layout")
+        XCTAssertEqual(back.metadata, reader.metadata)
         for info in reader.tensors {
             let a = try back.tensor(named: info.name), b = try reader.tensor(named: info.name)
             XCTAssertEqual(h5Hex(a.storage.buffer), h5Hex(b.storage.buffer), info.name)

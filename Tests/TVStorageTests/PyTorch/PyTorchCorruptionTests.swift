@@ -20,6 +20,10 @@ final class PyTorchCorruptionTests: XCTestCase {
         XCTAssertTrue("\(e!)".contains("re-save it with a current torch"))
     }
 
+    func testTorchScriptArchiveIsNamedAsSuch() {
+        XCTAssertEqual(error(opening: "torchscript.pt") as? PyTorchError, .torchScriptArchive(path: path("torchscript.pt")))
+    }
+
     func testNotAZip() {
         XCTAssertEqual(error(opening: "not_a_zip.pt") as? ZipError, .notAZip(path: path("not_a_zip.pt")))
     }

@@ -82,3 +82,22 @@ extension UnsafeRawBufferPointer {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+final class SafetensorsMessageTests: XCTestCase {
+    /// Names and values from the file are shown with control characters escaped: one line always.
+    func testControlCharactersInNamesStayOnOneLine() throws {
+        let dir = TestPaths.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("x.safetensors").path
+        let header = Array(#"{"a\nb":{"dtype":"F\r32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
+        var bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+        bytes += [0, 0, 0, 0]
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try SafetensorsReader(path: path)) { error in
+            let e = error as! SafetensorsError
+            XCTAssertEqual(e.kind, "unknownDType")
+            XCTAssertFalse(e.description.contains("\n") || e.description.contains("\r"), e.description)
+            XCTAssertTrue(e.description.contains(#"a\u{a}b"#), e.description)
+        }
+    }
+}

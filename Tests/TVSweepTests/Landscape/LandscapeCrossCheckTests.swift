@@ -52,6 +52,38 @@ final class LandscapeCrossCheckTests: XCTestCase {
         }
     }
 
+    /// Checks in numpy that (candidate - centre) / x is filter-normalised against the centre:
+    /// each output row of a 2-d weight, and the whole 1-d bias, has the centre's norm.
+    func testRandomDirectionsAreFilterNormalisedInNumpy() throws {
+        guard let python = TestPaths.python(with: ["numpy", "safetensors"]) else {
+            throw XCTSkip("python3 with numpy and safetensors is needed for this cross-check")
+        }
+        let dir = TestPaths.scratchDirectory("landscape-random")
+        let (base, a, b) = try TinyCheckpoints.trio(in: dir)
+        let script = dir.appendingPathComponent("filters.py").path
+        try """
+            import sys, json, numpy as np
+            from safetensors.numpy import load_file
+            centre, cand, x = load_file(sys.argv[1]), load_file(sys.argv[2]), float(sys.argv[3])
+            err = 0.0
+            for n, c in centre.items():
+                d = (cand[n].astype(np.float64) - c) / x
+                rows = d.reshape(d.shape[0], -1) if d.ndim >= 2 else d.reshape(1, -1)
+                ref = c.reshape(rows.shape).astype(np.float64)
+                err = max(err, float(np.abs(np.linalg.norm(rows, axis=1) - np.linalg.norm(ref, axis=1)).max()))
+            print(err)
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        for center in ["A", "base"] {
+            let p = try LandscapeSweep.prepare(base: base, a: a, b: b,
+                                               plane: LandscapePlaneOptions(basis: .randomFilterNormalized, seed: 3, center: center))
+            let centrePath = center == "A" ? a : base
+            let e = ExternalCommandEvaluator(command: "\(python) \(script) \(centrePath) {checkpoint} {x}", candidates: p.family,
+                                             axisNames: p.plane.axisNames, timeout: 60)
+            XCTAssertLessThan(try e.evaluate(SweepPoint(coordinates: [0.5, 0], index: 0)), 1e-5)
+            XCTAssertEqual(p.plane.markers.map(\.label), [center])
+        }
+    }
+
     func testSurfaceFileCSVAndPlotReadBackWithH5py() throws {
         guard let python = TestPaths.python(with: ["numpy", "h5py"]) else {
             throw XCTSkip("python3 with numpy and h5py is needed to read the surface file back")

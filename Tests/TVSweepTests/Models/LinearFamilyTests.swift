@@ -11,6 +11,16 @@ final class LinearFamilyTests: XCTestCase {
         let b0: [Float] = [0.1, -0.2, 0.3]
         let expected = b0.map { $0 + 0.5 * 0.2 + 2 * -0.1 }
         for (x, y) in zip(try w.floats(), expected) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        // The candidate equals TVEngine's task-arithmetic merge at the same weights (written by
+        // WeightSearch for the best point).
+        let merged = dir.appendingPathComponent("merged.safetensors").path
+        try WeightSearch.writeMerged(weights: [0.5, 2], family: family, to: merged)
+        let reader = try Checkpoints.open(merged)
+        XCTAssertNotNil(reader.metadata["tvtool.recipe"])
+        for name in ["layer.weight", "layer.bias"] {
+            let mine = try family.tensor(named: name, at: [0.5, 2]).floats()
+            XCTAssertEqual(mine, try reader.tensor(named: name).floats(), name)
+        }
         // A model with another shape is refused, naming the file and tensor.
         let bad = dir.appendingPathComponent("bad.safetensors").path
         try TinyCheckpoints.write(bad, [("layer.weight", [Float](repeating: 0, count: 12), [4, 3]), ("layer.bias", [0, 0, 0], [3])])

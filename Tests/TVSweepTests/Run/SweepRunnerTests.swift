@@ -78,3 +78,20 @@ final class SweepRunnerTests: XCTestCase {
                                              options: SweepRunOptions(shard: try ShardSpec(index: 0, count: 2))))
     }
 }
+
+final class SweepRunnerFatalErrorTests: XCTestCase {
+    struct DiskFull: Error {}
+
+    func testErrorsOtherThanEvaluationFailuresStopTheRunWithoutRecording() throws {
+        let path = TestPaths.scratchDirectory("runner").appendingPathComponent("records.jsonl").path
+        let m = SweepManifest(kind: "search", axisNames: ["w1"], grid: try GridSpec.parse(["0:1:5"], dimensions: 1),
+                              inputs: [], evaluator: "disk")
+        let e = ClosureEvaluator(summary: "disk") { p in
+            if p.index == 2 { throw DiskFull() }
+            return p.coordinates[0]
+        }
+        XCTAssertThrowsError(try SweepRunner(manifest: m, evaluator: e, store: RecordStore(path: path, manifest: m),
+                                             options: SweepRunOptions()).run()) { XCTAssertTrue($0 is DiskFull) }
+        XCTAssertEqual(try RecordStore.load(path: path).records.map(\.index), [0, 1])
+    }
+}

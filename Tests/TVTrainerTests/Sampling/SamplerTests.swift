@@ -88,3 +88,15 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(DiffusionSampler.ddimTimesteps(total: 1000, steps: 50).last, 0)
     }
 }
+
+extension SamplerTests {
+    func testCosineScheduleShape() {
+        let s = NoiseSchedule(kind: .cosine)
+        XCTAssertEqual(s.alphaBars[0], 1 - s.betas[0], accuracy: 1e-12)
+        XCTAssertTrue(zip(s.alphaBars, s.alphaBars.dropFirst()).allSatisfy { $0 > $1 })
+        XCTAssertLessThan(s.alphaBars[999], 1e-4)
+        // abar_t = f(t+1)/f(0) with f the squared cosine (as long as no beta is clipped)
+        func f(_ t: Double) -> Double { let c = cos((t / 1000 + 0.008) / 1.008 * Double.pi / 2); return c * c }
+        XCTAssertEqual(s.alphaBars[499], f(500) / f(0), accuracy: 1e-9)
+    }
+}

@@ -17,24 +17,27 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(s.rate(peak: 1, step: 110), 0, accuracy: 1e-6)
     }
 
-    /// One AdamW step against the update written out by hand (PyTorch's AdamW algorithm).
+    /// Two AdamW steps against the update written out by hand (PyTorch's AdamW algorithm); 37
+    /// parameters so both the 16-lane path and the scalar tail run.
     func testAdamWStepMatchesFormula() {
-        let params = FloatBuffer([1, -2, 0.5]), grads = FloatBuffer([0.1, -0.3, 0])
+        let n = 37
+        let p0 = (0..<n).map { Float($0 % 7) * 0.3 - 1 }, g0 = (0..<n).map { Float(($0 * 5) % 11) * 0.05 - 0.25 }
+        let params = FloatBuffer(p0), grads = FloatBuffer(g0)
         let s = AdamWSettings(learningRate: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 0.1, epsilon: 1e-8)
-        let opt = AdamW(parameterCount: 3, settings: s)
+        let opt = AdamW(parameterCount: n, settings: s)
         opt.update(params: params, grads: grads, lr: 0.01)
         opt.update(params: params, grads: grads, lr: 0.01)
-        var p: [Double] = [1, -2, 0.5], m = [0.0, 0, 0], v = [0.0, 0, 0]
-        let g: [Double] = [0.1, -0.3, 0]
-        for n in 1...2 {
-            for i in 0..<3 {
+        var p = p0.map(Double.init), m = [Double](repeating: 0, count: n), v = m
+        let g = g0.map(Double.init)
+        for k in 1...2 {
+            for i in 0..<n {
                 p[i] *= 1 - 0.01 * 0.1
                 m[i] = 0.9 * m[i] + 0.1 * g[i]; v[i] = 0.99 * v[i] + 0.01 * g[i] * g[i]
-                let mh = m[i] / (1 - pow(0.9, Double(n))), vh = v[i] / (1 - pow(0.99, Double(n)))
+                let mh = m[i] / (1 - pow(0.9, Double(k))), vh = v[i] / (1 - pow(0.99, Double(k)))
                 p[i] -= 0.01 * mh / (vh.squareRoot() + 1e-8)
             }
         }
-        for i in 0..<3 { XCTAssertEqual(Double(params[i]), p[i], accuracy: 1e-6) }
+        for i in 0..<n { XCTAssertEqual(Double(params[i]), p[i], accuracy: 1e-6, "parameter \(i)") }
     }
 
     func testClipGradientNorm() {
@@ -42,6 +45,10 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(clipGradientNorm(g, maxNorm: 1), 5)
         XCTAssertEqual(Double(g[0]), 0.6, accuracy: 1e-5)
         XCTAssertEqual(Double(g[1]), 0.8, accuracy: 1e-5)
+        let long = FloatBuffer((0..<5000).map { Float($0 % 13) - 6 })
+        let expected = (0..<5000).reduce(0.0) { $0 + pow(Double($1 % 13) - 6, 2) }.squareRoot()
+        XCTAssertEqual(Double(clipGradientNorm(long, maxNorm: nil)), expected, accuracy: 1e-5 * expected)
+        XCTAssertEqual(long[1], -5)
     }
 
     /// A small model on the digits: the loss falls, and a rerun with the same seed is identical.

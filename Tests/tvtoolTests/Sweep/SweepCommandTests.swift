@@ -11,7 +11,7 @@ final class SweepCommandTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("sweep-kill")
         let inputs = try SweepCLI.trio(in: dir)
         let log = dir.appendingPathComponent("evaluated.log").path
-        let cmd = "sleep 0.05; echo $TVTOOL_POINT_ID >> \(log); " + Self.bowl
+        let cmd = "sleep 0.1; echo $TVTOOL_POINT_ID >> \(log); " + Self.bowl
         let args = ["search"] + inputs + ["--grid", "0:1:6", "--eval-cmd", cmd, "--jobs", "2", "-o", "out", "--quiet"]
         let records = dir.appendingPathComponent("out/records.jsonl").path
         // Kill the run twice at different moments, then let it finish.
@@ -102,5 +102,22 @@ final class SweepCommandTests: XCTestCase {
         let usage = try SweepCLI.run(["landscape"] + inputs + ["--grid", "1:0:3", "--eval-cmd", "echo 1", "-o", "x"], in: dir)
         XCTAssertEqual(usage.status, 2)
         XCTAssertTrue(usage.stderr.contains("grid '1:0:3'"), usage.stderr)
+    }
+
+    func testSIGTERMStopsTheRunningEvaluationCommands() throws {
+        let dir = TestPaths.scratchDirectory("sweep-term")
+        let inputs = try SweepCLI.trio(in: dir)
+        let started = dir.appendingPathComponent("started").path
+        let marker = dir.appendingPathComponent("survived").path
+        let cmd = "touch \(started); (sleep 2; touch \(marker)) & sleep 30; echo 1"
+        let (p, _, _) = try SweepCLI.start(["search"] + inputs + ["--grid", "0,1", "--eval-cmd", cmd, "-o", "out", "--quiet"], in: dir)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: started) && Date() < deadline { usleep(10_000) }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGTERM)
+        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the evaluation command outlived tvtool")
+        XCTAssertEqual(try SweepCLI.recordIDs(dir.appendingPathComponent("out/records.jsonl").path), [])
     }
 }

@@ -5,6 +5,8 @@
 #
 # usage: scripts/bench/merge/run.sh [f16|f32] [scale] [repeats]
 # Data goes to /tmp/tvtool-bench/<dtype>[-<scale>] (generated on first use, ~1.7 GB per F16 model).
+# Outputs go to $OUTDIR (default /dev/shm, else /tmp/tvtool-bench). tvtool's writer fsyncs before
+# its atomic rename, so the floor's output write uses dd conv=fsync too (a no-op on tmpfs).
 # The machine is shared: note `uptime` before trusting the figures; runs alternate A/B, medians.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -12,7 +14,8 @@ dtype=${1:-f16}
 scale=${2:-1.0}
 repeats=${3:-3}
 dir=/tmp/tvtool-bench/$dtype$([ "$scale" = 1.0 ] || echo "-$scale")
-out=/tmp/tvtool-bench/out-$dtype.safetensors
+outdir=${OUTDIR:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp/tvtool-bench )}
+out=$outdir/tvtool-bench-out-$dtype.safetensors
 [ -f "$dir/ft4.safetensors" ] || python3 scripts/bench/merge/make_unet.py "$dir" --dtype "$dtype" --scale "$scale"
 swift build -c release --product tvtool >/dev/null
 tv=$(swift build -c release --show-bin-path)/tvtool
@@ -25,25 +28,26 @@ now() { date +%s.%N; }
 floor_once() {
     local t0 t1 t2
     t0=$(now); cat "${inputs[@]}" > /dev/null; t1=$(now)
-    head -c "$outbytes" /dev/zero > "$out.floor"; t2=$(now); rm -f "$out.floor"
+    dd if=/dev/zero of="$out.floor" bs=1M count=$(( (outbytes + 1048575) / 1048576 )) conv=fsync status=none; t2=$(now); rm -f "$out.floor"
     echo "$t1 - $t0 + $t2 - $t1" | bc -l
 }
 # timed CMD...: prints "seconds maxrss_kb"
 timed() {
-    /usr/bin/time -f "%e %M" -o /tmp/tvtool-bench/time.txt "$@" > /dev/null 2>&1
+    /usr/bin/time -f "%e %M %U %S" -o /tmp/tvtool-bench/time.txt "$@" > /dev/null 2>&1
     cat /tmp/tvtool-bench/time.txt
 }
 cat "${inputs[@]}" > /dev/null  # warm the page cache
 declare -a F T N TR NR
 for r in $(seq "$repeats"); do
     F+=("$(floor_once)")
-    read -r s m < <(timed "$tv" merge "${inputs[@]}" --weights 0.1,0.1,0.2,0.5 -o "$out" --quiet); T+=("$s"); TR+=("$m"); rm -f "$out"
-    read -r s m < <(timed python3 scripts/bench/merge/merge_numpy.py "$out" "${inputs[@]}" --weights 0.1,0.1,0.2,0.5); N+=("$s"); NR+=("$m"); rm -f "$out"
-    echo "run $r: floor ${F[-1]} s, tvtool ${T[-1]} s (RSS ${TR[-1]} KB), numpy ${N[-1]} s (RSS ${NR[-1]} KB)"
+    read -r s m u k < <(timed "$tv" merge "${inputs[@]}" --weights 0.1,0.1,0.2,0.5 -o "$out" --quiet); T+=("$s"); TR+=("$m"); TC="user $u sys $k"; rm -f "$out"
+    read -r s m u k < <(timed python3 scripts/bench/merge/merge_numpy.py "$out" "${inputs[@]}" --weights 0.1,0.1,0.2,0.5); N+=("$s"); NR+=("$m"); NC="user $u sys $k"; rm -f "$out"
+    echo "run $r: floor ${F[-1]} s, tvtool ${T[-1]} s (RSS ${TR[-1]} KB, $TC), numpy ${N[-1]} s (RSS ${NR[-1]} KB, $NC)"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 f=$(median "${F[@]}"); t=$(median "${T[@]}"); n=$(median "${N[@]}")
 echo "median: floor $f s, tvtool $t s (${T[*]}), numpy $n s"
 echo "tvtool / floor = $(echo "$t / $f" | bc -l | cut -c1-5), numpy / tvtool = $(echo "$n / $t" | bc -l | cut -c1-5)"
 echo "peak RSS: tvtool $(median "${TR[@]}") KB, numpy $(median "${NR[@]}") KB"
+echo "(peak RSS target: < 1 GiB + largest tensor)"
 echo "load after: $(uptime | sed 's/.*load average: //')"
