@@ -95,4 +95,31 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         XCTAssertTrue(second.notes.contains { $0.contains("7 finetune(s) reused") }, "\(second.notes)")
         XCTAssertEqual(second.rows.map(\.perImage), report.rows.map(\.perImage))
     }
+
+    func testFrechetObjectiveScoresCandidatesByTheirSamples() throws {
+        let (pretrained, split) = try tinySetup()
+        let out = TestPaths.scratchDirectory("deme-e2e-fd")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let preFile = out.appendingPathComponent("pretrained.safetensors").path
+        try ModelCheckpoint.save(pretrained, to: preFile)
+        var o = try tinyOptions()
+        o.ablate = false
+        o.refinements = 0
+        o.projections = false
+        o.objective = .frechet
+        o.frechetSeeds = [5]
+        var pipeline = try DeMePipeline(pretrained: pretrained, pretrainedPath: preFile, split: split,
+                                        output: out.appendingPathComponent("run"), options: o)
+        pipeline.log = { _ in }
+        let report = try pipeline.run()
+        XCTAssertTrue(report.searchObjective.contains("Fréchet"))
+        // The all-zero candidate is the pretrained model: its logged objective is the pretrained
+        // model's Fréchet distance to the search images on the same seed.
+        let csv = try String(contentsOf: out.appendingPathComponent("run/search_deme.csv"), encoding: .utf8)
+        let rows: [[Double]] = csv.split(separator: "\n").dropFirst().map { line in line.split(separator: ",").map { Double($0) ?? .nan } }
+        let zero = try XCTUnwrap(rows.first { $0[1] == 0 && $0[2] == 0 })
+        let sampler = SampleMetrics(steps: o.samplingSteps, schedule: pretrained.config.makeSchedule())
+        let fd = try sampler.frechet(pretrained, reference: split.heldOut[0], samples: o.frechetSamples, seed: 5)
+        XCTAssertEqual(zero[3], fd, accuracy: 1e-9)
+    }
 }
