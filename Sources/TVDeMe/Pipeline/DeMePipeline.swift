@@ -154,7 +154,7 @@ public struct DeMePipeline {
             searchedPoints: searched, timings: timings,
             files: ["merged model": "merged.safetensors", "finetunes": "finetunes/", "search log": "search_*.csv, search_*.jsonl",
                     "samples": "samples_pretrained.png, samples_merged.png"],
-            notes: reused > 0 ? ["\(reused) finetune(s) reused from an earlier run (same options, same pretrained model)."] : [])
+            notes: notes(reused: reused, searches: [("DeMe merged", demeSearch.best.weights), ("plain finetune, interpolated", plainSearch.best.weights)]))
         try report.write(to: output)
         return report
     }
@@ -167,6 +167,19 @@ public struct DeMePipeline {
             let ref = split.heldOut[0], n = options.frechetSamples, seed = options.frechetSeeds.first ?? 0
             return { m in try sampler.frechet(m, reference: ref, samples: n, seed: seed) }
         }
+    }
+
+    /// Plain statements about the run that a reader should not have to infer from the tables.
+    private func notes(reused: Int, searches: [(String, [Double])]) -> [String] {
+        var n: [String] = []
+        if reused > 0 { n.append("\(reused) finetune(s) reused from an earlier run (same options, same pretrained model).") }
+        for (name, w) in searches {
+            let edge = w.indices.filter { w[$0] == options.grid(for: $0).upperBound || (w[$0] == options.grid(for: $0).lowerBound && w[$0] != 0) }
+            if !edge.isEmpty {
+                n.append("\(name): the best weight(s) \(edge.map { "w\($0 + 1) = \(w[$0])" }.joined(separator: ", ")) lie on the grid's bound; a wider --grid might find a better point.")
+            }
+        }
+        return n
     }
 
     private func techniques(_ o: DeMeOptions) -> String {

@@ -65,9 +65,9 @@ public struct DeMeReport: Codable, Sendable {
         md.append("|---|" + ranges.map { _ in "---|" }.joined())
         for r in rows + ablation {
             guard let per = r.perRangeVersusPretrained else { continue }
-            md.append("| \(r.name) | " + per.map { "\(Fmt.sci($0.meanDifference)) ± \(Fmt.sci($0.standardError).dropFirst())" }.joined(separator: " | ") + " |")
+            md.append("| \(r.name) | " + per.map { "\(Fmt.sci($0.meanDifference)) ± \(Fmt.se($0.standardError))" }.joined(separator: " | ") + " |")
         }
-        md += ["", "## Weight search", "", "Objective: \(searchObjective); \(searchedPoints) candidates evaluated (every point is in search.csv / search.jsonl)."]
+        md += ["", "## Weight search", "", "Objective: \(searchObjective); \(searchedPoints) candidates evaluated (every point is in search_*.csv / search_*.jsonl)."]
         for r in rows + ablation where r.weights != nil { md.append("- \(r.name): weights \(Fmt.weights(r.weights))") }
         if !configuration.isEmpty {
             md += ["", "## Configuration", ""]
@@ -89,7 +89,7 @@ public struct DeMeReport: Codable, Sendable {
         var out = ["| model | held-out eps-MSE | Δ vs pretrained ± SE | z | " + ranges.map { "MSE \($0.label)" }.joined(separator: " | ") + " | Fréchet (mean ± sd over seeds) | detail |"]
         out.append("|---|---|---|---|" + ranges.map { _ in "---|" }.joined() + "---|---|")
         for r in rows {
-            let d = r.versusPretrained.map { "\(Fmt.sci($0.meanDifference)) ± \(Fmt.sci($0.standardError).dropFirst())" } ?? "—"
+            let d = r.versusPretrained.map { "\(Fmt.sci($0.meanDifference)) ± \(Fmt.se($0.standardError))" } ?? "—"
             let z = r.versusPretrained.map { Fmt.fixed($0.zScore, 1) } ?? "—"
             let fd = r.frechet.map { "\(Fmt.fixed($0.mean, 4)) ± \(Fmt.fixed($0.standardDeviation, 4)) (n=\($0.values.count))" } ?? "—"
             var detail = r.detail

@@ -7,6 +7,8 @@ enum Fmt {
     }
     /// Signed scientific for small differences, e.g. -1.52e-03.
     static func sci(_ v: Double) -> String { v.isFinite ? String(format: "%+.2e", v) : String(v) }
+    /// Unsigned scientific for standard errors, e.g. 2.86e-04.
+    static func se(_ v: Double) -> String { v.isFinite ? String(format: "%.2e", v) : String(v) }
     static func weights(_ w: [Double]?) -> String {
         guard let w else { return "" }
         return "[" + w.map { WeightGrid.format($0) }.joined(separator: ", ") + "]"

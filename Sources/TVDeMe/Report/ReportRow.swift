@@ -66,7 +66,7 @@ public struct Verdict: Codable, Sendable {
     public var sentence: String {
         let d = heldOut
         var s: String
-        let amount = "\(Fmt.sci(d.meanDifference)) ± \(Fmt.sci(d.standardError)) SE over \(d.count) images, z = \(Fmt.fixed(d.zScore, 1))"
+        let amount = "\(Fmt.sci(d.meanDifference)) ± \(Fmt.se(d.standardError)) SE over \(d.count) images, z = \(Fmt.fixed(d.zScore, 1))"
         if d.aBeatsB() {
             s = "\(model) beat \(baseline) on held-out eps-MSE by more than 2 SE (\(amount))."
         } else if d.bBeatsA() {
