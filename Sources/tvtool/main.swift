@@ -17,6 +17,9 @@ func runTVTool() -> Never {
         Console.error(TVTool.fullMessage(for: error))
         exit(1)
     }
+    // Every command gets the same interrupt handling (temporary files removed, child process
+    // groups killed, cancellation flags set, exit 128+signal); no command has to remember it.
+    TerminationSignals.install()
     do {
         try command.run()
         exit(0)

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 
 /// An output file that appears at its final path only when complete: bytes go to a temporary file
 /// in the same directory (same filesystem, so the final rename is atomic), `commit()` fsyncs and
@@ -26,7 +25,7 @@ public final class AtomicOutputFile {
         guard fd >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         self.fd = fd
         self.tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        PendingTemporaryFiles.shared.add(tempPath)
+        TerminationSignals.addTemporaryFile(tempPath)
         // mkstemp makes the file 0600; a checkpoint should be readable like any other file.
         let mask = umask(0); umask(mask)
         _ = fchmod(fd, 0o666 & ~mask)
@@ -38,12 +37,6 @@ public final class AtomicOutputFile {
     }
 
     deinit { discard() }
-
-    /// Makes Ctrl-C (SIGINT) and SIGTERM remove pending temporary files before the process exits
-    /// with 128 + signal. For long-running commands; call once at start.
-    public static func removeTemporaryFilesOnInterrupt() {
-        PendingTemporaryFiles.shared.installSignalHandlers()
-    }
 
     /// Writes all of `bytes` at `offset`, retrying short writes and interruptions.
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
@@ -74,12 +67,12 @@ public final class AtomicOutputFile {
         if rename(tempPath, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(tempPath)
-            PendingTemporaryFiles.shared.remove(tempPath)
+            TerminationSignals.removeTemporaryFile(tempPath)
             done = true
             throw .cannotWrite(path: path, reason: reason)
         }
         done = true
-        PendingTemporaryFiles.shared.remove(tempPath)
+        TerminationSignals.removeTemporaryFile(tempPath)
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_CLOEXEC)
@@ -92,49 +85,6 @@ public final class AtomicOutputFile {
         done = true
         if fd >= 0 { close(fd); fd = -1 }
         unlink(tempPath)
-        PendingTemporaryFiles.shared.remove(tempPath)
-    }
-}
-
-/// Temporary files not yet committed or discarded. A process that calls `exit()` (the CLI does on
-/// errors) never runs the deinit of objects still referenced, so an `atexit` hook removes them.
-final class PendingTemporaryFiles: @unchecked Sendable {
-    static let shared = PendingTemporaryFiles()
-    private var paths = Set<String>()
-    private var lock = pthread_mutex_t()
-
-    private init() {
-        pthread_mutex_init(&lock, nil)
-        atexit { PendingTemporaryFiles.shared.removeAll() }
-    }
-
-    func add(_ path: String) { pthread_mutex_lock(&lock); paths.insert(path); pthread_mutex_unlock(&lock) }
-    func remove(_ path: String) { pthread_mutex_lock(&lock); paths.remove(path); pthread_mutex_unlock(&lock) }
-
-    private var signalSources: [DispatchSourceSignal] = []
-
-    /// Signals are delivered to a dispatch queue (an ordinary thread), where taking the lock and
-    /// unlinking are safe, unlike in an async signal handler.
-    func installSignalHandlers() {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        guard signalSources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                PendingTemporaryFiles.shared.removeAll()
-                _exit(128 + sig)
-            }
-            source.resume()
-            signalSources.append(source)
-        }
-    }
-
-    private func removeAll() {
-        pthread_mutex_lock(&lock)
-        for p in paths { unlink(p) }
-        paths.removeAll()
-        pthread_mutex_unlock(&lock)
+        TerminationSignals.removeTemporaryFile(tempPath)
     }
 }

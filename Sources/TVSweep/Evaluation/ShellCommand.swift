@@ -57,8 +57,8 @@ public enum ShellCommand {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp)
         guard rc == 0 else { throw StorageError.cannotOpen(path: "/bin/sh", reason: "cannot start the evaluation command: \(String(cString: strerror(rc)))") }
-        ChildProcessGroups.add(pid)
-        defer { ChildProcessGroups.remove(pid) }
+        TerminationSignals.addChildProcessGroup(pid)
+        defer { TerminationSignals.removeChildProcessGroup(pid) }
 
         var status: Int32 = 0
         var timedOut = false

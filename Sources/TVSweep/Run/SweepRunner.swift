@@ -87,7 +87,7 @@ public final class SweepRunner: Sendable {
                     return
                 }
                 // A point cut short by tvtool's own shutdown is not a result.
-                if ChildProcessGroups.isTerminating { return }
+                if TerminationSignals.isTerminating { return }
                 do {
                     try store.append(record)
                 } catch {
@@ -104,7 +104,7 @@ public final class SweepRunner: Sendable {
             }
         }
         progress.finish()
-        ChildProcessGroups.parkIfTerminating()
+        TerminationSignals.parkIfTerminating()
         if let error = state.error { throw error }
         return state.done
     }

@@ -54,7 +54,6 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        AtomicOutputFile.removeTemporaryFilesOnInterrupt()
         let options = ConvertOptions(dtype: dtype.flatMap(DType.init(userName:)),
                                      maxShardBytes: maxShardSize.flatMap(ByteSize.parse),
                                      open: OpenOptions(variant: variant), progress: !quiet)

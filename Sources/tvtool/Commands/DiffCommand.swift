@@ -52,7 +52,7 @@ struct DiffCommand: ParsableCommand {
         guard let p = ComputePrecision(userName: computeDType) else { throw ValidationError("--compute-dtype must be f32 or f64") }
         options.precision = p
         options.progress = !quiet
-        options.cancellation = InterruptHandling.install()
+        options.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
         let readers = try inputs.map { try Checkpoints.open($0) }
         let merge = MergeInputs(base: readers[0], models: Array(readers.dropFirst()))

@@ -38,7 +38,7 @@ struct EngineOptions: ParsableArguments {
             o.workers = t
         }
         o.progress = !quiet
-        o.cancellation = InterruptHandling.install()
+        o.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
         return o
     }

@@ -83,7 +83,6 @@ struct LandscapeCommand: ParsableCommand {
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base, ftA, ftB],
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
-        ChildProcessGroups.forwardTerminationSignals()
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]

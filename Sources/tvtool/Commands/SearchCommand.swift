@@ -55,7 +55,6 @@ struct SearchCommand: ParsableCommand {
         let evaluator = try evaluation.evaluator(family: family, axisNames: WeightSearch.axisNames(count: models.count), jobs: options.jobs)
         let manifest = WeightSearch.manifest(grid: gridSpec, refinement: refinement, inputs: checkpoints,
                                              evaluator: evaluator.summary, goal: evaluation.goal)
-        ChildProcessGroups.forwardTerminationSignals()
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
