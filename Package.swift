@@ -3,9 +3,10 @@ import PackageDescription
 
 // Layers, each depending only downward:
 //   CHDF5 / COpenBLAS / CZlib   system libraries (see ../shared/docs/native-stack.md)
+//   CHalfConvert                F16C hardware half conversion (used by TVStorage.ElementConversion)
 //   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
 //   TVImage                     PNG encode/decode, raster drawing
-//   TVEngine                    task vectors, expressions, merge methods (CHalfConvert: F16C fast path)
+//   TVEngine                    task vectors, expressions, merge methods
 //   TVTrainer                   the small pure-Swift diffusion trainer
 //   TVDeMe                      Decouple-then-Merge: range finetuning, ensemble, weight search, report
 //   TVSweep                     landscapes, scriptable grid searches, external evaluators
@@ -30,10 +31,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib"]),
-        .target(name: "TVImage", dependencies: ["CZlib"]),
         .target(name: "CHalfConvert"),
-        .target(name: "TVEngine", dependencies: ["TVStorage", "CHalfConvert", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib", "CHalfConvert"]),
+        .target(name: "TVImage", dependencies: ["CZlib"]),
+        .target(name: "TVEngine", dependencies: ["TVStorage", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),

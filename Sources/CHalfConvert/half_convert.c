@@ -1,4 +1,4 @@
-// Hardware F16 conversion for the engine's hot loop, chosen at run time so the binary still runs
+// Hardware F16 conversion for TVStorage's ElementConversion, chosen at run time so the binary still runs
 // on x86-64 CPUs without F16C and on other architectures (where these are never called).
 // vcvtph2ps is exact; vcvtps2ph with imm 0 rounds to nearest even, as the software codec does.
 // Only NaN payloads may differ from the software codec (both give a NaN).

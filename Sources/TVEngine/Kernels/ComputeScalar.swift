@@ -20,10 +20,6 @@ extension Float: ComputeScalar {
     @inline(__always)
     public static func decode(_ src: UnsafeRawPointer, dtype: DType, offset: Int, count: Int,
                               into dst: UnsafeMutablePointer<Float>, staging: UnsafeMutablePointer<Float>) {
-        if dtype == .f16 {
-            HalfCodec.decodeFast((src + offset * 2).assumingMemoryBound(to: UInt16.self), dst, count: count)
-            return
-        }
         let width = dtype.bitWidth / 8
         ElementConversion.decode(UnsafeRawBufferPointer(start: src + offset * width, count: count * width),
                                  from: dtype, into: UnsafeMutableBufferPointer(start: dst, count: count))
@@ -32,10 +28,6 @@ extension Float: ComputeScalar {
     @inline(__always)
     public static func encode(_ src: UnsafePointer<Float>, count: Int, as dtype: DType, into dst: UnsafeMutableRawPointer,
                               offset: Int, staging: UnsafeMutablePointer<Float>) {
-        if dtype == .f16 {
-            HalfCodec.encodeFast(src, (dst + offset * 2).assumingMemoryBound(to: UInt16.self), count: count)
-            return
-        }
         let width = dtype.bitWidth / 8
         ElementConversion.encode(UnsafeBufferPointer(start: src, count: count), as: dtype,
                                  into: UnsafeMutableRawBufferPointer(start: dst + offset * width, count: count * width))

@@ -1,14 +1,13 @@
 import XCTest
-import TVStorage
-@testable import TVEngine
+@testable import TVStorage
 
-/// The engine's vectorisable half codec must be bit-identical to TVStorage's HalfFloat (itself
+/// ElementConversion's vectorisable software half loops must be bit-identical to HalfFloat (itself
 /// checked against numpy/torch tables).
-final class HalfCodecTests: XCTestCase {
+final class ElementConversionHalfTests: XCTestCase {
     func testDecodeAllHalves() {
         let halves = (0...0xFFFF).map { UInt16($0) }
         var out = [Float](repeating: 0, count: halves.count)
-        halves.withUnsafeBufferPointer { h in out.withUnsafeMutableBufferPointer { HalfCodec.decode(h.baseAddress!, $0.baseAddress!, count: h.count) } }
+        halves.withUnsafeBufferPointer { h in out.withUnsafeMutableBufferPointer { ElementConversion.decodeF16Software(h.baseAddress!, $0.baseAddress!, count: h.count) } }
         for (i, h) in halves.enumerated() {
             XCTAssertEqual(out[i].bitPattern, HalfFloat.f16ToF32(h).bitPattern, "half 0x\(String(h, radix: 16))")
         }
@@ -25,21 +24,21 @@ final class HalfCodecTests: XCTestCase {
         }
         floats += randomFloats(20_000, seed: 5, scale: 70_000)
         var out = [UInt16](repeating: 0, count: floats.count)
-        floats.withUnsafeBufferPointer { f in out.withUnsafeMutableBufferPointer { HalfCodec.encode(f.baseAddress!, $0.baseAddress!, count: f.count) } }
+        floats.withUnsafeBufferPointer { f in out.withUnsafeMutableBufferPointer { ElementConversion.encodeF16Software(f.baseAddress!, $0.baseAddress!, count: f.count) } }
         for (i, f) in floats.enumerated() {
             XCTAssertEqual(out[i], HalfFloat.f32ToF16(f), "float \(f) bits 0x\(String(f.bitPattern, radix: 16))")
         }
     }
 }
 
-/// The hardware (F16C) path, where the CPU has it, against the software codec: identical bits
+/// The bulk hardware (F16C) path, where the CPU has it, against the software codec: identical bits
 /// except NaN payloads (both must be NaN).
 final class HalfHardwareTests: XCTestCase {
     func testHardwareMatchesSoftware() throws {
-        guard HalfCodec.hardware else { throw XCTSkip("no F16C on this CPU") }
+        guard ElementConversion.halfHardware else { throw XCTSkip("no F16C on this CPU") }
         let halves = (0...0xFFFF).map { UInt16($0) }
         var hw = [Float](repeating: 0, count: halves.count + 3)
-        halves.withUnsafeBufferPointer { h in hw.withUnsafeMutableBufferPointer { HalfCodec.decodeFast(h.baseAddress!, $0.baseAddress!, count: h.count) } }
+        halves.withUnsafeBufferPointer { h in hw.withUnsafeMutableBufferPointer { ElementConversion.decode(UnsafeRawBufferPointer(h), from: .f16, into: UnsafeMutableBufferPointer(rebasing: $0[..<h.count])) } }
         for (i, h) in halves.enumerated() {
             let sw = HalfFloat.f16ToF32(h)
             if sw.isNaN { XCTAssertTrue(hw[i].isNaN) } else { XCTAssertEqual(hw[i].bitPattern, sw.bitPattern, "half \(h)") }
@@ -47,10 +46,23 @@ final class HalfHardwareTests: XCTestCase {
         var floats = randomFloats(30_001, seed: 9, scale: 70_000) + randomFloats(30_001, seed: 10, scale: 1e-4)
         floats += [.nan, .infinity, -.infinity, 65520, 65519.99, 2.9802322387695312e-08, -0]
         var out = [UInt16](repeating: 0, count: floats.count)
-        floats.withUnsafeBufferPointer { f in out.withUnsafeMutableBufferPointer { HalfCodec.encodeFast(f.baseAddress!, $0.baseAddress!, count: f.count) } }
+        floats.withUnsafeBufferPointer { f in out.withUnsafeMutableBufferPointer { ElementConversion.encode(f, as: .f16, into: UnsafeMutableRawBufferPointer($0)) } }
         for (i, f) in floats.enumerated() {
             let sw = HalfFloat.f32ToF16(f)
             if f.isNaN { XCTAssertEqual(out[i] & 0x7c00, 0x7c00); XCTAssertNotEqual(out[i] & 0x3ff, 0) } else { XCTAssertEqual(out[i], sw, "float \(f)") }
         }
+    }
+}
+
+/// Deterministic pseudo-random floats in (-scale, scale) (SplitMix64; reproducible everywhere).
+private func randomFloats(_ n: Int, seed: UInt64, scale: Float) -> [Float] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15
+    return (0..<n).map { _ in
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return (Float(z >> 40) / Float(1 << 24) * 2 - 1) * scale
     }
 }
