@@ -1,7 +1,7 @@
 import XCTest
 @testable import TVStorage
 
-/// ElementConversion's vectorisable software half loops must be bit-identical to HalfFloat (itself
+/// ElementConversion's software half loops (used without F16C) must match HalfFloat (itself
 /// checked against numpy/torch tables).
 final class ElementConversionHalfTests: XCTestCase {
     func testDecodeAllHalves() {

@@ -1,5 +1,5 @@
 // Throughput of ElementConversion's bulk F16/BF16 <-> F32 loops (built by scripts/bench/halffloat.sh
-// together with the library's own HalfFloat/ElementConversion/DType sources, -O).
+// together with the library's own HalfFloat/ElementConversion/DType sources and CHalfConvert, -O).
 import Foundation
 
 let n = 1 << 22  // 4 M values per pass (16 MB of F32)
@@ -17,7 +17,16 @@ let cases: [(String, () -> Void)] = [DType.f16, .bf16].flatMap { dtype -> [(Stri
     ("F32 -> \(dtype.rawValue)", {
         floats.withUnsafeBufferPointer { src in out16.withUnsafeMutableBytes { ElementConversion.encode(src, as: dtype, into: $0) } }
     }),
-] }
+] } + [
+    // The software loops used where the CPU lacks F16C (ElementConversion.halfHardware false).
+    ("f16 -> F32 sw", {
+        halfs.withUnsafeBufferPointer { src in floats.withUnsafeMutableBufferPointer { ElementConversion.decodeF16Software(src.baseAddress!, $0.baseAddress!, count: n) } }
+    }),
+    ("F32 -> f16 sw", {
+        floats.withUnsafeBufferPointer { src in out16.withUnsafeMutableBufferPointer { ElementConversion.encodeF16Software(src.baseAddress!, $0.baseAddress!, count: n) } }
+    }),
+]
+print("F16 hardware path: \(ElementConversion.halfHardware)")
 var times = [[Double]](repeating: [], count: cases.count)
 for _ in 0..<reps {
     for (i, c) in cases.enumerated() {

@@ -5,7 +5,7 @@ import CHalfConvert
 /// Callers guarantee the byte buffer holds exactly `dst.count` (or `src.count`) values of `dtype`.
 ///
 /// F16 uses the CPU's conversion instructions when it has them (x86-64 F16C, detected once), else
-/// the branch-free software loops below, which are bit-identical to `HalfFloat`. The two paths
+/// the software loops below (`HalfFloat` over a buffer; they vectorise). The two paths
 /// differ only in NaN payloads (both give a NaN).
 public enum ElementConversion {
     /// True when F16 conversion runs in hardware.
@@ -51,22 +51,10 @@ public enum ElementConversion {
         }
     }
 
-    /// Software F16 -> F32, bit-identical to `HalfFloat.f16ToF32` but about twice as fast in bulk
-    /// (the common normal case is a shift and an add): normal numbers rebias the exponent
-    /// (+112 << 23); Inf/NaN get a second +112 so the exponent saturates to 255 (payload kept);
-    /// zero/subnormals are computed exactly as float(bits + 1 << 23) - 2^-14.
+    /// Software F16 -> F32 (`HalfFloat.f16ToF32` over a buffer; the loop vectorises).
     @inline(__always)
     static func decodeF16Software(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let h = UInt32(src[i])
-            let shifted = (h & 0x7fff) << 13
-            let exp = shifted & 0x0f80_0000
-            let normal = shifted &+ 0x3800_0000
-            let infnan = normal &+ 0x3800_0000
-            let sub = (Float(bitPattern: normal &+ 0x0080_0000) - 6.103515625e-05).bitPattern
-            let mag = exp == 0x0f80_0000 ? infnan : (exp == 0 ? sub : normal)
-            dst[i] = Float(bitPattern: mag | ((h & 0x8000) << 16))
-        }
+        for i in 0..<count { dst[i] = HalfFloat.f16ToF32(src[i]) }
     }
 
     /// Software F32 -> F16 (`HalfFloat.f32ToF16` over a buffer).
