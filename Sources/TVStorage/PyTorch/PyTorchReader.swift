@@ -39,12 +39,12 @@ public final class PyTorchReader: CheckpointReader {
         let root = try Self.archiveRoot(archive)
         if archive.entry(named: root + "/constants.pkl") != nil { throw PyTorchError.torchScriptArchive(path: path) }
         if let order = archive.entry(named: root + "/byteorder") {
-            let text = String(decoding: try archive.contents(of: order, verify: true).buffer, as: UTF8.self)
+            let text = try archive.contents(of: order, verify: true).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
             guard text == "little" else { throw PyTorchError.unsupportedByteOrder(path: path, order: text) }
         }
         guard let pickleEntry = archive.entry(named: root + "/data.pkl") else { throw PyTorchError.missingDataPickle(path: path) }
         let pickle = try archive.contents(of: pickleEntry, verify: true)
-        let (value, arena) = try Unpickler.load(pickle.buffer, path: path)
+        let (value, arena) = try pickle.withUnsafeBytes { try Unpickler.load($0, path: path) }
 
         var flattener = StateDictFlattener(path: path, arena: arena, maxVisits: pickle.count + 1024)
         try flattener.flatten(value, nestedKey: options.nestedKey)

@@ -58,7 +58,7 @@ public final class ZipArchive: Sendable {
                 throw .malformed(path: path, what: "entry '\(entry.name)' does not inflate to its declared \(entry.uncompressedSize) bytes")
             }
             let storage = ByteStorage(takingOwnershipOf: out, count: entry.uncompressedSize)
-            let actual = CRC32.checksum(storage.buffer)
+            let actual = storage.withUnsafeBytes { CRC32.checksum($0) }
             guard actual == entry.crc32 else {
                 throw .checksumMismatch(path: path, entry: entry.name, expected: entry.crc32, actual: actual)
             }

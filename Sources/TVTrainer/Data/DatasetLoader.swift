@@ -60,7 +60,7 @@ public enum DatasetLoader {
         let t = try reader.tensor(named: name)
         let values: [Double]
         if info.dtype == .u8 {
-            values = t.storage.buffer.map { Double($0) }
+            values = t.withUnsafeBytes { $0.map { Double($0) } }
         } else if info.dtype.supportsArithmetic {
             values = try t.doubles()
         } else {
