@@ -21,13 +21,6 @@ public enum SurfaceFile {
             ("ycoordinates", try Tensor.fromDoubles(s.ys, shape: [s.ys.count])),
             ("values", try Tensor.fromDoubles(s.values.flatMap { $0 }, shape: [s.xs.count, s.ys.count])),
         ]
-        let writer = try Checkpoints.create(path, tensors: tensors.map { $0.1.info(name: $0.0) }, metadata: attrs)
-        do {
-            for (name, t) in tensors { try writer.write(t, named: name) }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+        try Checkpoints.save(tensors, to: path, metadata: attrs)
     }
 }

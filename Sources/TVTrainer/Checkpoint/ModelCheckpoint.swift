@@ -22,15 +22,7 @@ public enum ModelCheckpoint {
         var metadata = extra
         metadata["format"] = "pt"
         metadata[ModelConfig.metadataKey] = config.metadataJSON()
-        let writer = try Checkpoints.create(path, tensors: named.map { $0.1.info(name: $0.0) }, metadata: metadata,
-                                            options: CreateOptions(inputs: inputs))
-        do {
-            for (name, t) in named { try writer.write(t, named: name) }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+        try Checkpoints.save(named, to: path, metadata: metadata, options: CreateOptions(inputs: inputs))
     }
 
     public static func save(_ model: MLPDenoiser, to path: String, dtype: DType = .f32,

@@ -28,14 +28,7 @@ public enum TrainingState {
             "tvtool.rng": trainer.rng.state.map(String.init).joined(separator: ","),
             "tvtool.training_settings": String(decoding: try enc.encode(trainer.settings), as: UTF8.self),
         ]
-        let writer = try Checkpoints.create(path, tensors: named.map { $0.1.info(name: $0.0) }, metadata: metadata)
-        do {
-            for (name, t) in named { try writer.write(t, named: name) }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+        try Checkpoints.save(named, to: path, metadata: metadata)
     }
 
     /// Restores weights, moments, EMA, step and generator into `trainer` (same config required).
