@@ -12,6 +12,14 @@ enum DareMasks {
             .random(key: CounterRandom.streamKey(seed: c.seed, tensor: c.name, model: i), density: d)
         }
     }
+
+    /// The DARE variants differ only in how the kept deltas combine and in `normalize`'s default.
+    static func plan(_ c: TensorContext, consensus: SparseDeltaCombiner.Consensus, normalizeByDefault: Bool) throws -> TensorPlan {
+        .elementwise(SparseDeltaCombiner(
+            masks: try masks(c), weights: try c.perModel("weight", default: 1),
+            lambda: try c.scalar("lambda", default: 1), consensus: consensus,
+            normalize: try c.scalar("normalize", default: normalizeByDefault ? 1 : 0) != 0))
+    }
 }
 
 /// DARE + task arithmetic: theta + lambda Σ_i w_i dare(tau_i) (no normalisation unless `normalize`).
@@ -23,10 +31,7 @@ struct DareLinear: MergeMethod {
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        .elementwise(SparseDeltaCombiner(
-            masks: try DareMasks.masks(c), weights: try c.perModel("weight", default: 1),
-            lambda: try c.scalar("lambda", default: 1), consensus: .sum,
-            normalize: try c.scalar("normalize", default: 0) != 0))
+        try DareMasks.plan(c, consensus: .sum, normalizeByDefault: false)
     }
 }
 
@@ -39,9 +44,6 @@ struct DareTies: MergeMethod {
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        .elementwise(SparseDeltaCombiner(
-            masks: try DareMasks.masks(c), weights: try c.perModel("weight", default: 1),
-            lambda: try c.scalar("lambda", default: 1), consensus: .signElection,
-            normalize: try c.scalar("normalize", default: 1) != 0))
+        try DareMasks.plan(c, consensus: .signElection, normalizeByDefault: true)
     }
 }
