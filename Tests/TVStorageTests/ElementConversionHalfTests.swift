@@ -54,15 +54,8 @@ final class HalfHardwareTests: XCTestCase {
     }
 }
 
-/// Deterministic pseudo-random floats in (-scale, scale) (SplitMix64; reproducible everywhere).
+/// Deterministic pseudo-random floats in (-scale, scale).
 private func randomFloats(_ n: Int, seed: UInt64, scale: Float) -> [Float] {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15
-    return (0..<n).map { _ in
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return (Float(z >> 40) / Float(1 << 24) * 2 - 1) * scale
-    }
+    var rng = SplitMix64(seed: seed)
+    return (0..<n).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
 }

@@ -57,16 +57,8 @@ final class HDF5CommandTests: XCTestCase {
             assert len(out) == 8, sorted(out)
             print("ok")
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-c", script, input, output]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
-        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        let py = try TestPaths.runPython(python, script: script, arguments: [input, output])
+        XCTAssertEqual(py.status, 0, py.combinedText)
+        XCTAssertEqual(py.combinedText.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
     }
 }

@@ -139,15 +139,7 @@ final class InspectConvertCommandTests: XCTestCase {
             assert (out["i64"] == src["i64"]).all()
             print("ok")
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-c", script, input, output]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
+        let r = try TestPaths.runPython(python, script: script, arguments: [input, output])
+        XCTAssertEqual(r.status, 0, r.combinedText)
     }
 }

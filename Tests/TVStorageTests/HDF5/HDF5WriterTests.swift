@@ -102,15 +102,9 @@ final class HDF5WriterTests: XCTestCase {
                 out["attrs"] = {k: (v if isinstance(v, str) else repr(v)) for k, v in f.attrs.items()}
             print(json.dumps(out))
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-c", script, path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try TestPaths.runPython(python, script: script, arguments: [path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let data = r.stdout
         struct Dump: Decodable {
             struct D: Decodable { let dtype: String; let shape: [Int]; let hex: String; let raw: String?; let fields: [Int]? }
             let datasets: [String: D]

@@ -5,19 +5,8 @@ import XCTest
 /// Seeded random damage to real torch.save output: every variant must either read or throw a
 /// typed error — never trap, hang or read outside the file.
 final class PyTorchMutationTests: XCTestCase {
-    /// SplitMix64: deterministic, so a failure is reproducible from its iteration number.
-    private struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
-
-    private func mutate(_ bytes: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
+    // SplitMix64 (TestSupport): deterministic, so a failure is reproducible from its iteration number.
+    private func mutate(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var b = bytes
         for _ in 0 ..< Int.random(in: 1 ... 4, using: &rng) {
             let i = Int.random(in: 0 ..< b.count, using: &rng)
@@ -34,7 +23,7 @@ final class PyTorchMutationTests: XCTestCase {
         let zip = try ZipArchive(file: MappedFile(path: PyTorchFixtures.path("views.pt")))
         let entry = try XCTUnwrap(zip.entries.first { $0.name.hasSuffix("/data.pkl") })
         let pickle = Array(try zip.storedBytes(of: entry))
-        var rng = SeededGenerator(state: 7)
+        var rng = SplitMix64(seed: 7)
         var accepted = 0
         for _ in 0 ..< 3000 {
             let bytes = mutate(pickle, &rng)
@@ -59,7 +48,7 @@ final class PyTorchMutationTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("pytorch-mutate")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("m.pt")
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         for _ in 0 ..< iterations {
             try Data(mutate(original, &rng)).write(to: file)
             guard let reader = try? PyTorchReader(path: file.path) else { continue }

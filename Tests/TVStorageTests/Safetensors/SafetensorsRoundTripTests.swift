@@ -122,18 +122,7 @@ final class SafetensorsRoundTripTests: XCTestCase {
 
 /// Runs a Python snippet and returns its stdout (fails the test on a non-zero exit).
 func runPython(_ python: String, script: String, args: [String]) throws -> Data {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [python, "-c", script] + args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    if p.terminationStatus != 0 {
-        XCTFail("python failed: " + String(decoding: errData, as: UTF8.self))
-    }
-    return data
+    let r = try TestPaths.runPython(python, script: script, arguments: args)
+    if r.status != 0 { XCTFail("python failed: " + r.stderr) }
+    return r.stdout
 }

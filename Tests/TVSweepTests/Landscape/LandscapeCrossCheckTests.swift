@@ -129,15 +129,8 @@ final class LandscapeCrossCheckTests: XCTestCase {
     }
 
     private func runPython(_ python: String, _ code: String) throws -> [String: Any] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-c", code]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let r = try TestPaths.runPython(python, script: code)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
     }
 }
