@@ -26,10 +26,13 @@ public struct ConvertSummary: Sendable, Codable, Equatable {
 }
 
 /// Converts a checkpoint between formats and float dtypes, streaming tensor by tensor: each input
-/// tensor is read into one reused buffer (`MappedTensorLoader`), converted into another reused
-/// buffer, written at its place in the output, and any mapped pages it touched are released. Peak
-/// memory is therefore about twice the largest tensor, whatever the model size. The output appears
-/// atomically; on any error nothing is left behind.
+/// tensor is read into a reused buffer (`MappedTensorLoader`), converted into another reused
+/// buffer, and written at its place in the output on a background queue (`WritePipeline`) while
+/// the next tensor is read and converted; any mapped pages it touched are released. Two sets of
+/// buffers alternate (tensor k uses set k % 2; the pipeline finishes writing k - 1 before k's
+/// write starts, so set k % 2 is free again when k + 2 is loaded). Peak memory is therefore about
+/// four times the largest tensor, whatever the model size. The output appears atomically; on any
+/// error nothing is left behind.
 public enum CheckpointConverter {
     public static func convert(input: String, output: String, options: ConvertOptions = ConvertOptions()) throws -> ConvertSummary {
         if let d = options.dtype, !d.supportsArithmetic {
@@ -45,17 +48,19 @@ public enum CheckpointConverter {
         let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
                                         totalBytes: reader.totalBytes, enabled: options.progress)
         var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0)
+        let pipeline = WritePipeline(writer)
         do {
-            let scratch = ScratchBuffer(capacity: targets.map(\.byteCount).max() ?? 0)
-            let loader = MappedTensorLoader(capacity: reader.tensors.map(\.byteCount).max() ?? 0)
-            for target in targets {
+            let outCapacity = targets.map(\.byteCount).max() ?? 0, inCapacity = reader.tensors.map(\.byteCount).max() ?? 0
+            let scratches = [ScratchBuffer(capacity: outCapacity), ScratchBuffer(capacity: outCapacity)]
+            let loaders = [MappedTensorLoader(capacity: inCapacity), MappedTensorLoader(capacity: inCapacity)]
+            for (k, target) in targets.enumerated() {
                 let mapped = try reader.tensor(named: target.name)
-                let source = loader.load(mapped)
+                let source = loaders[k % 2].load(mapped)
                 if source.dtype == target.dtype {
-                    try writer.write(source, named: target.name)
+                    try pipeline.submit(source, named: target.name)
                 } else {
-                    let converted = try scratch.convert(source, to: target.dtype)
-                    try writer.write(converted, named: target.name)
+                    let converted = try scratches[k % 2].convert(source, to: target.dtype)
+                    try pipeline.submit(converted, named: target.name)
                     summary.convertedTensors += 1
                 }
                 mapped.storage.releasePages()
@@ -63,10 +68,12 @@ public enum CheckpointConverter {
                 summary.outputBytes += target.byteCount
                 progress.advance(bytes: source.byteCount)
             }
+            try pipeline.wait()
             try writer.finish()
             progress.finish()
         } catch {
             progress.finish()
+            try? pipeline.wait()  // the writer must be idle before it is aborted
             writer.abort()
             throw error
         }

@@ -1,22 +1,22 @@
 import Dispatch
-import TVStorage
 
 /// Writes tensors on a background queue while the next tensor is computed, with at most one write
-/// in flight (so two output buffers suffice and writes stay in order).
+/// in flight (so two output buffers suffice and writes stay in order). Used by the engine's
+/// streaming merge and by `CheckpointConverter`.
 ///
 /// Invariant: the writer is only touched from the write queue between `submit` and `wait`, and
 /// from the caller's thread after `wait`; never from two threads at once.
-final class WritePipeline: @unchecked Sendable {
+public final class WritePipeline: @unchecked Sendable {
     private let writer: any CheckpointWriter
     private let queue = DispatchQueue(label: "tvtool.write")
     private let group = DispatchGroup()
     private var failure: (any Error)?
     private var pending: Tensor?
 
-    init(_ writer: any CheckpointWriter) { self.writer = writer }
+    public init(_ writer: any CheckpointWriter) { self.writer = writer }
 
     /// Waits for the previous write, then starts writing `tensor`.
-    func submit(_ tensor: Tensor, named name: String) throws {
+    public func submit(_ tensor: Tensor, named name: String) throws {
         try wait()
         pending = tensor
         group.enter()
@@ -28,7 +28,7 @@ final class WritePipeline: @unchecked Sendable {
     }
 
     /// Waits for the write in flight and rethrows its error.
-    func wait() throws {
+    public func wait() throws {
         group.wait()
         if let failure { throw failure }
     }
