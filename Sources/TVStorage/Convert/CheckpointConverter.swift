@@ -52,7 +52,8 @@ public enum CheckpointConverter {
         do {
             let outCapacity = targets.map(\.byteCount).max() ?? 0, inCapacity = reader.tensors.map(\.byteCount).max() ?? 0
             let scratches = [ScratchBuffer(capacity: outCapacity), ScratchBuffer(capacity: outCapacity)]
-            let loaders = [MappedTensorLoader(capacity: inCapacity), MappedTensorLoader(capacity: inCapacity)]
+            let files = MappedFileReader()
+            let loaders = [MappedTensorLoader(capacity: inCapacity, files: files), MappedTensorLoader(capacity: inCapacity, files: files)]
             for (k, target) in targets.enumerated() {
                 let mapped = try reader.tensor(named: target.name)
                 let source = loaders[k % 2].load(mapped)
