@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 
 /// Seeded random directions normalised filter by filter against a reference model (Li et al.
 /// 2018, "Visualizing the Loss Landscape of Neural Nets").
@@ -47,18 +48,5 @@ public struct RandomDirections: Sendable, Hashable {
         for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         var mix = SplitMix64(seed: seed ^ (UInt64(k) &* 0x9e37_79b9_7f4a_7c15))
         return h ^ mix.next()
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, well-mixed 64-bit generator.
-public struct SplitMix64: Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import XCTest
 @testable import TVDeMe
 import TVTrainer
+import TVStorage
 
 final class DeMeTimestepSamplerTests: XCTestCase {
     func testAntitheticPairsFollowTheOfficialConstruction() {

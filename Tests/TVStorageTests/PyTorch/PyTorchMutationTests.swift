@@ -5,7 +5,7 @@ import XCTest
 /// Seeded random damage to real torch.save output: every variant must either read or throw a
 /// typed error — never trap, hang or read outside the file.
 final class PyTorchMutationTests: XCTestCase {
-    // SplitMix64 (TestSupport): deterministic, so a failure is reproducible from its iteration number.
+    // SplitMix64 (TVStorage): deterministic, so a failure is reproducible from its iteration number.
     private func mutate(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var b = bytes
         for _ in 0 ..< Int.random(in: 1 ... 4, using: &rng) {
