@@ -38,6 +38,7 @@ public final class HDF5Writer: CheckpointWriter {
         self.tempPath = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tvtool-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         let tempPath = self.tempPath
+        TerminationSignals.addTemporaryFile(tempPath)
         self.fileID = try HDF5Library.locked { () throws -> hid_t in
             guard let fapl = HDF5Handle(H5Pcreate(tv_h5p_file_access()), .propertyList) else {
                 throw HDF5Error.writeFailed(path: path, reason: HDF5Library.lastError(or: "no file access property list"))
@@ -132,6 +133,7 @@ public final class HDF5Writer: CheckpointWriter {
             guard rename(tempPath, path) == 0 else {
                 throw HDF5Error.writeFailed(path: path, reason: "rename failed: " + String(cString: strerror(errno)))
             }
+            TerminationSignals.removeTemporaryFile(tempPath)
             try? Self.fsync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         } catch {
             abort()
@@ -146,6 +148,7 @@ public final class HDF5Writer: CheckpointWriter {
             fileID = nil
         }
         if !finished { unlink(tempPath) }
+        TerminationSignals.removeTemporaryFile(tempPath)
         finished = true
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 
 /// A .npy array (NumPy format versions 1–3): little-endian u1/i1/u2/i2/i4/i8/f2/f4/f8, C order.
 public struct NumpyArray: Sendable {
@@ -87,21 +88,5 @@ public struct NumpyArray: Sendable {
         out.append(contentsOf: Array(header.utf8))
         values.withUnsafeBytes { out.append(contentsOf: $0) }
         try AtomicFile.write(out, to: path)
-    }
-}
-
-/// Writes a file by writing a temporary sibling and renaming it into place, so a failure never
-/// leaves a partial output.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try data.write(to: tmp)
-            guard rename(tmp.path, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw TrainerError.badData(source: path, reason: "cannot write: \(error.localizedDescription)")
-        }
     }
 }

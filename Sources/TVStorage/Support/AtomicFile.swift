@@ -1,13 +1,16 @@
 import Foundation
-import TVStorage
 
-/// Writes whole output files atomically: temporary file in the same folder, fsync, rename. A
-/// crash leaves either the old file or the new one, never a partial file.
+/// Writes whole small output files (CSV, JSON, PNG, .npy) atomically: temporary file in the same
+/// folder, fsync, rename. A crash leaves either the old file or the new one, never a partial file;
+/// an interrupt removes the temporary file (`TerminationSignals`). Large streamed outputs use
+/// `AtomicOutputFile`.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let tmp = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        TerminationSignals.addTemporaryFile(tmp.path)
+        defer { TerminationSignals.removeTemporaryFile(tmp.path) }
         do {
             try data.write(to: tmp)
             let h = try FileHandle(forWritingTo: tmp)
