@@ -44,12 +44,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "TVStorageTests", dependencies: ["TVStorage"]),
-        .testTarget(name: "TVImageTests", dependencies: ["TVImage"]),
-        .testTarget(name: "TVEngineTests", dependencies: ["TVEngine"]),
-        .testTarget(name: "TVTrainerTests", dependencies: ["TVTrainer"]),
-        .testTarget(name: "TVDeMeTests", dependencies: ["TVDeMe", "TVTrainer"]),
-        .testTarget(name: "TVSweepTests", dependencies: ["TVSweep"]),
-        .testTarget(name: "tvtoolTests", dependencies: ["tvtool"]),
+        // Test helpers shared by every test target (fixture paths, scratch folders, Python oracles).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TVStorageTests", dependencies: ["TestSupport", "TVStorage"]),
+        .testTarget(name: "TVImageTests", dependencies: ["TestSupport", "TVImage"]),
+        .testTarget(name: "TVEngineTests", dependencies: ["TestSupport", "TVEngine"]),
+        .testTarget(name: "TVTrainerTests", dependencies: ["TestSupport", "TVTrainer"]),
+        .testTarget(name: "TVDeMeTests", dependencies: ["TestSupport", "TVDeMe", "TVTrainer"]),
+        .testTarget(name: "TVSweepTests", dependencies: ["TestSupport", "TVSweep"]),
+        .testTarget(name: "tvtoolTests", dependencies: ["TestSupport", "tvtool"]),
     ]
 )

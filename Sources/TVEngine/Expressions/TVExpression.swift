@@ -72,3 +72,20 @@ public indirect enum TVExpression: Sendable {
         }
     }
 }
+
+extension TVExpression: CustomStringConvertible {
+    /// Readable form for provenance records: `$1 - $0`, `0.5*$1 + 0.5*$2`, `slerp($0, $1, 0.3)`.
+    public var description: String {
+        switch self {
+        case .source(let i): return "$\(i)"
+        case .sum(let terms):
+            let parts = terms.map { w, e -> String in
+                let inner = { if case .sum = e { return "(\(e))" } else { return e.description } }()
+                return w == 1 ? inner : (w == -1 ? "-" + inner : "\(w)*" + inner)
+            }
+            return parts.joined(separator: " + ").replacingOccurrences(of: "+ -", with: "- ")
+        case let .lerp(a, b, t): return "lerp(\(a), \(b), \(t))"
+        case let .slerp(a, b, t): return "slerp(\(a), \(b), \(t))"
+        }
+    }
+}

@@ -17,6 +17,7 @@ public struct ChunkRunner: Sendable {
     static let blockChunks = 16
     public let workers: Int
     let reader = SourceReader()
+    let pool = ScratchPool()
 
     public init(workers: Int? = nil) {
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -62,11 +63,15 @@ public struct ChunkRunner: Sendable {
         let models = operands.models.count
         let firstChunk = segment * chunks / segments
         let endChunk = (segment + 1) * chunks / segments
-        let scratch = UnsafeMutablePointer<T>.allocate(capacity: chunk * (models + 2))
-        let staging = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+        // One pooled block: chunk scratch (T) | Float staging | per-operand block staging.
         let blockBytes = Self.blockChunks * chunk * 8
-        let blockStaging = UnsafeMutableRawPointer.allocate(byteCount: blockBytes * (models + 1), alignment: 64)
-        defer { scratch.deallocate(); staging.deallocate(); blockStaging.deallocate() }
+        let scratchBytes = chunk * (models + 2) * MemoryLayout<T>.stride
+        let stagingBytes = chunk * MemoryLayout<Float>.stride
+        let (memory, capacity) = pool.take(scratchBytes + stagingBytes + blockBytes * (models + 1))
+        defer { pool.give(memory, capacity: capacity) }
+        let scratch = memory.bindMemory(to: T.self, capacity: chunk * (models + 2))
+        let staging = (memory + scratchBytes).bindMemory(to: Float.self, capacity: chunk)
+        let blockStaging = memory + scratchBytes + stagingBytes
         let basePtr = scratch
         let outPtr = scratch + chunk
         let deltaPtrs = (0..<models).map { scratch + chunk * (2 + $0) }

@@ -26,6 +26,8 @@ extension ChunkCombiner {
 /// One merge method: a name, the parameters it takes, and how it turns each tensor's operands into
 /// a plan. Adding a method is one new file plus one line in `MergeMethods.all`.
 public protocol MergeMethod: Sendable {
+    /// A fresh instance (the registry makes one per merge, so pre-pass state is never shared).
+    init()
     /// Registry name (mergekit's where one exists).
     var name: String { get }
     /// One line for `--help` and `tvtool merge --list-methods`.
@@ -34,6 +36,8 @@ public protocol MergeMethod: Sendable {
     var parameterNames: [String] { get }
     /// Throws when the number of models does not suit the method.
     func validate(modelCount: Int) throws
+    /// Checks non-numeric options before any tensor is read. Default: nothing to check.
+    func validate(parameters: MergeParameters) throws
     /// Optional pre-pass over every computed tensor (global TIES trim). Default: nothing.
     func prepare(_ pass: PrePass) throws
     /// The computation for one floating-point tensor.
@@ -42,6 +46,7 @@ public protocol MergeMethod: Sendable {
 
 extension MergeMethod {
     public func prepare(_ pass: PrePass) throws {}
+    public func validate(parameters: MergeParameters) throws {}
 
     func requireModels(_ count: Int, atLeast n: Int, exactly: Bool = false) throws {
         if exactly ? count != n : count < n {
@@ -71,15 +76,7 @@ public enum MergeMethods {
     public static func named(_ name: String) throws -> any MergeMethod {
         var key = name.lowercased().replacingOccurrences(of: "-", with: "_")
         if key == "deme" { key = "task_arithmetic" }
-        if let m = all.first(where: { $0.name == key }) { return m.fresh() }
+        if let m = all.first(where: { $0.name == key }) { return type(of: m).init() }
         throw EngineError.unknownMethod(name, known: names)
-    }
-}
-
-extension MergeMethod {
-    /// A new instance (methods with pre-pass state must not share it between merges).
-    func fresh() -> any MergeMethod {
-        if let t = self as? Ties { return t.withNewState() }
-        return self
     }
 }

@@ -23,9 +23,8 @@ struct Ties: MergeMethod {
         }
     }
 
-    func withNewState() -> Ties { Ties() }
-
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
+    func validate(parameters: MergeParameters) throws { _ = try Self.trimIsGlobal(parameters) }
 
     static func trimIsGlobal(_ p: MergeParameters) throws -> Bool {
         switch p.options["trim"]?.lowercased().replacingOccurrences(of: "-", with: "_") {

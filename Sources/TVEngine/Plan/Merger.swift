@@ -14,7 +14,7 @@ public enum Merger {
         for (key, value) in parameters.global {
             _ = try value.forModels(inputs.models.count, key: key, source: "parameters")
         }
-        if method.name == "ties" { _ = try Ties.trimIsGlobal(parameters) }
+        try method.validate(parameters: parameters)
         let run = StreamingMerge(inputs: inputs, parameters: parameters, options: options)
         let recipe = Provenance.recipe(method: method.name, inputs: inputs, parameters: parameters, options: options, extra: recipeExtra)
         return try run.run(recipe: recipe, prepare: { try method.prepare($0) }, planner: { try method.plan($0) }, writer: writer)

@@ -38,8 +38,10 @@ public final class LinearFamily: CandidateWriting {
 
     /// A copy of `t` in its own memory (one memcpy).
     static func owned(_ t: Tensor) throws -> Tensor {
-        let storage = ByteStorage.allocate(count: t.byteCount) { dst in
-            if t.byteCount > 0 { dst.baseAddress!.copyMemory(from: t.storage.base, byteCount: t.byteCount) }
+        let storage = t.withUnsafeBytes { src in
+            ByteStorage.allocate(count: src.count) { dst in
+                if src.count > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: src.count) }
+            }
         }
         return try Tensor(dtype: t.dtype, shape: t.shape, storage: storage)
     }

@@ -43,11 +43,13 @@ public struct SweepManifest: Sendable, Codable, Equatable {
         case axisNames = "axis_names", toolVersion = "tool_version"
     }
 
-    /// A stable hash of everything except the tool version (FNV-1a 64 over sorted-key JSON), so
-    /// a rerun with other options is refused instead of mixing incompatible values.
+    /// A stable hash of everything that determines the values (FNV-1a 64 over sorted-key JSON), so
+    /// a rerun with other options is refused instead of mixing incompatible values. The tool
+    /// version and the cosmetic `value_name` setting are left out.
     public var fingerprint: String {
         var copy = self
         copy.toolVersion = ""
+        copy.settings.removeValue(forKey: "value_name")
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let data = (try? enc.encode(copy)) ?? Data()

@@ -58,6 +58,10 @@ public final class SweepRunner: Sendable {
             var seen = Set<String>()
             let todo = mine.filter { !outcome.records.isDone($0.id, retryFailed: options.retryFailed) && seen.insert($0.id).inserted }
             outcome.skipped += mine.count - todo.count
+            if let log = options.log {
+                let share = options.shard.isWhole ? "" : ", \(mine.count) in shard \(options.shard)"
+                log("\(manifest.kind) round \(round): \(pts.count) points\(share), \(mine.count - todo.count) already recorded")
+            }
             let fresh = try evaluate(todo, round: round)
             for r in fresh {
                 outcome.records.add(r)

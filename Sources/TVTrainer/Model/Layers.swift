@@ -38,17 +38,17 @@ enum Linear {
 }
 
 /// SiLU (swish): y = x · s, s = sigmoid(x). The forward pass keeps s for the backward pass, so
-/// each activation costs one exponential. Eight lanes at a time (explicit SIMD: the compiler does
-/// not vectorise the scalar form), scalar tail.
+/// each activation costs one exponential. Four lanes at a time (explicit SIMD matching the
+/// baseline x86-64 SSE registers; the compiler does not vectorise the scalar form), scalar tail.
 enum SiLU {
     static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, sigmoid s: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        while i + 4 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD4<Float>.self)
             let si = 1 / (1 + FastMath.exp(-v))
-            UnsafeMutableRawPointer(s + i).storeBytes(of: si, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v * si, as: SIMD8<Float>.self)
-            i += 8
+            UnsafeMutableRawPointer(s + i).storeBytes(of: si, as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v * si, as: SIMD4<Float>.self)
+            i += 4
         }
         while i < count {
             let v = x[i]
@@ -76,26 +76,29 @@ enum SiLU {
 /// bits of n + 1.5·2^23 (whose low mantissa bits hold n), avoiding a trapping float→int conversion.
 enum FastMath {
     @inline(__always)
-    static func exp(_ x0: SIMD8<Float>) -> SIMD8<Float> {
+    static func exp(_ x0: SIMD4<Float>) -> SIMD4<Float> {
         var x = x0
-        for k in 0..<8 { x[k] = Swift.min(Swift.max(x[k], -87), 88) }
-        let n = (x * 1.442695041).rounded(.toNearestOrEven)
+        for k in 0..<4 { x[k] = Swift.min(Swift.max(x[k], -87), 88) }
+        // Adding 1.5·2^23 rounds x/ln2 to the nearest integer in the low mantissa bits.
+        let shifted = x * 1.442695041 + 12_582_912
+        let n = shifted - 12_582_912
         let r = x - n * 0.693359375 + n * 2.12194440e-4
-        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+        var p = SIMD4<Float>(repeating: 1.9875691500e-4)
         p = p * r + 1.3981999507e-3
         p = p * r + 8.3334519073e-3
         p = p * r + 4.1665795894e-2
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         p = p * r * r + r + 1
-        let bits = unsafeBitCast(n + 12_582_912, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127
-        return p * unsafeBitCast(bits &<< 23, to: SIMD8<Float>.self)
+        let bits = unsafeBitCast(shifted, to: SIMD4<UInt32>.self) &- 0x4B40_0000 &+ 127
+        return p * unsafeBitCast(bits &<< 23, to: SIMD4<Float>.self)
     }
 
     @inline(__always)
     static func exp(_ x0: Float) -> Float {
         let x = min(max(x0, -87), 88)
-        let n = (x * 1.442695041).rounded(.toNearestOrEven)
+        let shifted = x * 1.442695041 + 12_582_912
+        let n = shifted - 12_582_912
         let r = x - n * 0.693359375 + n * 2.12194440e-4
         var p: Float = 1.9875691500e-4
         p = p * r + 1.3981999507e-3
@@ -104,7 +107,7 @@ enum FastMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         p = p * r * r + r + 1
-        let bits = (n + 12_582_912).bitPattern &- 0x4B40_0000 &+ 127
+        let bits = shifted.bitPattern &- 0x4B40_0000 &+ 127
         return p * Float(bitPattern: bits &<< 23)
     }
 }

@@ -62,7 +62,7 @@ public struct TrainingRun {
         }
         let metadata: [String: String] = [
             "tvtool.data": data.source, "tvtool.split_seed": String(o.splitSeed),
-            "tvtool.training_settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self),
+            "tvtool.training_settings": try TrainingRun.sortedJSON(settings),
         ]
         func save() throws {
             var md = metadata
@@ -92,6 +92,13 @@ public struct TrainingRun {
         return Summary(steps: trainer.optimizer.step, seconds: seconds, stepsPerSecond: Double(done) / max(seconds, 1e-9),
                        cpuMillisecondsPerStep: 1000 * cpu / Double(max(done, 1)),
                        finalMeanLoss: lastMean, trainImages: split.train.count, output: o.output, trainState: statePath)
+    }
+
+    /// JSON with sorted keys, so the same run writes byte-identical metadata.
+    static func sortedJSON<T: Encodable>(_ value: T) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(value), as: UTF8.self)
     }
 
     static func processCPUSeconds() -> Double {

@@ -44,9 +44,10 @@ public final class AdamW {
         m.assign(mValues); v.assign(vValues); self.step = step
     }
 
-    /// One update of `params` with `grads` at learning rate `lr`:
+    /// One update of `params` with g = gradientScale · grads at learning rate `lr`:
     /// p -= lr·wd·p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; p -= lr · m̂ / (sqrt(v̂) + eps).
-    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float) {
+    /// (`gradientScale` applies gradient clipping inside this pass instead of rewriting `grads`.)
+    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradientScale: Float = 1) {
         step += 1
         let s = settings
         let c1 = 1 - pow(Double(s.beta1), Double(step))
@@ -56,11 +57,11 @@ public final class AdamW {
         let decay = 1 - lr * s.weightDecay
         let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer
         let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon
-        // Sixteen lanes at a time (the scalar loop does not vectorise), scalar tail.
-        typealias V = SIMD16<Float>
+        // Four lanes at a time (baseline SSE width; the scalar loop does not vectorise), scalar tail.
+        typealias V = SIMD4<Float>
         var i = 0
-        while i + 16 <= params.count {
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+        while i + 4 <= params.count {
+            let gi = gradientScale * UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
             let mi = b1 * UnsafeRawPointer(mp + i).loadUnaligned(as: V.self) + (1 - b1) * gi
             let vi = b2 * UnsafeRawPointer(vp + i).loadUnaligned(as: V.self) + (1 - b2) * gi * gi
             UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: V.self)
@@ -68,10 +69,10 @@ public final class AdamW {
             let pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
             let upd = pi * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
             UnsafeMutableRawPointer(p + i).storeBytes(of: upd, as: V.self)
-            i += 16
+            i += 4
         }
         while i < params.count {
-            let gi = g[i]
+            let gi = gradientScale * g[i]
             let mi = b1 * mp[i] + (1 - b1) * gi
             let vi = b2 * vp[i] + (1 - b2) * gi * gi
             mp[i] = mi; vp[i] = vi
@@ -85,6 +86,24 @@ public final class AdamW {
 /// maxNorm / (norm + 1e-6) when norm > maxNorm. Returns the norm before clipping.
 @discardableResult
 public func clipGradientNorm(_ grads: FloatBuffer, maxNorm: Float?) -> Float {
+    let norm = gradientNorm(grads)
+    let scale = clipScale(norm: norm, maxNorm: maxNorm)
+    if scale != 1 {
+        let g = grads.pointer
+        for i in 0..<grads.count { g[i] *= scale }
+    }
+    return norm
+}
+
+/// The factor clipping applies for a gradient of norm `norm`: maxNorm / (norm + 1e-6) above the
+/// threshold, else 1.
+public func clipScale(norm: Float, maxNorm: Float?) -> Float {
+    guard let maxNorm, norm > maxNorm else { return 1 }
+    return maxNorm / (norm + 1e-6)
+}
+
+/// The global L2 norm of a gradient vector.
+public func gradientNorm(_ grads: FloatBuffer) -> Float {
     // Float lanes summed per block of 4096, blocks accumulated in Double (fast and accurate enough).
     var sum = 0.0
     let g = grads.pointer
@@ -99,10 +118,5 @@ public func clipGradientNorm(_ grads: FloatBuffer, maxNorm: Float?) -> Float {
         sum += Double(acc.sum()) + Double(tail)
         start = end
     }
-    let norm = Float(sum.squareRoot())
-    if let maxNorm, norm > maxNorm {
-        let scale = maxNorm / (norm + 1e-6)
-        for i in 0..<grads.count { g[i] *= scale }
-    }
-    return norm
+    return Float(sum.squareRoot())
 }

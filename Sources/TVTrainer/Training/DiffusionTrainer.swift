@@ -53,10 +53,13 @@ public final class DiffusionTrainer {
     @discardableResult
     public func step(x0: [Float], t: [Int], eps: [Float]) -> StepStats {
         let loss = lossAndGradients(x0: x0, t: t, eps: eps)
-        let norm = clipGradientNorm(model.gradients, maxNorm: settings.optimizer.gradientClip)
+        // Clipping is applied inside the optimiser pass (one fewer sweep over the gradients), so
+        // `model.gradients` keeps the unclipped gradient.
+        let norm = gradientNorm(model.gradients)
         let n = optimizer.step + 1
         let lr = settings.learningRate.rate(peak: settings.optimizer.learningRate, step: n)
-        optimizer.update(params: model.parameters, grads: model.gradients, lr: lr)
+        optimizer.update(params: model.parameters, grads: model.gradients, lr: lr,
+                         gradientScale: clipScale(norm: norm, maxNorm: settings.optimizer.gradientClip))
         ema?.update(from: model.parameters, step: optimizer.step)
         return StepStats(step: optimizer.step, loss: loss, gradientNorm: norm, learningRate: lr)
     }

@@ -8,40 +8,57 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge finetuned checkpoints (or task vectors) into one model, streaming tensor by tensor.",
         discussion: """
-            Default method: task_arithmetic = DeMe's merge, theta + lambda * sum_i w_i (theta_i - theta), \
-            no normalisation (DeMe's LSUN-Church weights 0.1,0.1,0.2,0.5 sum to 0.9 on purpose).
+            Default: task_arithmetic = DeMe's merge, theta + lambda * sum_i w_i tau_i
+            with tau_i = theta_i - theta and no normalisation (DeMe's weights
+            0.1,0.1,0.2,0.5 sum to 0.9 on purpose).
 
-            Methods (--method):
-              task_arithmetic  weight (per model, default 1), lambda (default 1)
-              linear           model soup sum w_i theta_i / sum w_i; weight, normalize (default 1)
-              lerp, slerp      base -> one model; t (default 0.5); slerp falls back to lerp when |cos| > 0.9995
-              ties             weight, density (default 1), lambda, normalize (default 1), --trim
-              dare_linear      DARE then task arithmetic; weight, density, lambda, normalize (default 0), --seed
-              dare_ties        DARE then TIES sign election and disjoint mean
-              breadcrumbs      drop the top gamma (default 0.01) and bottom 1-density-gamma (density default 0.9) of |tau| per tensor
-              model_stock      theta + t * mean tau_i, t = N cos / (1 + (N-1) cos) (>= 2 models)
+            Methods (--method) and their parameters:
+              task_arithmetic  weight (1), lambda (1)
+              linear           soup sum w_i theta_i / sum w_i; weight, normalize (1)
+              lerp, slerp      base -> one model; t (0.5); slerp uses lerp when
+                               |cos| > 0.9995
+              ties             weight, density (1), lambda, normalize (1), --trim
+              dare_linear      DARE, then task arithmetic; weight, density,
+                               lambda, normalize (0), --seed
+              dare_ties        DARE, then TIES sign election and disjoint mean
+              breadcrumbs      drop the top gamma (0.01) and the bottom
+                               1 - density - gamma (density 0.9) of |tau|
+              model_stock      theta + t * mean tau_i, t = N cos / (1 + (N-1) cos)
 
-            Where tvtool deviates or chooses (also in the docs):
-              * TIES trim defaults to per tensor (as mergekit): every layer keeps the same fraction, \
-            so layers with small updates are not wiped out; --trim global uses the paper's whole-model \
-            top-k, found exactly with two extra streaming passes over the inputs. Sign election and \
-            the disjoint mean are weighted by w_i (mergekit); with equal weights this is the paper's rule.
-              * DARE rescales kept entries by exactly 1/(1-p) = 1/density (the paper); mergekit rescales \
-            to preserve the L1 norm. Masks are seeded (--seed, default 0) and identical on any machine.
-              * linear averages the models only; the base supplies integer tensors, key order and dtypes.
-            All arithmetic runs in f32 (--compute-dtype f64 on request); integer/bool tensors are copied \
-            from the base. The output records the recipe under __metadata__ "tvtool.recipe".
+            Choices and deviations (see docs/engine.md):
+              * TIES trims per tensor by default, as mergekit: every layer keeps
+                the same fraction, so layers with small updates are not wiped
+                out by large ones. --trim global is the paper's whole-model
+                top-k, exact, at the cost of two extra passes over the inputs.
+                Sign election and disjoint mean are weighted by w_i (mergekit);
+                with equal weights this is the paper's rule.
+              * DARE rescales kept entries by exactly 1/(1-p) = 1/density (the
+                paper; mergekit preserves the L1 norm instead). Masks depend
+                only on --seed (default 0), tensor name, model and position.
+              * linear averages the models only; the base supplies integer
+                tensors, key order and dtypes.
+            Arithmetic is f32 (--compute-dtype f64 on request); integer and bool
+            tensors are copied from the base. The recipe is recorded in the
+            output's __metadata__ under "tvtool.recipe".
 
-            Per-tensor parameters: --rules FILE (JSON/YAML), e.g.
+            Per-tensor parameters: --rules FILE (JSON or YAML):
               rules:
-                - match: "down_blocks.*"          # glob; or regex: "...", or contains: "..."
+                - match: "down_blocks.*"     # glob; or regex: / contains:
                   weight: [0.2, 0.2, 0.2, 0.2]
-                - regex: "^mid_block\\\\."
+                - regex: '^mid_block\\.'    # single quotes: no YAML escapes
                   weight: 0.3
-            For each parameter the first matching rule that sets it wins, then the global value.
+            For each parameter, the first matching rule that sets it wins.
 
-            Recipe files (--recipe, mergekit subset): merge_method, base_model, models[].model, \
-            models[].parameters.weight/density/…, parameters, dtype/out_dtype; extensions rules, seed, keys, mismatch.
+            --recipe FILE accepts mergekit's common YAML: merge_method,
+            base_model, models[].model, models[].parameters (weight, density,
+            ...), parameters, dtype/out_dtype; plus rules, seed, keys, mismatch.
+
+            Examples:
+              tvtool merge base.safetensors r1.safetensors r2.safetensors \\
+                r3.safetensors r4.safetensors --weights 0.1,0.1,0.2,0.5 -o deme.safetensors
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --method ties --density 0.2 --lambda 1 -o ties.safetensors
+              tvtool merge --recipe merge.yml -o merged.safetensors
             """
     )
 
@@ -51,7 +68,7 @@ struct MergeCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors).")
     var output: String
 
-    @Option(help: "Merge method (see below).")
+    @Option(help: "Merge method (task_arithmetic, linear, lerp, slerp, ties, dare_linear, dare_ties, breadcrumbs, model_stock).")
     var method: String?
 
     @Option(help: "Comma-separated per-model weights, e.g. 0.1,0.1,0.2,0.5 (one value = all models).")

@@ -40,6 +40,12 @@ final class TVExpressionTests: XCTestCase {
         }
     }
 
+    func testDescriptionForProvenance() {
+        XCTAssertEqual((TVExpression.source(1) - .source(0)).description, "$1 - $0")
+        XCTAssertEqual(TVExpression.apply(.source(1) - .source(0), to: .source(0), scale: 0.5).description, "$0 + 0.5*($1 - $0)")
+        XCTAssertEqual(TVExpression.slerp(.source(0), .source(1), t: 0.3).description, "slerp($0, $1, 0.3)")
+    }
+
     func testUnknownSourceIsAnError() {
         XCTAssertThrowsError(try evaluate(.source(0) + .source(5)))
     }

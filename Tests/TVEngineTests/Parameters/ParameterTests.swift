@@ -21,13 +21,16 @@ final class ParameterTests: XCTestCase {
         rules:
           - match: "down.*"
             weight: [0.5, 0.5]
-          - regex: "^mid"
+          - regex: '^mid\\.block'
             density: 0.3
         """.write(toFile: rules, atomically: true, encoding: .utf8)
         let r = try RulesFile.load(rules)
         XCTAssertEqual(r.count, 2)
         XCTAssertEqual(r[0].pattern, .glob("down.*"))
         XCTAssertEqual(r[1].values["density"], .scalar(0.3))
+        XCTAssertEqual(r[1].pattern, .regex("^mid\\.block"))
+        XCTAssertTrue(r[1].pattern.matches("mid.block.x"))
+        XCTAssertFalse(r[1].pattern.matches("midXblock"))
 
         let recipe = dir.appendingPathComponent("merge.yml").path
         try """

@@ -78,3 +78,22 @@ final class RecordStoreTests: XCTestCase {
         XCTAssertFalse(set.isDone(p[3].id, retryFailed: false))
     }
 }
+
+final class SweepManifestTests: XCTestCase {
+    func testFingerprintTracksValuesNotCosmetics() throws {
+        let grid = try GridSpec.parse(["0:1:3"], dimensions: 2)
+        let m = SweepManifest(kind: "landscape", axisNames: ["a", "b"], grid: grid, inputs: ["x"], evaluator: "e",
+                              settings: ["basis": "coefficients", "value_name": "loss"])
+        var renamed = m
+        renamed.settings["value_name"] = "fid"
+        renamed.toolVersion = "9.9"
+        XCTAssertEqual(m.fingerprint, renamed.fingerprint)
+        var other = m
+        other.settings["basis"] = "orthonormal"
+        XCTAssertNotEqual(m.fingerprint, other.fingerprint)
+        var otherGrid = m
+        otherGrid.grid = try GridSpec.parse(["0:1:4"], dimensions: 2)
+        XCTAssertNotEqual(m.fingerprint, otherGrid.fingerprint)
+        XCTAssertEqual(m.fingerprint.count, 16)
+    }
+}

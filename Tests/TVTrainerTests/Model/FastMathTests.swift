@@ -22,9 +22,9 @@ extension FastMathTests {
     func testSIMDExpMatchesScalar() {
         for i in 0..<1000 {
             let base = Float(-90 + 0.18 * Double(i))
-            let v = SIMD8<Float>((0..<8).map { base + Float($0) * 0.01 })
+            let v = SIMD4<Float>((0..<4).map { base + Float($0) * 0.01 })
             let e = FastMath.exp(v)
-            for k in 0..<8 { XCTAssertEqual(e[k], FastMath.exp(v[k]), "x = \(v[k])") }
+            for k in 0..<4 { XCTAssertEqual(e[k], FastMath.exp(v[k]), "x = \(v[k])") }
         }
     }
 }

@@ -40,6 +40,20 @@ final class TrainingTests: XCTestCase {
         for i in 0..<n { XCTAssertEqual(Double(params[i]), p[i], accuracy: 1e-6, "parameter \(i)") }
     }
 
+    /// Clipping inside the AdamW pass equals clipping the gradient first.
+    func testFusedClipEqualsSeparateClip() {
+        let g0 = (0..<23).map { Float($0 % 5) - 2 }
+        let a = FloatBuffer((0..<23).map { Float($0) * 0.1 }), b = FloatBuffer(a.array)
+        let s = AdamWSettings(learningRate: 0.01, weightDecay: 0.01)
+        let oa = AdamW(parameterCount: 23, settings: s), ob = AdamW(parameterCount: 23, settings: s)
+        let ga = FloatBuffer(g0), gb = FloatBuffer(g0)
+        let norm = clipGradientNorm(ga, maxNorm: 0.5)
+        oa.update(params: a, grads: ga, lr: 0.01)
+        ob.update(params: b, grads: gb, lr: 0.01, gradientScale: clipScale(norm: gradientNorm(gb), maxNorm: 0.5))
+        XCTAssertEqual(norm, gradientNorm(gb))
+        for i in 0..<23 { XCTAssertEqual(a[i], b[i], accuracy: 1e-7) }
+    }
+
     func testClipGradientNorm() {
         let g = FloatBuffer([3, 4])
         XCTAssertEqual(clipGradientNorm(g, maxNorm: 1), 5)

@@ -120,4 +120,30 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the evaluation command outlived tvtool")
         XCTAssertEqual(try SweepCLI.recordIDs(dir.appendingPathComponent("out/records.jsonl").path), [])
     }
+
+    func testBuiltInEvaluatorLandscapeOnTrainerModels() throws {
+        let pretrained = TestPaths.fixture("deme/pretrained.safetensors")
+        guard FileManager.default.fileExists(atPath: pretrained) else { throw XCTSkip("fixtures/deme/pretrained.safetensors not found") }
+        let dir = TestPaths.scratchDirectory("sweep-builtin")
+        for (name, range) in [("low", "0:250"), ("high", "750:1000")] {
+            let r = try SweepCLI.run(["finetune", pretrained, "--range", range, "--steps", "2", "--lr", "1e-2", "--ema-decay", "0",
+                                      "--no-projections", "--batch", "16", "-o", "\(name).safetensors"], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let r = try SweepCLI.run(["landscape", pretrained, "low.safetensors", "high.safetensors", "--grid", "0,1",
+                                  "--t-range", "0:250", "--eval-repeats", "4", "--jobs", "2", "-o", "land", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let csv = try String(contentsOf: dir.appendingPathComponent("land/surface.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 5)
+        // Rows end in ",status,value,error" (the quoted id holds commas, so count from the end).
+        let values = csv.dropFirst().map { row -> Double in
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            return Double(f[f.count - 2]) ?? .nan
+        }
+        XCTAssertTrue(values.allSatisfy { $0.isFinite && $0 > 0 }, "\(values)")
+        XCTAssertEqual(Set(values).count, 4, "the four corners are four different models")
+        let usage = try SweepCLI.run(["landscape", pretrained, "low.safetensors", "high.safetensors", "--t-range", "0:250",
+                                      "--eval-cmd", "echo 1", "-o", "x"], in: dir)
+        XCTAssertEqual(usage.status, 1)
+    }
 }
