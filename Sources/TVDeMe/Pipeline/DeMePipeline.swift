@@ -114,7 +114,7 @@ public struct DeMePipeline {
 
         // Report: every row on the report set.
         t = Date()
-        let ev = RowEvaluator(reportSet: reportSet, ranges: ranges, reference: split.heldOut[1], options: o, sampler: sampler)
+        let ev = RowEvaluator(reportSet: reportSet, searchSet: searchSet, ranges: ranges, reference: split.heldOut[1], options: o, sampler: sampler)
         let k = o.stepsPerRange, n = o.ranges
         let pre = try ev.row("pretrained", "the starting checkpoint", model: pretrained, pretrained: nil)
         let plainRow = try ev.row("plain finetune", "\(n)×\(k) = \(n * k) steps on all timesteps, same optimiser, no consistency/projection", model: plain, pretrained: pre)

@@ -3,9 +3,11 @@ import TVTrainer
 
 /// Evaluates the report's rows on the report set (never used by any search): per-image held-out
 /// epsilon-MSE, paired comparisons against the pretrained row, and Fréchet distances over the
-/// sampling seeds.
+/// sampling seeds. Each row also carries its search-set error (for tuning defaults; the report
+/// never compares on it).
 struct RowEvaluator {
     let reportSet: EvaluationSet
+    let searchSet: EvaluationSet
     let ranges: [TimestepRange]
     let reference: ImageDataset
     let options: DeMeOptions
@@ -20,8 +22,9 @@ struct RowEvaluator {
                 try sampler.frechet(model, reference: reference, samples: options.frechetSamples, seed: seed)
             })
         }
+        let onSearchSet = try HeldOutErrors(model, on: searchSet, ranges: ranges, schedule: sampler.schedule).mean
         var row = ReportRow(name: name, detail: detail, weights: weights, perImage: e.perImage,
-                                  perImagePerRange: e.perImagePerRange, frechet: fd)
+                            perImagePerRange: e.perImagePerRange, frechet: fd, searchSetMSE: onSearchSet)
         if let pretrained { try row.compare(toPretrained: pretrained) }
         return row
     }

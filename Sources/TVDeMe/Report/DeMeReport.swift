@@ -86,15 +86,15 @@ public struct DeMeReport: Codable, Sendable {
     }
 
     private func table(_ rows: [ReportRow]) -> [String] {
-        var out = ["| model | held-out eps-MSE | Δ vs pretrained ± SE | z | " + ranges.map { "MSE \($0.label)" }.joined(separator: " | ") + " | Fréchet (mean ± sd over seeds) | detail |"]
-        out.append("|---|---|---|---|" + ranges.map { _ in "---|" }.joined() + "---|---|")
+        var out = ["| model | held-out eps-MSE | Δ vs pretrained ± SE | z | " + ranges.map { "MSE \($0.label)" }.joined(separator: " | ") + " | Fréchet (mean ± sd over seeds) | search-set eps-MSE | detail |"]
+        out.append("|---|---|---|---|" + ranges.map { _ in "---|" }.joined() + "---|---|---|")
         for r in rows {
             let d = r.versusPretrained.map { "\(Fmt.sci($0.meanDifference)) ± \(Fmt.se($0.standardError))" } ?? "—"
             let z = r.versusPretrained.map { Fmt.fixed($0.zScore, 1) } ?? "—"
             let fd = r.frechet.map { "\(Fmt.fixed($0.mean, 4)) ± \(Fmt.fixed($0.standardDeviation, 4)) (n=\($0.values.count))" } ?? "—"
             var detail = r.detail
             if let w = r.weights { detail += " w=\(Fmt.weights(w))" }
-            out.append("| \(r.name) | \(Fmt.fixed(r.heldOutMSE, 5)) | \(d) | \(z) | " + r.perRangeMSE.map { Fmt.fixed($0, 5) }.joined(separator: " | ") + " | \(fd) | \(detail) |")
+            out.append("| \(r.name) | \(Fmt.fixed(r.heldOutMSE, 5)) | \(d) | \(z) | " + r.perRangeMSE.map { Fmt.fixed($0, 5) }.joined(separator: " | ") + " | \(fd) | \(r.searchSetMSE.map { Fmt.fixed($0, 5) } ?? "—") | \(detail) |")
         }
         return out
     }

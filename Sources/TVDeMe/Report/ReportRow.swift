@@ -9,6 +9,9 @@ public struct ReportRow: Codable, Sendable {
     public var heldOutMSE: Double
     /// Per timestep range, same order as the report's ranges.
     public var perRangeMSE: [Double]
+    /// The same error on the search set (held-out set 1, which the weight search used): for
+    /// choosing defaults by measurement without ever looking at the report set.
+    public var searchSetMSE: Double?
     /// Per-image errors (the unit of the paired comparisons), overall and per range.
     public var perImage: [Double]
     public var perImagePerRange: [[Double]]
@@ -19,7 +22,7 @@ public struct ReportRow: Codable, Sendable {
     public var frechet: MeanAndSpread?
 
     public init(name: String, detail: String, weights: [Double]? = nil, perImage: [Double],
-                perImagePerRange: [[Double]], frechet: MeanAndSpread? = nil) {
+                perImagePerRange: [[Double]], frechet: MeanAndSpread? = nil, searchSetMSE: Double? = nil) {
         self.name = name
         self.detail = detail
         self.weights = weights
@@ -28,6 +31,7 @@ public struct ReportRow: Codable, Sendable {
         self.heldOutMSE = Self.mean(perImage)
         self.perRangeMSE = perImagePerRange.map(Self.mean)
         self.frechet = frechet
+        self.searchSetMSE = searchSetMSE
     }
 
     /// Fills the paired comparisons against `reference` (same images, timesteps and noise).

@@ -21,7 +21,7 @@ struct DeMeCommand: ParsableCommand {
             merged.safetensors, search_*.csv/.jsonl and samples_*.png.
 
             Examples:
-              tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.3 -o out/
+              tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.5 -o out/
               tvtool deme --data digits --grid 0:1:0.1 --refine 0 --ablate -o out/
             """)
 
@@ -29,11 +29,11 @@ struct DeMeCommand: ParsableCommand {
     @Option(help: "Pretrained trainer checkpoint (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
     @Option(help: "Number of equal timestep ranges N.") var ranges = 4
     @Option(help: "Finetuning steps per range K (the plain baseline gets N×K).") var stepsPerRange = 2000
-    @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T).") var p = 0.3
+    @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T) (0.5: chosen by measurement, docs/deme.md).") var p = 0.5
     @Option(help: "Consistency-loss weight (0 = off).") var consistency: Float = 1
     @Flag(inversion: .prefixedNo, help: "Channel-wise projections.") var projections = true
     @Option(help: "Batch size.") var batch = 128
-    @Option(help: "Learning rate (AdamW, constant; other optimiser settings as deme.md).") var lr: Float = 5e-5
+    @Option(help: "Learning rate of all finetunes, DeMe's and the plain baseline's (AdamW, constant; 2e-4 chosen by measurement, docs/deme.md; other optimiser settings as deme.md).") var lr: Float = 2e-4
     @Option(help: "Weight grid lo:hi:step or a list a,b,c; once for all weights or once per range.") var grid: [String] = ["0:1:0.25"]
     @Option(help: "Coarse-to-fine refinements around the best point (each halves the step).") var refine = 2
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"

@@ -76,6 +76,16 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         let best = lines.min { $0[3] < $1[3] }!
         XCTAssertEqual(report.rows[4].weights, Array(best[1...2]))
 
+        // Search-set errors (for tuning): the merged and interpolated rows score what their searches
+        // found; pretrained and plain finetune are the interpolation's w = 0 and w = 1 points.
+        let plainCSV = try String(contentsOf: run.appendingPathComponent("search_plain.csv"), encoding: .utf8)
+        let plainPoints = plainCSV.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        XCTAssertEqual(try XCTUnwrap(report.rows[4].searchSetMSE), best[3], accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap(report.rows[2].searchSetMSE), plainPoints.map { $0[2] }.min()!, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(report.rows[0].searchSetMSE), plainPoints.first { $0[1] == 0 }![2], accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(report.rows[1].searchSetMSE), plainPoints.first { $0[1] == 1 }![2], accuracy: 1e-6)
+        XCTAssertNotEqual(report.rows[4].searchSetMSE, report.rows[4].heldOutMSE)
+
         // The written merged model is the merged row: re-evaluating it gives the same per-image errors.
         let merged = try ModelCheckpoint.load(run.appendingPathComponent("merged.safetensors").path)
         let ranges = try TimestepRange.equalRanges(count: 2, total: 1000)
@@ -87,6 +97,7 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         // report.json decodes to the same report; report.md states the verdicts.
         let decoded = try JSONDecoder().decode(DeMeReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
         XCTAssertEqual(decoded.rows.map(\.heldOutMSE), report.rows.map(\.heldOutMSE))
+        XCTAssertEqual(decoded.rows.map(\.searchSetMSE), report.rows.map(\.searchSetMSE))
         let md = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("DeMe merged") && md.contains("2 SE"))
 
