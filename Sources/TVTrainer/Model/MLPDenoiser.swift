@@ -51,6 +51,17 @@ public final class MLPDenoiser: Denoiser {
         embedding = SinusoidalEmbedding(timesteps: config.timesteps, dimension: config.timeEmbedding)
     }
 
+    /// A second instance over the same parameter buffer (not a copy) with its own gradients and
+    /// scratch: the trainer runs one half of a batch through each, concurrently.
+    init(sharingParametersOf other: MLPDenoiser) {
+        config = other.config
+        layout = other.layout
+        parameters = other.parameters
+        gradients = FloatBuffer(count: other.layout.count)
+        offsets = other.offsets
+        embedding = other.embedding
+    }
+
     /// PyTorch's default nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,
     /// from the trainer's seeded generator; projections start as the identity.
     public convenience init(config: ModelConfig, seed: UInt64) {

@@ -47,37 +47,58 @@ public final class AdamW {
     /// One update of `params` with g = gradientScale · grads at learning rate `lr`:
     /// p -= lr·wd·p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; p -= lr · m̂ / (sqrt(v̂) + eps).
     /// (`gradientScale` applies gradient clipping inside this pass instead of rewriting `grads`.)
-    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradientScale: Float = 1) {
+    /// With `ema`, the same pass also updates the EMA shadow from the new p (shadow = d·shadow +
+    /// (1-d)·p), saving a sweep over memory. With `threads` > 1 the (purely elementwise) pass is
+    /// split into contiguous chunks run concurrently: results do not depend on the split.
+    public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float, gradientScale: Float = 1,
+                       ema: (shadow: FloatBuffer, decay: Float)? = nil, threads: Int = 1) {
         step += 1
         let s = settings
         let c1 = 1 - pow(Double(s.beta1), Double(step))
         let c2 = 1 - pow(Double(s.beta2), Double(step))
-        let stepSize = Float(Double(lr) / c1)
-        let invSqrtC2 = Float(1 / c2.squareRoot())
-        let decay = 1 - lr * s.weightDecay
-        let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer
-        let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon
-        // Four lanes at a time (baseline SSE width; the scalar loop does not vectorise), scalar tail.
-        typealias V = SIMD4<Float>
-        var i = 0
-        while i + 4 <= params.count {
-            let gi = gradientScale * UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
-            let mi = b1 * UnsafeRawPointer(mp + i).loadUnaligned(as: V.self) + (1 - b1) * gi
-            let vi = b2 * UnsafeRawPointer(vp + i).loadUnaligned(as: V.self) + (1 - b2) * gi * gi
-            UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: V.self)
-            UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: V.self)
-            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
-            let upd = pi * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
-            UnsafeMutableRawPointer(p + i).storeBytes(of: upd, as: V.self)
-            i += 4
-        }
-        while i < params.count {
-            let gi = gradientScale * g[i]
-            let mi = b1 * mp[i] + (1 - b1) * gi
-            let vi = b2 * vp[i] + (1 - b2) * gi * gi
-            mp[i] = mi; vp[i] = vi
-            p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
-            i += 1
+        let k = Kernel(p: params.pointer, g: grads.pointer, m: m.pointer, v: v.pointer,
+                       shadow: ema?.shadow.pointer, emaDecay: ema?.decay ?? 0,
+                       gradientScale: gradientScale, stepSize: Float(Double(lr) / c1),
+                       invSqrtC2: Float(1 / c2.squareRoot()), decay: 1 - lr * s.weightDecay,
+                       b1: s.beta1, b2: s.beta2, eps: s.epsilon)
+        ParallelChunks.run(count: params.count, threads: threads) { k.run($0) }
+    }
+
+    /// The fused AdamW (+ EMA) update over one index range.
+    private struct Kernel: @unchecked Sendable {
+        let p, g, m, v: UnsafeMutablePointer<Float>
+        let shadow: UnsafeMutablePointer<Float>?
+        let emaDecay, gradientScale, stepSize, invSqrtC2, decay, b1, b2, eps: Float
+
+        func run(_ range: Range<Int>) {
+            // Four lanes at a time (baseline SSE width; the scalar loop does not vectorise), scalar tail.
+            typealias V = SIMD4<Float>
+            let mp = m, vp = v
+            var i = range.lowerBound
+            while i + 4 <= range.upperBound {
+                let gi = gradientScale * UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+                let mi = b1 * UnsafeRawPointer(mp + i).loadUnaligned(as: V.self) + (1 - b1) * gi
+                let vi = b2 * UnsafeRawPointer(vp + i).loadUnaligned(as: V.self) + (1 - b2) * gi * gi
+                UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: V.self)
+                UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: V.self)
+                let pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+                let upd = pi * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+                UnsafeMutableRawPointer(p + i).storeBytes(of: upd, as: V.self)
+                if let sh = shadow {
+                    let si = emaDecay * UnsafeRawPointer(sh + i).loadUnaligned(as: V.self) + (1 - emaDecay) * upd
+                    UnsafeMutableRawPointer(sh + i).storeBytes(of: si, as: V.self)
+                }
+                i += 4
+            }
+            while i < range.upperBound {
+                let gi = gradientScale * g[i]
+                let mi = b1 * mp[i] + (1 - b1) * gi
+                let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                mp[i] = mi; vp[i] = vi
+                p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+                if let sh = shadow { sh[i] = emaDecay * sh[i] + (1 - emaDecay) * p[i] }
+                i += 1
+            }
         }
     }
 }
@@ -102,21 +123,30 @@ public func clipScale(norm: Float, maxNorm: Float?) -> Float {
     return maxNorm / (norm + 1e-6)
 }
 
-/// The global L2 norm of a gradient vector.
-public func gradientNorm(_ grads: FloatBuffer) -> Float {
-    // Float lanes summed per block of 4096, blocks accumulated in Double (fast and accurate enough).
-    var sum = 0.0
-    let g = grads.pointer
-    var start = 0
-    while start < grads.count {
-        let end = min(start + 4096, grads.count)
-        var acc = SIMD16<Float>()
-        var i = start
-        while i + 16 <= end { let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self); acc += v * v; i += 16 }
-        var tail: Float = 0
-        while i < end { tail += g[i] * g[i]; i += 1 }
-        sum += Double(acc.sum()) + Double(tail)
-        start = end
+/// The global L2 norm of a gradient vector. Float lanes are summed per fixed block of 4096 and
+/// the block sums accumulated in Double in block order, so the result is the same for any
+/// `threads` (blocks are only distributed over threads, never re-split).
+public func gradientNorm(_ grads: FloatBuffer, threads: Int = 1) -> Float {
+    let block = 4096
+    let blocks = (grads.count + block - 1) / block
+    let input = SendablePointer(grads.pointer)
+    let count = grads.count
+    let partials = UnsafeMutablePointer<Double>.allocate(capacity: max(blocks, 1))
+    defer { partials.deallocate() }
+    let out = SendablePointer(partials)
+    ParallelChunks.run(count: blocks, threads: threads, alignment: 1, minimum: 4) { range in
+        let g = input.pointer
+        for b in range {
+            let end = min((b + 1) * block, count)
+            var acc = SIMD16<Float>()
+            var i = b * block
+            while i + 16 <= end { let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self); acc += v * v; i += 16 }
+            var tail: Float = 0
+            while i < end { tail += g[i] * g[i]; i += 1 }
+            out.pointer[b] = Double(acc.sum()) + Double(tail)
+        }
     }
+    var sum = 0.0
+    for b in 0..<blocks { sum += partials[b] }
     return Float(sum.squareRoot())
 }

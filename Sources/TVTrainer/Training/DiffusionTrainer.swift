@@ -52,22 +52,33 @@ public final class DiffusionTrainer {
     /// One optimiser step with given timesteps and noise (deterministic; used by tests).
     @discardableResult
     public func step(x0: [Float], t: [Int], eps: [Float]) -> StepStats {
+        let threads = BLASThreads.current
         let loss = lossAndGradients(x0: x0, t: t, eps: eps)
         // Clipping is applied inside the optimiser pass (one fewer sweep over the gradients), so
-        // `model.gradients` keeps the unclipped gradient.
-        let norm = gradientNorm(model.gradients)
+        // `model.gradients` keeps the unclipped gradient; the EMA update is fused into that pass
+        // too (same arithmetic as `ema.update`). With several threads these passes are split.
+        let norm = gradientNorm(model.gradients, threads: threads)
         let n = optimizer.step + 1
         let lr = settings.learningRate.rate(peak: settings.optimizer.learningRate, step: n)
         optimizer.update(params: model.parameters, grads: model.gradients, lr: lr,
-                         gradientScale: clipScale(norm: norm, maxNorm: settings.optimizer.gradientClip))
-        ema?.update(from: model.parameters, step: optimizer.step)
+                         gradientScale: clipScale(norm: norm, maxNorm: settings.optimizer.gradientClip),
+                         ema: ema.map { ($0.shadow, Float($0.settings.decay(step: n))) }, threads: threads)
         return StepStats(step: optimizer.step, loss: loss, gradientNorm: norm, learningRate: lr)
     }
 
     /// Forward, loss and backward without updating: leaves dL/dθ in `model.gradients`.
+    ///
+    /// With more than one BLAS thread the batch is split in two fixed halves, run through `model`
+    /// and a replica sharing its parameters on two threads with OpenBLAS single-threaded (for
+    /// these small GEMMs that beats OpenBLAS's own threading), and the two gradients are summed
+    /// in a fixed order: reproducible for a given thread count.
     public func lossAndGradients(x0: [Float], t: [Int], eps: [Float]) -> DiffusionLoss.Value {
         let n = t.count * model.dataDimension
         precondition(x0.count == n && eps.count == n)
+        let threads = BLASThreads.current
+        let split = threads > 1 && t.count >= 2
+        if split { BLASThreads.set(1) }
+        defer { if split { BLASThreads.set(threads) } }
         let noisyX: [Float] = x0.withUnsafeBufferPointer { xp in
             eps.withUnsafeBufferPointer { ep in
                 var out = [Float](repeating: 0, count: n)
@@ -75,12 +86,25 @@ public final class DiffusionTrainer {
                 return out
             }
         }
+        let halves = split ? BatchHalves(model: model, replica: replica(), batch: t.count) : nil
         let useTeacher = teacher != nil && settings.consistencyWeight != 0
-        let teacherOut = useTeacher ? teacher!.predictEpsilon(x: noisyX, t: t) : nil
+        // The teacher sees the same row split as the student, so equal weights give equal outputs
+        // bit for bit (the GEMM results depend on the row count).
+        let teacherOut: [Float]? = !useTeacher ? nil : halves.map { h in
+            let D = model.dataDimension
+            return teacher!.predictEpsilon(x: Array(noisyX[..<(h.half * D)]), t: Array(t[..<h.half]))
+                + teacher!.predictEpsilon(x: Array(noisyX[(h.half * D)...]), t: Array(t[h.half...]))
+        } ?? teacher!.predictEpsilon(x: noisyX, t: t)
         var out = [Float](repeating: 0, count: n)
         var grad = [Float](repeating: 0, count: n)
         noisyX.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in model.forward(x: xp.baseAddress!, t: t, out: op.baseAddress!) }
+            out.withUnsafeMutableBufferPointer { op in
+                if let halves {
+                    halves.forward(x: xp.baseAddress!, t: t, out: op.baseAddress!)
+                } else {
+                    model.forward(x: xp.baseAddress!, t: t, out: op.baseAddress!)
+                }
+            }
         }
         let value = out.withUnsafeBufferPointer { op in
             eps.withUnsafeBufferPointer { ep in
@@ -96,7 +120,17 @@ public final class DiffusionTrainer {
                 }
             }
         }
-        grad.withUnsafeBufferPointer { model.backward(dOut: $0.baseAddress!) }
+        grad.withUnsafeBufferPointer { gp in
+            if let halves { halves.backward(dOut: gp.baseAddress!) } else { model.backward(dOut: gp.baseAddress!) }
+        }
         return value
+    }
+
+    private var replicaModel: MLPDenoiser?
+    private func replica() -> MLPDenoiser {
+        if let replicaModel { return replicaModel }
+        let r = MLPDenoiser(sharingParametersOf: model)
+        replicaModel = r
+        return r
     }
 }
