@@ -125,11 +125,14 @@ public func clipScale(norm: Float, maxNorm: Float?) -> Float {
 
 /// The global L2 norm of a gradient vector. Float lanes are summed per fixed block of 4096 and
 /// the block sums accumulated in Double in block order, so the result is the same for any
-/// `threads` (blocks are only distributed over threads, never re-split).
-public func gradientNorm(_ grads: FloatBuffer, threads: Int = 1) -> Float {
+/// `threads` (blocks are only distributed over threads, never re-split). With `adding`, first
+/// sets grads += adding (elementwise, in the same pass) and returns the norm of the sum.
+public func gradientNorm(_ grads: FloatBuffer, adding other: FloatBuffer? = nil, threads: Int = 1) -> Float {
+    precondition(other == nil || other!.count == grads.count)
     let block = 4096
     let blocks = (grads.count + block - 1) / block
     let input = SendablePointer(grads.pointer)
+    let addend = other.map { SendablePointer($0.pointer) }
     let count = grads.count
     let partials = UnsafeMutablePointer<Double>.allocate(capacity: max(blocks, 1))
     defer { partials.deallocate() }
@@ -138,6 +141,10 @@ public func gradientNorm(_ grads: FloatBuffer, threads: Int = 1) -> Float {
         let g = input.pointer
         for b in range {
             let end = min((b + 1) * block, count)
+            if let addend {
+                let a = addend.pointer
+                for i in (b * block)..<end { g[i] += a[i] }
+            }
             var acc = SIMD16<Float>()
             var i = b * block
             while i + 16 <= end { let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self); acc += v * v; i += 16 }

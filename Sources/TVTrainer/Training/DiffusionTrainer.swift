@@ -53,11 +53,12 @@ public final class DiffusionTrainer {
     @discardableResult
     public func step(x0: [Float], t: [Int], eps: [Float]) -> StepStats {
         let threads = BLASThreads.current
-        let loss = lossAndGradients(x0: x0, t: t, eps: eps)
+        let (loss, split) = computeGradients(x0: x0, t: t, eps: eps)
         // Clipping is applied inside the optimiser pass (one fewer sweep over the gradients), so
         // `model.gradients` keeps the unclipped gradient; the EMA update is fused into that pass
-        // too (same arithmetic as `ema.update`). With several threads these passes are split.
-        let norm = gradientNorm(model.gradients, threads: threads)
+        // too (same arithmetic as `ema.update`). With several threads these passes are split, and
+        // the norm's pass also adds the replica's half-batch gradient.
+        let norm = gradientNorm(model.gradients, adding: split ? replica().gradients : nil, threads: threads)
         let n = optimizer.step + 1
         let lr = settings.learningRate.rate(peak: settings.optimizer.learningRate, step: n)
         optimizer.update(params: model.parameters, grads: model.gradients, lr: lr,
@@ -73,6 +74,15 @@ public final class DiffusionTrainer {
     /// these small GEMMs that beats OpenBLAS's own threading), and the two gradients are summed
     /// in a fixed order: reproducible for a given thread count.
     public func lossAndGradients(x0: [Float], t: [Int], eps: [Float]) -> DiffusionLoss.Value {
+        let threads = BLASThreads.current
+        let (value, split) = computeGradients(x0: x0, t: t, eps: eps)
+        if split { _ = gradientNorm(model.gradients, adding: replica().gradients, threads: threads) }
+        return value
+    }
+
+    /// `lossAndGradients`, except that with a split batch (`split` true) the replica's gradient
+    /// is left in `replica().gradients`, not yet added to `model.gradients`.
+    private func computeGradients(x0: [Float], t: [Int], eps: [Float]) -> (DiffusionLoss.Value, split: Bool) {
         let n = t.count * model.dataDimension
         precondition(x0.count == n && eps.count == n)
         let threads = BLASThreads.current
@@ -123,7 +133,7 @@ public final class DiffusionTrainer {
         grad.withUnsafeBufferPointer { gp in
             if let halves { halves.backward(dOut: gp.baseAddress!) } else { model.backward(dOut: gp.baseAddress!) }
         }
-        return value
+        return (value, split)
     }
 
     private var replicaModel: MLPDenoiser?
