@@ -18,10 +18,14 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 for threads in 1 2; do
   : > "$out/sw"; : > "$out/sc"; : > "$out/tw"; : > "$out/tc"
   for r in $(seq "$rounds"); do
-    read -r sw sc < <(OPENBLAS_NUM_THREADS=$threads $bin train --data digits --steps "$steps" --threads "$threads" \
+    # Command substitution (not `read < <(...)`): waits until each process has exited, so one
+    # run's teardown (e.g. PyTorch's spinning OpenMP threads) never overlaps the next run.
+    res=$(OPENBLAS_NUM_THREADS=$threads $bin train --data digits --steps "$steps" --threads "$threads" \
         --checkpoint-every 0 --quiet --json -o "$out/m.safetensors" |
         python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %.2f" % (d["stepsPerSecond"], d["cpuMillisecondsPerStep"]))')
-    read -r tw tc < <(OMP_NUM_THREADS=$threads python3 scripts/bench/train_torch.py "$threads" "$steps")
+    read -r sw sc <<< "$res"
+    res=$(OMP_NUM_THREADS=$threads python3 scripts/bench/train_torch.py "$threads" "$steps")
+    read -r tw tc <<< "$res"
     echo "threads $threads round $r: tvtool $sw steps/s ($sc CPU ms/step), PyTorch $tw steps/s ($tc CPU ms/step)"
     echo "$sw" >> "$out/sw"; echo "$sc" >> "$out/sc"; echo "$tw" >> "$out/tw"; echo "$tc" >> "$out/tc"
   done
