@@ -1,4 +1,5 @@
 import Foundation
+import TVTrainer
 
 /// A paired comparison of two models on the same evaluation items (same images, timesteps and
 /// noise): the mean of the per-item differences a_j - b_j and its standard error over items.
@@ -15,13 +16,12 @@ public struct PairedComparison: Codable, Sendable, Equatable {
             throw .evaluationFailed("paired comparison of \(a.count) against \(b.count) items")
         }
         guard a.count >= 2 else { throw .evaluationFailed("a paired comparison needs at least 2 items, got \(a.count)") }
-        let d = zip(a, b).map { $0 - $1 }
-        let n = Double(d.count)
-        let mean = d.reduce(0, +) / n
-        let variance = d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-        meanDifference = mean
-        standardError = (variance / n).squareRoot()
-        count = d.count
+        // The arithmetic is the trainer's PairedDifference; this type adds the checked inputs,
+        // the count and the verdicts.
+        let d = PairedDifference(a, b)
+        meanDifference = d.mean
+        standardError = d.standardError
+        count = a.count
     }
 
     /// z = meanDifference / standardError (±infinity when the differences are all equal and non-zero).
