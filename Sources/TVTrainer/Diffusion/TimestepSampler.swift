@@ -27,7 +27,8 @@ public struct TimestepRange: Sendable, Hashable, Codable, CustomStringConvertibl
     public var count: Int { upper - lower }
     public var description: String { "\(lower):\(upper)" }
 
-    /// [0, T) cut into n equal half-open ranges (the last one absorbs any remainder).
+    /// [0, T) cut into n half-open ranges [i·T/n, (i+1)·T/n) (integer division: when n does not
+    /// divide T the ranges differ in size by at most one, the remainder spread among them).
     public static func equalSplit(timesteps T: Int, count n: Int) -> [TimestepRange] {
         precondition(n >= 1 && n <= T)
         return (0..<n).map { i in TimestepRange(lower: i * T / n, upper: (i + 1) * T / n) }
