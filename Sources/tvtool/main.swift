@@ -31,11 +31,9 @@ func runTVTool() -> Never {
     } catch let error as CleanExit {
         TVTool.exit(withError: error)
     } catch where TVTool.exitCode(for: error) == .success {
-        // `--help`/`help` after parsing: ArgumentParser's help command throws a help request.
+        // `tvtool CMD --help` / `tvtool help CMD`: ArgumentParser throws a help request (success).
         TVTool.exit(withError: error)
     } catch {
-        // `tvtool CMD --help` reaches here as ArgumentParser's help request (exit code success).
-        if TVTool.exitCode(for: error) == .success { TVTool.exit(withError: error) }
         Console.error("tvtool: error: \(String(describing: error))")
         exit(2)
     }
