@@ -47,35 +47,31 @@ public enum BitmapFont {
     public static func width(_ text: String, scale: Int = 1) -> Int {
         text.isEmpty ? 0 : (text.count * advance - 1) * scale
     }
+
+    /// Calls `body(index, column, row)` for each set pixel of each character's glyph, where
+    /// `index` is the character's position in `text` (the one loop both text directions share).
+    static func forEachPixel(_ text: String, _ body: (_ index: Int, _ column: Int, _ row: Int) -> Void) {
+        for (i, ch) in text.enumerated() {
+            for (ry, bits) in glyph(ch).enumerated() {
+                for rx in 0..<glyphWidth where bits & (0x10 >> UInt8(rx)) != 0 { body(i, rx, ry) }
+            }
+        }
+    }
 }
 
 extension Canvas {
     /// Draws `text` with its top-left corner at (x, y), each font pixel `scale` × `scale`.
     public mutating func text(_ text: String, x: Int, y: Int, scale: Int = 1, _ c: RGB = .black) {
-        var cx = x
-        for ch in text {
-            let rows = BitmapFont.glyph(ch)
-            for (ry, bits) in rows.enumerated() {
-                for rx in 0..<BitmapFont.glyphWidth where bits & (0x10 >> UInt8(rx)) != 0 {
-                    fill(x: cx + rx * scale, y: y + ry * scale, width: scale, height: scale, c)
-                }
-            }
-            cx += BitmapFont.advance * scale
+        BitmapFont.forEachPixel(text) { i, rx, ry in
+            fill(x: x + i * BitmapFont.advance * scale + rx * scale, y: y + ry * scale, width: scale, height: scale, c)
         }
     }
 
     /// Draws `text` rotated a quarter turn anticlockwise (reading bottom to top) with the
     /// bottom-left of the text at (x, y) — for vertical axis titles.
     public mutating func verticalText(_ text: String, x: Int, y: Int, scale: Int = 1, _ c: RGB = .black) {
-        var cy = y
-        for ch in text {
-            let rows = BitmapFont.glyph(ch)
-            for (ry, bits) in rows.enumerated() {
-                for rx in 0..<BitmapFont.glyphWidth where bits & (0x10 >> UInt8(rx)) != 0 {
-                    fill(x: x + ry * scale, y: cy - (rx + 1) * scale, width: scale, height: scale, c)
-                }
-            }
-            cy -= BitmapFont.advance * scale
+        BitmapFont.forEachPixel(text) { i, rx, ry in
+            fill(x: x + ry * scale, y: y - i * BitmapFont.advance * scale - (rx + 1) * scale, width: scale, height: scale, c)
         }
     }
 }

@@ -93,11 +93,7 @@ struct LandscapeCommand: ParsableCommand {
         if let best = outcome.records.best(manifest.goal) {
             report["best"] = ["id": best.id, "coordinates": best.coordinates, "value": best.value!] as [String: Any]
         }
-        if execution.json { SweepReport.printJSON(report) } else if !execution.quiet {
-            Console.error("landscape: \(outcome.evaluated) evaluated (\(outcome.failed) failed), \(outcome.skipped) already done")
-            if let best = outcome.records.best(manifest.goal) { Console.error("best: \(best.id) -> \(best.value!)") }
-            if !options.shard.isWhole { Console.error("shard \(options.shard) done; merge with: tvtool sweep collect \(execution.output) -o OUT") }
-        }
-        try SweepReport.checkSomethingSucceeded(outcome)
+        try SweepReport.finish("landscape", bestLabel: "best:", report: report, outcome: outcome,
+                               goal: manifest.goal, shard: options.shard, execution: execution)
     }
 }

@@ -67,11 +67,7 @@ struct SearchCommand: ParsableCommand {
         if let best = outcome.records.best(manifest.goal) {
             report["best"] = ["id": best.id, "weights": best.coordinates, "value": best.value!] as [String: Any]
         }
-        if execution.json { SweepReport.printJSON(report) } else if !execution.quiet {
-            Console.error("search: \(outcome.evaluated) evaluated (\(outcome.failed) failed), \(outcome.skipped) already done")
-            if let best = outcome.records.best(manifest.goal) { Console.error("best weights \(best.id) -> \(best.value!)") }
-            if !options.shard.isWhole { Console.error("shard \(options.shard) done; merge with: tvtool sweep collect \(execution.output) -o OUT") }
-        }
-        try SweepReport.checkSomethingSucceeded(outcome)
+        try SweepReport.finish("search", bestLabel: "best weights", report: report, outcome: outcome,
+                               goal: manifest.goal, shard: options.shard, execution: execution)
     }
 }

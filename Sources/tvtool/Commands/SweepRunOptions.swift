@@ -106,6 +106,18 @@ enum SweepReport {
         }
     }
 
+    /// Ends a sweep-running command: the JSON report (`--json`) or, unless quiet, the console
+    /// summary (`bestLabel` introduces the best point), then fails if every evaluated point failed.
+    static func finish(_ command: String, bestLabel: String, report: [String: Any], outcome: SweepOutcome,
+                       goal: SweepGoal, shard: ShardSpec, execution: SweepExecutionOptions) throws {
+        if execution.json { printJSON(report) } else if !execution.quiet {
+            Console.error("\(command): \(outcome.evaluated) evaluated (\(outcome.failed) failed), \(outcome.skipped) already done")
+            if let best = outcome.records.best(goal) { Console.error("\(bestLabel) \(best.id) -> \(best.value!)") }
+            if !shard.isWhole { Console.error("shard \(shard) done; merge with: tvtool sweep collect \(execution.output) -o OUT") }
+        }
+        try checkSomethingSucceeded(outcome)
+    }
+
     /// Fails the command when nothing at all could be evaluated.
     static func checkSomethingSucceeded(_ o: SweepOutcome) throws {
         if o.evaluated > 0 && o.failed == o.evaluated && o.records.okRecords.isEmpty {
