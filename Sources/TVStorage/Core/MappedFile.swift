@@ -49,14 +49,6 @@ public final class MappedFile: @unchecked Sendable {
         guard hi > lo else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED)
     }
-
-    /// Hints that [offset, offset+n) will be read soon (sequential streaming).
-    public func willNeed(offset: Int, count n: Int) {
-        guard n > 0, count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let lo = (Int(bitPattern: base) + offset) / page * page
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), Int(bitPattern: base) + offset + n - lo, MADV_WILLNEED)
-    }
 }
 
 /// Opens a file read-only and checks that it is a regular file. Shared by `MappedFile` and the
