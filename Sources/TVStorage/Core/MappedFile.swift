@@ -13,13 +13,12 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path`. An empty file maps to a zero-length region (no mmap call).
     public init(path: String) throws(StorageError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let fd: Int32, size: Int
+        switch RegularFile.openForReading(path) {
+        case .opened(let f, let s): fd = f; size = s
+        case .failed(let reason): throw StorageError.cannotOpen(path: path, reason: reason)
+        }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw StorageError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw StorageError.cannotOpen(path: path, reason: "not a regular file") }
-        let size = Int(st.st_size)
         if size == 0 {
             // A valid non-null pointer for the empty region; never dereferenced.
             self.base = UnsafeRawPointer(bitPattern: 0x1000)!
@@ -50,12 +49,28 @@ public final class MappedFile: @unchecked Sendable {
         guard hi > lo else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED)
     }
+}
 
-    /// Hints that [offset, offset+n) will be read soon (sequential streaming).
-    public func willNeed(offset: Int, count n: Int) {
-        guard n > 0, count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let lo = (Int(bitPattern: base) + offset) / page * page
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), Int(bitPattern: base) + offset + n - lo, MADV_WILLNEED)
+/// Opens a file read-only and checks that it is a regular file. Shared by `MappedFile` and the
+/// HDF5 signature check, which report the failure reason in their own error types.
+enum RegularFile {
+    /// The caller closes `fd`.
+    case opened(fd: Int32, size: Int)
+    case failed(reason: String)
+
+    static func openForReading(_ path: String) -> RegularFile {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failed(reason: String(cString: strerror(errno))) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            return .failed(reason: reason)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            return .failed(reason: "not a regular file")
+        }
+        return .opened(fd: fd, size: Int(st.st_size))
     }
 }

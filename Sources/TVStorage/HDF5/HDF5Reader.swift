@@ -176,16 +176,16 @@ public final class HDF5Reader: CheckpointReader {
     /// An HDF5 file starts with an 8-byte signature at offset 0, or at 512, 1024, 2048, … when a
     /// user block precedes it. Checking it ourselves gives a clearer message than libhdf5's.
     static func checkSignature(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw HDF5Error.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let fd: Int32, size: Int
+        switch RegularFile.openForReading(path) {
+        case .opened(let f, let s): fd = f; size = s
+        case .failed(let reason): throw HDF5Error.cannotOpen(path: path, reason: reason)
+        }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw HDF5Error.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw HDF5Error.cannotOpen(path: path, reason: "not a regular file") }
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
         var offset = 0
         var buf = [UInt8](repeating: 0, count: 8)
-        while offset + 8 <= Int(st.st_size) {
+        while offset + 8 <= size {
             if pread(fd, &buf, 8, off_t(offset)) == 8 && buf == signature { return }
             offset = offset == 0 ? 512 : offset * 2
         }

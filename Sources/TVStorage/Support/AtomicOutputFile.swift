@@ -17,9 +17,7 @@ public final class AtomicOutputFile {
     /// Creates the temporary file, sized to `size` bytes (sparse until written).
     public init(path: String, size: Int) throws(StorageError) {
         self.path = path
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let (dir, base) = Self.split(path)
         var template = Array(((dir.isEmpty ? "/" : dir + "/") + "." + base + ".tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
@@ -73,10 +71,15 @@ public final class AtomicOutputFile {
         }
         done = true
         TerminationSignals.removeTemporaryFile(tempPath)
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let dir = Self.split(path).dir
         let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// `path`'s folder ("." when it has none, "" for the root) and last component.
+    private static func split(_ path: String) -> (dir: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
     }
 
     /// Closes and removes the temporary file (no-op after commit or a previous discard).
