@@ -12,11 +12,13 @@ import Darwin
 /// the converter (whole tensors) and the engine's chunk workers (small blocks). Thread-safe.
 public final class MappedFileReader: @unchecked Sendable {
     private let lock = NSLock()
-    private var descriptors: [ObjectIdentifier: Int32] = [:]
+    /// Keyed by the mapping's identity; the entry holds the mapping itself so that identity cannot
+    /// be reused by a new mapping (and so get the old file's descriptor) while the entry exists.
+    private var descriptors: [ObjectIdentifier: (mapping: MappedFile, fd: Int32)] = [:]
 
     public init() {}
 
-    deinit { for fd in descriptors.values where fd >= 0 { close(fd) } }
+    deinit { for entry in descriptors.values where entry.fd >= 0 { close(entry.fd) } }
 
     /// Copies `count` bytes starting `byteOffset` bytes into `storage` to `dst`. False (nothing to
     /// rely on in `dst`) when the storage is not a view into a mapped file, the file cannot be
@@ -42,9 +44,9 @@ public final class MappedFileReader: @unchecked Sendable {
     private func descriptor(for mapping: MappedFile) -> Int32 {
         lock.lock(); defer { lock.unlock() }
         let key = ObjectIdentifier(mapping)
-        if let fd = descriptors[key] { return fd }
+        if let entry = descriptors[key] { return entry.fd }
         let fd = open(mapping.path, O_RDONLY | O_CLOEXEC)
-        descriptors[key] = fd
+        descriptors[key] = (mapping, fd)
         return fd
     }
 }
