@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layers, each depending only downward:
 //   CHDF5 / COpenBLAS / CZlib   system libraries (see ../shared/docs/native-stack.md)
-//   CHalfConvert                F16C hardware half conversion (used by TVStorage.ElementConversion)
+//   CKernels                    hand-vectorised C inner loops picked at run time (F16C conversion,
+//                               the fused linear merge, AdamW)
 //   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
 //   TVImage                     PNG encode/decode, raster drawing
 //   TVEngine                    task vectors, expressions, merge methods
@@ -31,10 +32,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "CHalfConvert"),
-        .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib", "CHalfConvert"]),
+        .target(name: "CKernels"),
+        .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib", "CKernels"]),
         .target(name: "TVImage", dependencies: ["CZlib"]),
-        .target(name: "TVEngine", dependencies: ["TVStorage", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),

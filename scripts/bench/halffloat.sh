@@ -6,12 +6,12 @@ cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cp scripts/bench/halffloat_main.swift "$out/main.swift"
-# The F16C hardware path (C target CHalfConvert), as SwiftPM builds it: a module map and an object.
-mkdir "$out/CHalfConvert"
-printf 'module CHalfConvert {\n  header "%s"\n  export *\n}\n' "$PWD/Sources/CHalfConvert/include/half_convert.h" \
-    > "$out/CHalfConvert/module.modulemap"
-clang -O2 -c -I Sources/CHalfConvert/include -o "$out/half_convert.o" Sources/CHalfConvert/half_convert.c
-swiftc -O -wmo -module-name TVStorage -I "$out/CHalfConvert" -o "$out/halffloat" \
+# The F16C hardware path (C target CKernels), as SwiftPM builds it: a module map and an object.
+mkdir "$out/CKernels"
+printf 'module CKernels {\n  header "%s"\n  export *\n}\n' "$PWD/Sources/CKernels/include/half_convert.h" \
+    > "$out/CKernels/module.modulemap"
+clang -O2 -c -I Sources/CKernels/include -o "$out/half_convert.o" Sources/CKernels/half_convert.c
+swiftc -O -wmo -module-name TVStorage -I "$out/CKernels" -o "$out/halffloat" \
     Sources/TVStorage/Core/HalfFloat.swift Sources/TVStorage/Core/ElementConversion.swift \
     Sources/TVStorage/Core/DType.swift "$out/main.swift" "$out/half_convert.o"
 "$out/halffloat"

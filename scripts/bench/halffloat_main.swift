@@ -1,5 +1,5 @@
 // Throughput of ElementConversion's bulk F16/BF16 <-> F32 loops (built by scripts/bench/halffloat.sh
-// together with the library's own HalfFloat/ElementConversion/DType sources and CHalfConvert, -O).
+// together with the library's own HalfFloat/ElementConversion/DType sources and CKernels, -O).
 import Foundation
 
 let n = 1 << 22  // 4 M values per pass (16 MB of F32)

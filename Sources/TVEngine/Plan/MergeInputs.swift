@@ -56,6 +56,9 @@ public struct MergeOptions: Sendable {
     public var metadata: [String: String] = [:]
     /// Checked between tensors; when set, the pass stops and the output is discarded.
     public var cancellation: Cancellation?
+    /// Use the vectorised C kernel for linear plans where the CPU supports it (bit-identical to
+    /// the portable chunked path; false forces the latter, for cross-checks and benchmarks).
+    public var fusedKernels = true
 
     public init() {}
 }

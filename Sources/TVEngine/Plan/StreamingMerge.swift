@@ -66,7 +66,7 @@ public struct StreamingMerge {
         do {
             for (k, entry) in entries.enumerated() {
                 try options.cancellation?.check()
-                let written = try writeOne(entry, pipeline: pipeline, runner: runner, buffer: buffers[k % 2]) { try planner(makeContext($0)) }
+                let written = try writeOne(entry, writer: writer, pipeline: pipeline, runner: runner, buffer: buffers[k % 2]) { try planner(makeContext($0)) }
                 report.tensors += 1
                 if entry.source == .compute { report.computed += 1 } else { report.copied += 1 }
                 report.outputBytes += written
@@ -92,7 +92,7 @@ public struct StreamingMerge {
     }
 
     /// Computes or copies one tensor and writes it; returns the bytes written.
-    private func writeOne(_ entry: AlignedTensor, pipeline: WritePipeline, runner: ChunkRunner, buffer: OutputBuffer,
+    private func writeOne(_ entry: AlignedTensor, writer: any CheckpointWriter, pipeline: WritePipeline, runner: ChunkRunner, buffer: OutputBuffer,
                           plan makePlan: (TensorOperands) throws -> TensorPlan) throws -> Int {
         switch entry.source {
         case .model(let i):
@@ -109,12 +109,30 @@ public struct StreamingMerge {
             let plan: TensorPlan = entry.source == .base
                 ? .linear(baseScale: 1, coefficients: operands.models.map { _ in 0 })
                 : try makePlan(operands)
+            let fused = fusedLinear(plan, operands: operands, dtype: entry.output.dtype)
+            if let fused, let ranged = writer as? any RangedCheckpointWriter {
+                // Blocks go straight from the workers to the file (the write queue may still be
+                // writing the previous tensor: a disjoint range).
+                try fused.write(operands, named: entry.name, runner: runner, to: ranged)
+                operands.releasePages()
+                return entry.output.byteCount
+            }
             let out = buffer.reserve(entry.output.byteCount)
-            evaluate(plan, operands: operands, runner: runner, into: out, dtype: entry.output.dtype)
+            if let fused {
+                fused.run(operands, runner: runner, into: out)
+            } else {
+                evaluate(plan, operands: operands, runner: runner, into: out, dtype: entry.output.dtype)
+            }
             operands.releasePages()
             try pipeline.submit(try buffer.tensor(entry.output), named: entry.name)
             return entry.output.byteCount
         }
+    }
+
+    /// The fused kernel for a linear plan in F32, when it handles these dtypes.
+    private func fusedLinear(_ plan: TensorPlan, operands: TensorOperands, dtype: DType) -> FusedLinear? {
+        guard case let .linear(s, c) = plan, options.precision == .f32, options.fusedKernels else { return nil }
+        return FusedLinear(baseScale: s, coefficients: c, operands: operands, outputDType: dtype)
     }
 
     private func evaluate(_ plan: TensorPlan, operands: TensorOperands, runner: ChunkRunner,

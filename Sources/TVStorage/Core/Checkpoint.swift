@@ -38,3 +38,15 @@ public protocol CheckpointWriter: AnyObject {
     /// Discards everything written so far.
     func abort()
 }
+
+/// A writer that also takes a declared tensor's bytes piece by piece, from several threads at once,
+/// so a streaming producer can write each computed block straight to its place in the file instead
+/// of assembling the whole tensor in memory first.
+public protocol RangedCheckpointWriter: CheckpointWriter, Sendable {
+    /// Writes `bytes` at byte `offset` of declared tensor `name`'s data. Safe to call concurrently
+    /// for disjoint ranges (also with `write` of other tensors).
+    func write(_ bytes: UnsafeRawBufferPointer, ofTensor name: String, at offset: Int) throws
+    /// Records that every byte of `name` has been written through `write(_:ofTensor:at:)`; the
+    /// caller is responsible for having covered the whole tensor.
+    func completeTensor(_ name: String) throws
+}

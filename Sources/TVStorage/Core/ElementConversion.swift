@@ -1,4 +1,4 @@
-import CHalfConvert
+import CKernels
 
 /// Bulk conversion between stored bytes (little-endian F16/BF16/F32/F64) and Float/Double arrays:
 /// the one bulk converter (storage, convert and the engine's chunk loops all use it).

@@ -40,6 +40,7 @@ public enum SafetensorsError: BadInputError, Equatable {
     case undeclaredTensor(path: String, tensor: String)
     case tensorMismatch(path: String, tensor: String, declared: String, given: String)
     case tensorWrittenTwice(path: String, tensor: String)
+    case rangeOutsideTensor(path: String, tensor: String, offset: Int, count: Int, byteCount: Int)
     case tensorsNotWritten(path: String, tensors: [String])
 
     /// The case name, a stable identifier for scripts and the malformed-corpus tests.
@@ -95,6 +96,7 @@ public enum SafetensorsError: BadInputError, Equatable {
         case let .undeclaredTensor(p, t): return "\(p): tensor '\(t)' was not declared when the file was created"
         case let .tensorMismatch(p, t, d, g): return "\(p): tensor '\(t)': declared as \(d) but given \(g)"
         case let .tensorWrittenTwice(p, t): return "\(p): tensor '\(t)' written twice"
+        case let .rangeOutsideTensor(p, t, o, c, b): return "\(p): tensor '\(t)': bytes \(o)..<\(o + c) lie outside its \(b) bytes"
         case let .tensorsNotWritten(p, ts):
             let shown = ts.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
             return "\(p): \(ts.count) declared tensors never written (\(shown)\(ts.count > 3 ? ", …" : ""))"

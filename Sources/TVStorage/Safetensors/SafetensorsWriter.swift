@@ -1,13 +1,18 @@
+import Foundation
+
 /// Writes a `.safetensors` file tensor by tensor. The header is computed from the declared tensor
 /// list up front (`SafetensorsLayout`), so each tensor can be written at its final offset in any
 /// order and the whole model never needs to be in memory. The file appears atomically on
 /// `finish()`; `abort()`, an error in `finish()`, or dropping the writer leaves nothing behind.
-public final class SafetensorsWriter: CheckpointWriter {
+/// Ranged writes may come from several threads (pwrite at disjoint offsets; the set of finished
+/// tensors is behind a lock).
+public final class SafetensorsWriter: RangedCheckpointWriter, @unchecked Sendable {
     public let path: String
     public let layout: SafetensorsLayout
     private let output: AtomicOutputFile
     private let entries: [String: SafetensorsHeader.Entry]
     private var written = Set<String>()
+    private let lock = NSLock()
 
     public init(path: String, tensors: [TensorInfo], metadata: [String: String]) throws {
         self.path = path
@@ -28,12 +33,31 @@ public final class SafetensorsWriter: CheckpointWriter {
                                                   declared: "\(e.dtype.rawValue) \(Shape.describe(e.shape))",
                                                   given: "\(tensor.dtype.rawValue) \(Shape.describe(tensor.shape))")
         }
-        guard written.insert(name).inserted else { throw SafetensorsError.tensorWrittenTwice(path: path, tensor: name) }
+        try markWritten(name)
         try output.write(tensor.storage.buffer, at: layout.dataStart + e.begin)
     }
 
+    public func write(_ bytes: UnsafeRawBufferPointer, ofTensor name: String, at offset: Int) throws {
+        guard let e = entries[name] else { throw SafetensorsError.undeclaredTensor(path: path, tensor: name) }
+        let byteCount = e.end - e.begin
+        guard offset >= 0, bytes.count <= byteCount - offset else {
+            throw SafetensorsError.rangeOutsideTensor(path: path, tensor: name, offset: offset, count: bytes.count, byteCount: byteCount)
+        }
+        try output.write(bytes, at: layout.dataStart + e.begin + offset)
+    }
+
+    public func completeTensor(_ name: String) throws {
+        guard entries[name] != nil else { throw SafetensorsError.undeclaredTensor(path: path, tensor: name) }
+        try markWritten(name)
+    }
+
+    private func markWritten(_ name: String) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard written.insert(name).inserted else { throw SafetensorsError.tensorWrittenTwice(path: path, tensor: name) }
+    }
+
     public func finish() throws {
-        let missing = layout.entries.map(\.name).filter { !written.contains($0) }
+        let missing = lock.withLock { layout.entries.map(\.name).filter { !written.contains($0) } }
         guard missing.isEmpty else {
             output.discard()
             throw SafetensorsError.tensorsNotWritten(path: path, tensors: missing)

@@ -6,7 +6,7 @@ import Foundation
 /// the latter case a checkpoint that fits in one shard is written as that single file, no index
 /// (as transformers/diffusers do). All or nothing: until `finish()` succeeds, only temporary files
 /// exist, and a failure part-way through removes the shards already moved into place.
-public final class ShardedSafetensorsWriter: CheckpointWriter {
+public final class ShardedSafetensorsWriter: RangedCheckpointWriter, @unchecked Sendable {
     public let path: String
     /// Final paths of the files this writer produces (shards, then the index if any).
     public let outputPaths: [String]
@@ -61,8 +61,18 @@ public final class ShardedSafetensorsWriter: CheckpointWriter {
     }
 
     public func write(_ tensor: Tensor, named name: String) throws {
+        try shard(of: name).write(tensor, named: name)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, ofTensor name: String, at offset: Int) throws {
+        try shard(of: name).write(bytes, ofTensor: name, at: offset)
+    }
+
+    public func completeTensor(_ name: String) throws { try shard(of: name).completeTensor(name) }
+
+    private func shard(of name: String) throws -> SafetensorsWriter {
         guard let i = shardOf[name] else { throw SafetensorsError.undeclaredTensor(path: path, tensor: name) }
-        try shards[i].write(tensor, named: name)
+        return shards[i]
     }
 
     public func finish() throws {

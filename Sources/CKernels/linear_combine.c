@@ -1,0 +1,184 @@
+// The fused inner loop of a linear merge (task arithmetic, DeMe's weighted merge, soups): reads
+// every operand's bytes once, converts to float in registers, accumulates, and encodes the result,
+// instead of decoding each operand into scratch and making one pass per model. Called per block of
+// a few hundred KB that the engine has just read into cache.
+#include "linear_combine.h"
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#include <string.h>
+
+int tv_linear_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+}
+
+#define TARGET __attribute__((target("avx2,f16c")))
+
+// Strips of STRIP values stay in L1: each operand is converted into a float strip by a loop with
+// its dtype fixed, so the hot loops are branch-free (a per-vector switch on dtypes cost ~3x).
+#define STRIP 512
+#define MAX_MODELS TV_LINEAR_MAX_MODELS
+
+TARGET static inline float bf16_to_f32(uint16_t b) {
+    uint32_t x = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+// Round to nearest even; NaN becomes a quiet NaN with its sign and top payload bits, as
+// HalfFloat.f32ToBF16 does.
+TARGET static inline uint16_t f32_to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+TARGET static inline __m128i to_bf16x8(__m256 v) {
+    __m256i x = _mm256_castps_si256(v);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
+    __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x40));
+    __m256i mag = _mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff));
+    __m256i nan = _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7f800000));
+    __m256i r = _mm256_and_si256(_mm256_blendv_epi8(rounded, quiet, nan), _mm256_set1_epi32(0xffff));
+    // Pack 8 × 32-bit lanes (each < 2^16) into 8 × 16-bit: packus works per 128-bit lane.
+    __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+    return _mm256_castsi256_si128(packed);
+}
+
+// dst[0..<cnt] = the cnt values of `dtype` at p, as floats.
+TARGET static void decode_strip(const void *p, int dtype, size_t cnt, float *dst) {
+    size_t j = 0;
+    switch (dtype) {
+    case TV_F16: {
+        const uint16_t *h = p;
+        for (; j + 8 <= cnt; j += 8) _mm256_storeu_ps(dst + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + j))));
+        for (; j < cnt; j++) dst[j] = _cvtsh_ss(h[j]);
+        break;
+    }
+    case TV_BF16: {
+        const uint16_t *h = p;
+        for (; j + 8 <= cnt; j += 8) {
+            __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + j)));
+            _mm256_storeu_ps(dst + j, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+        }
+        for (; j < cnt; j++) dst[j] = bf16_to_f32(h[j]);
+        break;
+    }
+    case TV_ZERO: memset(dst, 0, cnt * sizeof(float)); break;
+    default: memcpy(dst, p, cnt * sizeof(float));
+    }
+}
+
+// The cnt floats of src encoded as `dtype` at p.
+TARGET static void encode_strip(const float *src, size_t cnt, int dtype, void *p) {
+    size_t j = 0;
+    switch (dtype) {
+    case TV_F16: {
+        uint16_t *h = p;
+        for (; j + 8 <= cnt; j += 8)
+            _mm_storeu_si128((__m128i *)(h + j), _mm256_cvtps_ph(_mm256_loadu_ps(src + j), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        for (; j < cnt; j++) h[j] = _cvtss_sh(src[j], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        break;
+    }
+    case TV_BF16: {
+        uint16_t *h = p;
+        for (; j + 8 <= cnt; j += 8) _mm_storeu_si128((__m128i *)(h + j), to_bf16x8(_mm256_loadu_ps(src + j)));
+        for (; j < cnt; j++) h[j] = f32_to_bf16(src[j]);
+        break;
+    }
+    default: memcpy(p, src, cnt * sizeof(float));
+    }
+}
+
+static size_t width_of(int dtype) { return dtype == TV_F32 ? 4 : (dtype == TV_ZERO ? 0 : 2); }
+
+// 8 values of `dtype` at element j of p, as floats (dtype is a constant after inlining).
+TARGET static inline __attribute__((always_inline)) __m256 load8(const void *p, const int dtype, size_t j) {
+    switch (dtype) {
+    case TV_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j)));
+    case TV_BF16:
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j))), 16));
+    case TV_ZERO: return _mm256_setzero_ps();
+    default: return _mm256_loadu_ps((const float *)p + j);
+    }
+}
+
+TARGET static inline __attribute__((always_inline)) float load1(const void *p, const int dtype, size_t j) {
+    switch (dtype) {
+    case TV_F16: return _cvtsh_ss(((const uint16_t *)p)[j]);
+    case TV_BF16: return bf16_to_f32(((const uint16_t *)p)[j]);
+    case TV_ZERO: return 0.0f;
+    default: return ((const float *)p)[j];
+    }
+}
+
+// dst = src + c * x (a task vector) or dst = src + c * (x - b) (a checkpoint), x read from the
+// operand's own bytes. Separate multiply and add: the Swift loops this must match are not
+// contracted to FMA. dst may be src.
+TARGET static inline __attribute__((always_inline)) void accumulate_as(
+    float *dst, const float *src, const void *xp, const int dtype, const float *b, float c, const int is_tv, size_t cnt) {
+    __m256 cv = _mm256_set1_ps(c);
+    size_t j = 0;
+    for (; j + 8 <= cnt; j += 8) {
+        __m256 x = load8(xp, dtype, j);
+        if (!is_tv) x = _mm256_sub_ps(x, _mm256_loadu_ps(b + j));
+        _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(src + j), _mm256_mul_ps(cv, x)));
+    }
+    for (; j < cnt; j++) {
+        float x = load1(xp, dtype, j);
+        dst[j] = src[j] + c * (is_tv ? x : x - b[j]);
+    }
+}
+
+TARGET static void accumulate(float *dst, const float *src, const void *xp, int dtype, const float *b, float c, int is_tv, size_t cnt) {
+#define CASE(DT) case DT: \
+        if (is_tv) accumulate_as(dst, src, xp, DT, b, c, 1, cnt); else accumulate_as(dst, src, xp, DT, b, c, 0, cnt); break;
+    switch (dtype) {
+    CASE(TV_F16)
+    CASE(TV_BF16)
+    CASE(TV_ZERO)
+    default: CASE(TV_F32)
+    }
+#undef CASE
+}
+
+TARGET void tv_linear_combine(const void *base, int base_dtype, float base_scale,
+                              const void *const *models, const int *model_dtypes, const float *coefficients,
+                              const uint8_t *is_task_vector, int model_count,
+                              void *out, int out_dtype, size_t n) {
+    _Alignas(32) float b[STRIP], acc[STRIP];
+    for (size_t i = 0; i < n; i += STRIP) {
+        size_t cnt = n - i < STRIP ? n - i : STRIP;
+        decode_strip((const uint8_t *)base + i * width_of(base_dtype), base_dtype, cnt, b);
+        // acc = base_scale * base, with LinearCombiner's shortcuts for 1 and 0; with scale 1 the
+        // first contributing model reads the base strip directly instead of a copy of it.
+        const float *start = acc;
+        if (base_scale == 1.0f) start = b;
+        else if (base_scale == 0.0f) memset(acc, 0, cnt * sizeof(float));
+        else for (size_t j = 0; j < cnt; j++) acc[j] = b[j] * base_scale;
+        for (int k = 0; k < model_count && k < MAX_MODELS; k++) {
+            float c = coefficients[k];
+            if (c == 0.0f) continue;
+            int dt = model_dtypes[k];
+            const void *xp = dt == TV_ZERO ? NULL : (const uint8_t *)models[k] + i * width_of(dt);
+            accumulate(acc, start, xp, dt, b, c, is_task_vector[k], cnt);
+            start = acc;
+        }
+        encode_strip(start, cnt, out_dtype, (uint8_t *)out + i * width_of(out_dtype));
+    }
+}
+
+#else
+int tv_linear_available(void) { return 0; }
+void tv_linear_combine(const void *base, int base_dtype, float base_scale,
+                       const void *const *models, const int *model_dtypes, const float *coefficients,
+                       const uint8_t *is_task_vector, int model_count,
+                       void *out, int out_dtype, size_t n) {
+    (void)base; (void)base_dtype; (void)base_scale; (void)models; (void)model_dtypes; (void)coefficients;
+    (void)is_task_vector; (void)model_count; (void)out; (void)out_dtype; (void)n;
+}
+#endif

@@ -1,0 +1,62 @@
+import Dispatch
+import TVStorage
+
+/// One block of a tensor as raw bytes: each operand's stored values for elements
+/// `offset..<offset+count` (nil for a model that lacks the tensor), and the worker's scratch for
+/// the block's result (room for `count` values of 8 bytes). Valid only inside the callback.
+struct RawBlock {
+    let offset: Int
+    let count: Int
+    let base: UnsafeRawPointer
+    let models: [UnsafeRawPointer?]
+    let scratch: UnsafeMutableRawPointer
+}
+
+extension ChunkRunner {
+    /// Hands every block of `operands` to `body(block)`, undecoded, for kernels that convert in
+    /// registers (see `FusedLinear`). Segments and blocks are laid out as in `forEachChunk`, so the
+    /// same worker count gives the same split; `body` runs concurrently for different segments.
+    func forEachRawBlock(_ operands: TensorOperands, _ body: @Sendable (RawBlock) -> Void) {
+        let n = operands.elementCount
+        guard n > 0 else { return }
+        let chunks = (n + Self.chunkElements - 1) / Self.chunkElements
+        let segments = min(segmentCount(elements: n), chunks)
+        if segments == 1 {
+            runRawSegment(0, of: segments, chunks: chunks, operands, body)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: segments) { segment in
+                self.runRawSegment(segment, of: segments, chunks: chunks, operands, body)
+            }
+        }
+    }
+
+    private func runRawSegment(_ segment: Int, of segments: Int, chunks: Int, _ operands: TensorOperands,
+                               _ body: @Sendable (RawBlock) -> Void) {
+        let n = operands.elementCount
+        let chunk = Self.chunkElements
+        let firstChunk = segment * chunks / segments
+        let endChunk = (segment + 1) * chunks / segments
+        // Looked up once per segment: each operand's storage and element width.
+        let operandList: [(storage: ByteStorage, width: Int)?] = ([operands.base] + operands.models).map { t in
+            t.map { ($0.storage, $0.dtype.bitWidth / 8) }
+        }
+        let blockBytes = Self.blockChunks * chunk * 8
+        // One staging slot per operand, then the result slot.
+        let (memory, capacity) = pool.take(blockBytes * (operandList.count + 1))
+        defer { pool.give(memory, capacity: capacity) }
+        var blockStart = firstChunk
+        while blockStart < endChunk {
+            let blockEnd = min(blockStart + Self.blockChunks, endChunk)
+            let lo = blockStart * chunk
+            let count = min(blockEnd * chunk, n) - lo
+            let sources: [UnsafeRawPointer?] = operandList.enumerated().map { i, op in
+                guard let op else { return nil }
+                return reader.bytes(op.storage, byteOffset: lo * op.width, byteCount: count * op.width,
+                                    staging: memory + i * blockBytes)
+            }
+            body(RawBlock(offset: lo, count: count, base: sources[0]!, models: Array(sources.dropFirst()),
+                          scratch: memory + operandList.count * blockBytes))
+            blockStart = blockEnd
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import CKernels
+import Foundation
+import TVStorage
+
+/// The fast path of a linear plan (task arithmetic, DeMe's weighted merge, soups) in F32 precision:
+/// the C kernel `tv_linear_combine` converts each operand's F16/BF16/F32 block in registers,
+/// accumulates and encodes straight into the output, in one pass. Its arithmetic is
+/// `LinearCombiner`'s, operation for operation, so outputs are bit-identical to the chunked path
+/// (a test checks this); it only saves the decode/encode passes through scratch.
+struct FusedLinear {
+    /// `TVTOOL_FUSED=0` turns the fast path off (for benchmarking and cross-checking the two paths).
+    static let available = tv_linear_available() != 0 && ProcessInfo.processInfo.environment["TVTOOL_FUSED"] != "0"
+    static let maxModels = Int(TV_LINEAR_MAX_MODELS)
+
+    let baseScale: Float
+    let coefficients: [Float]
+    let isTaskVector: [UInt8]
+    let baseCode: Int32
+    let modelCodes: [Int32]
+    let outCode: Int32
+    /// Per model: true when it lacks the tensor (its block reads as the base or as zeros).
+    let missing: [Bool]
+
+    /// nil when the kernel cannot run this tensor (unsupported dtype, too many models, no AVX2).
+    init?(baseScale: Double, coefficients: [Double], operands: TensorOperands, outputDType: DType) {
+        guard Self.available, coefficients.count <= Self.maxModels,
+              let base = Self.code(operands.base.dtype), let out = Self.code(outputDType) else { return nil }
+        var codes: [Int32] = []
+        for (i, model) in operands.models.enumerated() {
+            if let model {
+                guard let c = Self.code(model.dtype) else { return nil }
+                codes.append(c)
+            } else {
+                // As the chunked path: a missing checkpoint reads as the base (tau = 0), a missing
+                // task vector as zeros.
+                codes.append(operands.modelIsTaskVector[i] ? Int32(TV_ZERO) : base)
+            }
+        }
+        self.baseScale = Float(baseScale)
+        self.coefficients = coefficients.map { Float($0) }
+        self.isTaskVector = operands.modelIsTaskVector.map { $0 ? 1 : 0 }
+        self.baseCode = base
+        self.modelCodes = codes
+        self.outCode = out
+        self.missing = operands.models.map { $0 == nil }
+    }
+
+    private static func code(_ dtype: DType) -> Int32? {
+        switch dtype {
+        case .f32: Int32(TV_F32)
+        case .f16: Int32(TV_F16)
+        case .bf16: Int32(TV_BF16)
+        default: nil
+        }
+    }
+
+    private var outWidth: Int { outCode == Int32(TV_F32) ? 4 : 2 }
+
+    /// Computes the tensor into `out` (laid out as `outCode` values).
+    func run(_ operands: TensorOperands, runner: ChunkRunner, into out: UnsafeMutableRawPointer) {
+        let destination = SendableRawPointer(out)
+        runner.forEachRawBlock(operands) { block in
+            combine(block, into: destination.pointer + block.offset * outWidth)
+        }
+    }
+
+    /// Computes the tensor block by block and writes each block's bytes straight to their place
+    /// in `writer`'s file from the worker that computed them: no tensor-sized buffer, and the
+    /// copies into the file are spread over the workers. The first write error stops the rest.
+    func write(_ operands: TensorOperands, named name: String, runner: ChunkRunner, to writer: any RangedCheckpointWriter) throws {
+        let failure = FirstError()
+        let width = outWidth
+        runner.forEachRawBlock(operands) { block in
+            guard !failure.isSet else { return }
+            combine(block, into: block.scratch)
+            do {
+                try writer.write(UnsafeRawBufferPointer(start: block.scratch, count: block.count * width),
+                                 ofTensor: name, at: block.offset * width)
+            } catch {
+                failure.record(error)
+            }
+        }
+        try failure.rethrow()
+        try writer.completeTensor(name)
+    }
+
+    private func combine(_ block: RawBlock, into out: UnsafeMutableRawPointer) {
+        let pointers: [UnsafeRawPointer?] = block.models.enumerated().map { i, p in
+            missing[i] ? (isTaskVector[i] == 1 ? nil : block.base) : p
+        }
+        pointers.withUnsafeBufferPointer { models in
+            tv_linear_combine(block.base, baseCode, baseScale, models.baseAddress, modelCodes, coefficients,
+                              isTaskVector, Int32(coefficients.count), out, outCode, block.count)
+        }
+    }
+}
+
+/// The first error thrown by any of several concurrent workers.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: (any Error)?
+
+    var isSet: Bool { lock.withLock { error != nil } }
+
+    func record(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
+
+    func rethrow() throws { if let e = lock.withLock({ error }) { throw e } }
+}
