@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib", "CKernels"]),
         .target(name: "TVImage", dependencies: ["CZlib"]),
         .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", .product(name: "Yams", package: "Yams")]),
-        .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS"]),
+        .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS", "CKernels"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .executableTarget(

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -40,8 +41,26 @@ enum Linear {
 /// SiLU (swish): y = x · s, s = sigmoid(x). The forward pass keeps s for the backward pass, so
 /// each activation costs one exponential. Four lanes at a time (explicit SIMD matching the
 /// baseline x86-64 SSE registers; the compiler does not vectorise the scalar form), scalar tail.
+/// Where the CPU has AVX2 both passes run in the C kernels (8 or 16 lanes, same operations, same
+/// bits); `portableForward`/`portableBackward` are the reference loops.
 enum SiLU {
+    static let vectorised = tv_silu_available() != 0
+
     static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, sigmoid s: UnsafeMutablePointer<Float>, count: Int) {
+        if vectorised { tv_silu_forward(x, y, s, count) } else { portableForward(x, y, sigmoid: s, count: count) }
+    }
+
+    /// dx = dy · s (1 + x (1 - s)); `accumulate` adds into dx instead.
+    static func backward(x: UnsafePointer<Float>, sigmoid s: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = false) {
+        if vectorised {
+            tv_silu_backward(x, s, dy, dx, count, accumulate ? 1 : 0)
+        } else {
+            portableBackward(x: x, sigmoid: s, dy: dy, dx: dx, count: count, accumulate: accumulate)
+        }
+    }
+
+    static func portableForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, sigmoid s: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + 4 <= count {
             let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD4<Float>.self)
@@ -59,9 +78,8 @@ enum SiLU {
         }
     }
 
-    /// dx = dy · s (1 + x (1 - s)); `accumulate` adds into dx instead.
-    static func backward(x: UnsafePointer<Float>, sigmoid s: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                         dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool = false) {
+    static func portableBackward(x: UnsafePointer<Float>, sigmoid s: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                 dx: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool) {
         if accumulate {
             for i in 0..<count { dx[i] += dy[i] * s[i] * (1 + x[i] * (1 - s[i])) }
         } else {

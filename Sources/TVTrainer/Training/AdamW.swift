@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// AdamW hyper-parameters (PyTorch semantics: decoupled weight decay applied to every parameter).
@@ -65,12 +66,24 @@ public final class AdamW {
     }
 
     /// The fused AdamW (+ EMA) update over one index range.
-    private struct Kernel: @unchecked Sendable {
+    struct Kernel: @unchecked Sendable {
         let p, g, m, v: UnsafeMutablePointer<Float>
         let shadow: UnsafeMutablePointer<Float>?
         let emaDecay, gradientScale, stepSize, invSqrtC2, decay, b1, b2, eps: Float
 
+        /// AVX/AVX-512 C kernel when the CPU has it: the sqrt and divide per parameter make this
+        /// pass compute-bound at SSE width. Same operations, so the same bits as `runPortable`.
+        static let vectorised = tv_adamw_available() != 0
+
         func run(_ range: Range<Int>) {
+            guard Self.vectorised else { return runPortable(range) }
+            var k = tv_adamw_constants(gradient_scale: gradientScale, beta1: b1, beta2: b2, step_size: stepSize,
+                                       inv_sqrt_c2: invSqrtC2, eps: eps, decay: decay, ema_decay: emaDecay)
+            let lo = range.lowerBound
+            tv_adamw_update(p + lo, g + lo, m + lo, v + lo, shadow.map { $0 + lo }, &k, range.count)
+        }
+
+        func runPortable(_ range: Range<Int>) {
             // Four lanes at a time (baseline SSE width; the scalar loop does not vectorise), scalar tail.
             typealias V = SIMD4<Float>
             let mp = m, vp = v
