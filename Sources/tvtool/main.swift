@@ -26,7 +26,7 @@ func runTVTool() -> Never {
     } catch let code as ExitCode {
         exit(code.rawValue)
     } catch let error as ValidationError {
-        Console.error("tvtool: error: \(error.message)")
+        Console.error("tvtool: error: " + Console.oneLine(error.message))
         exit(1)
     } catch let error as CleanExit {
         TVTool.exit(withError: error)
@@ -34,7 +34,7 @@ func runTVTool() -> Never {
         // `tvtool CMD --help` / `tvtool help CMD`: ArgumentParser throws a help request (success).
         TVTool.exit(withError: error)
     } catch {
-        Console.error("tvtool: error: \(String(describing: error))")
+        Console.error("tvtool: error: " + Console.oneLine(String(describing: error)))
         exit(2)
     }
 }

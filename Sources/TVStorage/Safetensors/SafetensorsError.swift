@@ -49,13 +49,7 @@ public enum SafetensorsError: BadInputError, Equatable {
     }
 
     /// One line whatever the file contains: control characters in names are shown escaped.
-    public var description: String {
-        var out = ""
-        for u in message.unicodeScalars {
-            if u.value < 0x20 || u.value == 0x7f { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
-        }
-        return out
-    }
+    public var description: String { Console.oneLine(message) }
 
     private var message: String {
         switch self {

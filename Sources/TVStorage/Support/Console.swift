@@ -20,4 +20,14 @@ public enum Console {
     }
 
     public static var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+    /// `message` with control characters shown escaped (`\u{a}`), so an error that quotes a name
+    /// from a file (a tensor, a zip member, an HDF5 path) stays one line whatever the file holds.
+    public static func oneLine(_ message: String) -> String {
+        var out = ""
+        for u in message.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7f { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }
 }

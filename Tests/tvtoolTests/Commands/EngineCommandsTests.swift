@@ -84,3 +84,25 @@ final class EngineCommandsTests: XCTestCase {
 }
 
 enum EngineFixturesWeights { static let w = [0.1, 0.1, 0.2, 0.5] }
+
+extension EngineCommandsTests {
+    /// A tensor name with a newline (legal in safetensors) in an engine error still prints as one
+    /// line, with the control character escaped, and exits 2.
+    func testErrorNamingOddTensorIsOneLine() throws {
+        let dir = TestPaths.scratchDirectory("cli-oneline")
+        let name = "odd\nname\u{1B}[31m"
+        func write(_ file: String, shape: [Int]) throws -> String {
+            let path = dir.appendingPathComponent(file).path
+            let t = try Tensor.fromFloats([Float](repeating: 1, count: shape.reduce(1, *)), shape: shape)
+            let w = try Checkpoints.create(path, tensors: [t.info(name: name)], metadata: [:])
+            try w.write(t, named: name)
+            try w.finish()
+            return path
+        }
+        let base = try write("base.safetensors", shape: [2]), ft = try write("ft.safetensors", shape: [3])
+        let r = try TVToolBinary.run(["merge", base, ft, "--weights", "0.5", "-o", dir.appendingPathComponent("o.safetensors").path, "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("odd\\u{a}name\\u{1b}[31m"), r.stderr)
+    }
+}
