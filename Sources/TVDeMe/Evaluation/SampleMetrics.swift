@@ -1,5 +1,6 @@
 import Foundation
 import TVImage
+import TVStorage
 import TVTrainer
 
 /// Sample-based measurements for the report: the Fréchet distance (pixel space) between generated
@@ -30,6 +31,6 @@ public struct SampleMetrics: Sendable {
         let d = shape.dimension
         let images = (0..<count).map { ImageDataset.raster(Array(x[($0 * d)..<(($0 + 1) * d)]), channels: shape.channels, height: shape.height, width: shape.width) }
         let columns = Int(Double(count).squareRoot().rounded(.up))
-        try PNGEncoder.write(RasterImage.grid(images, columns: max(columns, 1)).scaled(by: 4), to: url.path)
+        try AtomicFile.write(Data(PNGEncoder.encode(RasterImage.grid(images, columns: max(columns, 1)).scaled(by: 4))), to: url.path)
     }
 }

@@ -29,6 +29,9 @@ public enum PNGEncoder {
         return out
     }
 
+    /// Writes `image` via a temporary file and rename. (TVImage sits below TVStorage, so this does
+    /// not register the temporary file for removal on interrupt; tvtool's own outputs go through
+    /// TVStorage's `AtomicFile` instead.)
     public static func write(_ image: RasterImage, to path: String) throws(PNGError) {
         let url = URL(fileURLWithPath: path)
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")

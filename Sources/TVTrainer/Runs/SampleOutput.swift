@@ -15,9 +15,8 @@ public enum SampleOutput {
     }
 
     public static func writeGrid(_ samples: [Float], config: ModelConfig, to path: String, columns: Int? = nil, scale: Int = 4) throws {
-        do { try PNGEncoder.write(grid(samples, config: config, columns: columns, scale: scale), to: path) } catch {
-            throw TrainerError.badData(source: path, reason: error.description)
-        }
+        // Through AtomicFile (not PNGEncoder.write): an interrupt removes the temporary file.
+        try AtomicFile.write(Data(PNGEncoder.encode(grid(samples, config: config, columns: columns, scale: scale))), to: path)
     }
 
     /// Raw samples as [n, C, H, W] Float32: `.npy` or `.safetensors` (tensor "samples").
