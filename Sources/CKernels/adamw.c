@@ -29,70 +29,42 @@ int tv_adamw_available(void) {
     return __builtin_cpu_supports("avx");
 }
 
-// The same body at two widths: VEC, SET1, LOAD, STORE, ADD, MUL, SUB, DIV, SQRT name the ops.
-#define ADAMW_BODY(WIDTH)                                                                         \
-    VEC gs = SET1(k->gradient_scale), b1 = SET1(k->beta1), ob1 = SET1(1 - k->beta1);              \
-    VEC b2 = SET1(k->beta2), ob2 = SET1(1 - k->beta2), dec = SET1(k->decay);                      \
-    VEC ss = SET1(k->step_size), ic = SET1(k->inv_sqrt_c2), eps = SET1(k->eps);                   \
-    VEC ed = SET1(k->ema_decay), oed = SET1(1 - k->ema_decay);                                     \
-    size_t i = 0;                                                                                 \
-    for (; i + WIDTH <= n; i += WIDTH) {                                                          \
-        VEC gi = MUL(gs, LOAD(g + i));                                                            \
-        VEC mi = ADD(MUL(b1, LOAD(m + i)), MUL(ob1, gi));                                         \
-        VEC vi = ADD(MUL(b2, LOAD(v + i)), MUL(MUL(ob2, gi), gi));                                \
-        STORE(m + i, mi);                                                                         \
-        STORE(v + i, vi);                                                                         \
-        VEC up = SUB(MUL(LOAD(p + i), dec), DIV(MUL(ss, mi), ADD(MUL(SQRT(vi), ic), eps)));       \
-        STORE(p + i, up);                                                                         \
-        if (shadow) STORE(shadow + i, ADD(MUL(ed, LOAD(shadow + i)), MUL(oed, up)));              \
-    }                                                                                             \
+// The same body at two widths: VEC is the vector type and P(op) names its float operation
+// (_mm512_add_ps, _mm256_add_ps, ...).
+#define ADAMW_BODY(WIDTH)                                                                           \
+    VEC gs = P(set1)(k->gradient_scale), b1 = P(set1)(k->beta1), ob1 = P(set1)(1 - k->beta1);       \
+    VEC b2 = P(set1)(k->beta2), ob2 = P(set1)(1 - k->beta2), dec = P(set1)(k->decay);               \
+    VEC ss = P(set1)(k->step_size), ic = P(set1)(k->inv_sqrt_c2), eps = P(set1)(k->eps);            \
+    VEC ed = P(set1)(k->ema_decay), oed = P(set1)(1 - k->ema_decay);                                \
+    size_t i = 0;                                                                                   \
+    for (; i + WIDTH <= n; i += WIDTH) {                                                            \
+        VEC gi = P(mul)(gs, P(loadu)(g + i));                                                       \
+        VEC mi = P(add)(P(mul)(b1, P(loadu)(m + i)), P(mul)(ob1, gi));                              \
+        VEC vi = P(add)(P(mul)(b2, P(loadu)(v + i)), P(mul)(P(mul)(ob2, gi), gi));                  \
+        P(storeu)(m + i, mi);                                                                       \
+        P(storeu)(v + i, vi);                                                                       \
+        VEC up = P(sub)(P(mul)(P(loadu)(p + i), dec),                                               \
+                        P(div)(P(mul)(ss, mi), P(add)(P(mul)(P(sqrt)(vi), ic), eps)));              \
+        P(storeu)(p + i, up);                                                                       \
+        if (shadow) P(storeu)(shadow + i, P(add)(P(mul)(ed, P(loadu)(shadow + i)), P(mul)(oed, up))); \
+    }                                                                                               \
     for (; i < n; i++) adamw_one(p, g, m, v, shadow, k, i);
 
-__attribute__((target("avx512f")))
-static void adamw_avx512(float *p, const float *g, float *m, float *v, float *shadow, const tv_adamw_constants *k, size_t n) {
-#define VEC __m512
-#define SET1 _mm512_set1_ps
-#define LOAD _mm512_loadu_ps
-#define STORE _mm512_storeu_ps
-#define ADD _mm512_add_ps
-#define MUL _mm512_mul_ps
-#define SUB _mm512_sub_ps
-#define DIV _mm512_div_ps
-#define SQRT _mm512_sqrt_ps
-    ADAMW_BODY(16)
-#undef VEC
-#undef SET1
-#undef LOAD
-#undef STORE
-#undef ADD
-#undef MUL
-#undef SUB
-#undef DIV
-#undef SQRT
-}
+// One function per width (P, as defined where the macro is used, picks the intrinsics).
+#define DEFINE_ADAMW(NAME, ISA, VECTYPE, WIDTH)                                                     \
+    __attribute__((target(ISA))) static void NAME(float *p, const float *g, float *m, float *v,     \
+                                                  float *shadow, const tv_adamw_constants *k,       \
+                                                  size_t n) {                                       \
+        typedef VECTYPE VEC;                                                                        \
+        ADAMW_BODY(WIDTH)                                                                           \
+    }
 
-__attribute__((target("avx")))
-static void adamw_avx(float *p, const float *g, float *m, float *v, float *shadow, const tv_adamw_constants *k, size_t n) {
-#define VEC __m256
-#define SET1 _mm256_set1_ps
-#define LOAD _mm256_loadu_ps
-#define STORE _mm256_storeu_ps
-#define ADD _mm256_add_ps
-#define MUL _mm256_mul_ps
-#define SUB _mm256_sub_ps
-#define DIV _mm256_div_ps
-#define SQRT _mm256_sqrt_ps
-    ADAMW_BODY(8)
-#undef VEC
-#undef SET1
-#undef LOAD
-#undef STORE
-#undef ADD
-#undef MUL
-#undef SUB
-#undef DIV
-#undef SQRT
-}
+#define P(op) _mm512_##op##_ps
+DEFINE_ADAMW(adamw_avx512, "avx512f", __m512, 16)
+#undef P
+#define P(op) _mm256_##op##_ps
+DEFINE_ADAMW(adamw_avx, "avx", __m256, 8)
+#undef P
 
 void tv_adamw_update(float *p, const float *g, float *m, float *v, float *shadow, const tv_adamw_constants *k, size_t n) {
     if (tv_use_avx512()) adamw_avx512(p, g, m, v, shadow, k, n);

@@ -32,31 +32,13 @@ extension ChunkRunner {
 
     private func runRawSegment(_ segment: Int, of segments: Int, chunks: Int, _ operands: TensorOperands,
                                _ body: @Sendable (RawBlock) -> Void) {
-        let n = operands.elementCount
-        let chunk = Self.chunkElements
-        let firstChunk = segment * chunks / segments
-        let endChunk = (segment + 1) * chunks / segments
-        // Looked up once per segment: each operand's storage and element width.
-        let operandList: [(storage: ByteStorage, width: Int)?] = ([operands.base] + operands.models).map { t in
-            t.map { ($0.storage, $0.dtype.bitWidth / 8) }
-        }
-        let blockBytes = Self.blockChunks * chunk * 8
         // One staging slot per operand, then the result slot.
-        let (memory, capacity) = pool.take(blockBytes * (operandList.count + 1))
+        let slots = operands.models.count + 1
+        let (memory, capacity) = pool.take(Self.blockBytes * (slots + 1))
         defer { pool.give(memory, capacity: capacity) }
-        var blockStart = firstChunk
-        while blockStart < endChunk {
-            let blockEnd = min(blockStart + Self.blockChunks, endChunk)
-            let lo = blockStart * chunk
-            let count = min(blockEnd * chunk, n) - lo
-            let sources: [UnsafeRawPointer?] = operandList.enumerated().map { i, op in
-                guard let op else { return nil }
-                return reader.bytes(op.storage, byteOffset: lo * op.width, byteCount: count * op.width,
-                                    staging: memory + i * blockBytes)
-            }
+        forEachBlock(ofSegment: segment, of: segments, chunks: chunks, operands, staging: memory) { _, _, lo, count, sources in
             body(RawBlock(offset: lo, count: count, base: sources[0]!, models: Array(sources.dropFirst()),
-                          scratch: memory + operandList.count * blockBytes))
-            blockStart = blockEnd
+                          scratch: memory + slots * Self.blockBytes))
         }
     }
 }

@@ -61,10 +61,8 @@ public struct ChunkRunner: Sendable {
         let n = operands.elementCount
         let chunk = Self.chunkElements
         let models = operands.models.count
-        let firstChunk = segment * chunks / segments
-        let endChunk = (segment + 1) * chunks / segments
         // One pooled block: chunk scratch (T) | Float staging | per-operand block staging.
-        let blockBytes = Self.blockChunks * chunk * 8
+        let blockBytes = Self.blockBytes
         let scratchBytes = chunk * (models + 2) * MemoryLayout<T>.stride
         let stagingBytes = chunk * MemoryLayout<Float>.stride
         let (memory, capacity) = pool.take(scratchBytes + stagingBytes + blockBytes * (models + 1))
@@ -75,19 +73,7 @@ public struct ChunkRunner: Sendable {
         let basePtr = scratch
         let outPtr = scratch + chunk
         let deltaPtrs = (0..<models).map { scratch + chunk * (2 + $0) }
-        let tensors: [Tensor?] = [operands.base] + operands.models
-        var blockStart = firstChunk
-        while blockStart < endChunk {
-            let blockEnd = min(blockStart + Self.blockChunks, endChunk)
-            let blockLo = blockStart * chunk
-            let blockCount = min(blockEnd * chunk, n) - blockLo
-            // Each operand's bytes for this block, and the element index they start at.
-            let sources: [UnsafeRawPointer?] = tensors.enumerated().map { i, t in
-                guard let t else { return nil }
-                let width = t.dtype.bitWidth / 8
-                return reader.bytes(t.storage, byteOffset: blockLo * width, byteCount: blockCount * width,
-                                    staging: blockStaging + i * blockBytes)
-            }
+        forEachBlock(ofSegment: segment, of: segments, chunks: chunks, operands, staging: blockStaging) { blockStart, blockEnd, blockLo, _, sources in
             for c in blockStart..<blockEnd {
                 let lo = c * chunk
                 let count = min(chunk, n - lo)
@@ -107,6 +93,35 @@ public struct ChunkRunner: Sendable {
                     T.encode(outPtr, count: count, as: outputDType, into: out.pointer, offset: lo, staging: staging)
                 }
             }
+        }
+    }
+
+    /// Bytes per operand slot of block staging: a whole block of the widest dtype (8 bytes).
+    static var blockBytes: Int { blockChunks * chunkElements * 8 }
+
+    /// One segment's chunks in blocks of up to `blockChunks`: for each block, every operand's bytes
+    /// (read into `staging`, one `blockBytes` slot per operand, or viewed in place; nil for a
+    /// missing model) go to `body(firstChunk, endChunk, firstElement, elementCount, sources)`.
+    func forEachBlock(ofSegment segment: Int, of segments: Int, chunks: Int, _ operands: TensorOperands,
+                      staging: UnsafeMutableRawPointer, _ body: (Int, Int, Int, Int, [UnsafeRawPointer?]) -> Void) {
+        let n = operands.elementCount
+        let chunk = Self.chunkElements
+        let endChunk = (segment + 1) * chunks / segments
+        // Looked up once per segment: each operand's storage and element width.
+        let operandList: [(storage: ByteStorage, width: Int)?] = ([operands.base] + operands.models).map { t in
+            t.map { ($0.storage, $0.dtype.bitWidth / 8) }
+        }
+        var blockStart = segment * chunks / segments
+        while blockStart < endChunk {
+            let blockEnd = min(blockStart + Self.blockChunks, endChunk)
+            let lo = blockStart * chunk
+            let count = min(blockEnd * chunk, n) - lo
+            let sources: [UnsafeRawPointer?] = operandList.enumerated().map { i, op in
+                guard let op else { return nil }
+                return reader.bytes(op.storage, byteOffset: lo * op.width, byteCount: count * op.width,
+                                    staging: staging + i * Self.blockBytes)
+            }
+            body(blockStart, blockEnd, lo, count, sources)
             blockStart = blockEnd
         }
     }
