@@ -23,7 +23,7 @@ struct FusedLinear {
 
     /// nil when the kernel cannot run this tensor (unsupported dtype, too many models, no AVX2).
     init?(baseScale: Double, coefficients: [Double], operands: TensorOperands, outputDType: DType) {
-        guard Self.available, coefficients.count <= Self.maxModels,
+        guard Self.available, coefficients.count == operands.models.count, coefficients.count <= Self.maxModels,
               let base = Self.code(operands.base.dtype), let out = Self.code(outputDType) else { return nil }
         var codes: [Int32] = []
         for (i, model) in operands.models.enumerated() {
