@@ -18,7 +18,6 @@ int tv_linear_available(void) {
 // Strips of STRIP values stay in L1: each operand is converted into a float strip by a loop with
 // its dtype fixed, so the hot loops are branch-free (a per-vector switch on dtypes cost ~3x).
 #define STRIP 512
-#define MAX_MODELS TV_LINEAR_MAX_MODELS
 
 TARGET static inline float bf16_to_f32(uint16_t b) {
     uint32_t x = (uint32_t)b << 16;
@@ -47,30 +46,6 @@ TARGET static inline __m128i to_bf16x8(__m256 v) {
     // Pack 8 × 32-bit lanes (each < 2^16) into 8 × 16-bit: packus works per 128-bit lane.
     __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
     return _mm256_castsi256_si128(packed);
-}
-
-// dst[0..<cnt] = the cnt values of `dtype` at p, as floats.
-TARGET static void decode_strip(const void *p, int dtype, size_t cnt, float *dst) {
-    size_t j = 0;
-    switch (dtype) {
-    case TV_F16: {
-        const uint16_t *h = p;
-        for (; j + 8 <= cnt; j += 8) _mm256_storeu_ps(dst + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + j))));
-        for (; j < cnt; j++) dst[j] = _cvtsh_ss(h[j]);
-        break;
-    }
-    case TV_BF16: {
-        const uint16_t *h = p;
-        for (; j + 8 <= cnt; j += 8) {
-            __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + j)));
-            _mm256_storeu_ps(dst + j, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
-        }
-        for (; j < cnt; j++) dst[j] = bf16_to_f32(h[j]);
-        break;
-    }
-    case TV_ZERO: memset(dst, 0, cnt * sizeof(float)); break;
-    default: memcpy(dst, p, cnt * sizeof(float));
-    }
 }
 
 // The cnt floats of src encoded as `dtype` at p.
@@ -113,6 +88,21 @@ TARGET static inline __attribute__((always_inline)) float load1(const void *p, c
     case TV_BF16: return bf16_to_f32(((const uint16_t *)p)[j]);
     case TV_ZERO: return 0.0f;
     default: return ((const float *)p)[j];
+    }
+}
+
+// dst[0..<cnt] = the cnt values of `dtype` at p, as floats (dtype a constant after inlining).
+TARGET static inline __attribute__((always_inline)) void decode_as(const void *p, const int dtype, size_t cnt, float *dst) {
+    size_t j = 0;
+    for (; j + 8 <= cnt; j += 8) _mm256_storeu_ps(dst + j, load8(p, dtype, j));
+    for (; j < cnt; j++) dst[j] = load1(p, dtype, j);
+}
+
+TARGET static void decode_strip(const void *p, int dtype, size_t cnt, float *dst) {
+    switch (dtype) {
+    case TV_F16: decode_as(p, TV_F16, cnt, dst); break;
+    case TV_BF16: decode_as(p, TV_BF16, cnt, dst); break;
+    default: decode_as(p, TV_F32, cnt, dst);
     }
 }
 
@@ -160,7 +150,7 @@ TARGET void tv_linear_combine(const void *base, int base_dtype, float base_scale
         if (base_scale == 1.0f) start = b;
         else if (base_scale == 0.0f) memset(acc, 0, cnt * sizeof(float));
         else for (size_t j = 0; j < cnt; j++) acc[j] = b[j] * base_scale;
-        for (int k = 0; k < model_count && k < MAX_MODELS; k++) {
+        for (int k = 0; k < model_count; k++) {
             float c = coefficients[k];
             if (c == 0.0f) continue;
             int dt = model_dtypes[k];

@@ -5,8 +5,6 @@
 
 /// Element types the fused linear kernel reads and writes. TV_ZERO reads as zeros (a missing task vector).
 enum { TV_F32 = 0, TV_F16 = 1, TV_BF16 = 2, TV_ZERO = 3 };
-/// Most models one call combines (a caller with more falls back to its own loop).
-enum { TV_LINEAR_MAX_MODELS = 64 };
 
 /// 1 when the fused kernel can run (x86-64 with AVX2 + F16C), checked once at run time.
 int tv_linear_available(void);
@@ -15,8 +13,8 @@ int tv_linear_available(void);
 /// out_dtype (round to nearest even), where d_i = model_i when is_task_vector[i], else
 /// model_i - base. Models with c_i == 0 are skipped. The operations and their order match
 /// TVEngine's LinearCombiner (no fused multiply-add), so results are bit-identical to it.
-/// Preconditions: tv_linear_available(); model_count <= TV_LINEAR_MAX_MODELS; out_dtype is TV_F32,
-/// TV_F16 or TV_BF16; a TV_ZERO model's pointer may be NULL.
+/// Preconditions: tv_linear_available(); base_dtype is not TV_ZERO; out_dtype is TV_F32, TV_F16 or
+/// TV_BF16; a TV_ZERO model's pointer may be NULL.
 void tv_linear_combine(const void *base, int base_dtype, float base_scale,
                        const void *const *models, const int *model_dtypes, const float *coefficients,
                        const uint8_t *is_task_vector, int model_count,

@@ -10,7 +10,6 @@ import TVStorage
 struct FusedLinear {
     /// `TVTOOL_FUSED=0` turns the fast path off (for benchmarking and cross-checking the two paths).
     static let available = tv_linear_available() != 0 && ProcessInfo.processInfo.environment["TVTOOL_FUSED"] != "0"
-    static let maxModels = Int(TV_LINEAR_MAX_MODELS)
 
     let baseScale: Float
     let coefficients: [Float]
@@ -18,12 +17,10 @@ struct FusedLinear {
     let baseCode: Int32
     let modelCodes: [Int32]
     let outCode: Int32
-    /// Per model: true when it lacks the tensor (its block reads as the base or as zeros).
-    let missing: [Bool]
 
-    /// nil when the kernel cannot run this tensor (unsupported dtype, too many models, no AVX2).
+    /// nil when the kernel cannot run this tensor (unsupported dtype, no AVX2).
     init?(baseScale: Double, coefficients: [Double], operands: TensorOperands, outputDType: DType) {
-        guard Self.available, coefficients.count == operands.models.count, coefficients.count <= Self.maxModels,
+        guard Self.available, coefficients.count == operands.models.count,
               let base = Self.code(operands.base.dtype), let out = Self.code(outputDType) else { return nil }
         var codes: [Int32] = []
         for (i, model) in operands.models.enumerated() {
@@ -42,7 +39,6 @@ struct FusedLinear {
         self.baseCode = base
         self.modelCodes = codes
         self.outCode = out
-        self.missing = operands.models.map { $0 == nil }
     }
 
     private static func code(_ dtype: DType) -> Int32? {
@@ -85,8 +81,9 @@ struct FusedLinear {
     }
 
     private func combine(_ block: RawBlock, into out: UnsafeMutableRawPointer) {
+        // A missing model (nil) reads as the base, or as zeros (TV_ZERO, no pointer) if a task vector.
         let pointers: [UnsafeRawPointer?] = block.models.enumerated().map { i, p in
-            missing[i] ? (isTaskVector[i] == 1 ? nil : block.base) : p
+            p ?? (modelCodes[i] == Int32(TV_ZERO) ? nil : block.base)
         }
         pointers.withUnsafeBufferPointer { models in
             tv_linear_combine(block.base, baseCode, baseScale, models.baseAddress, modelCodes, coefficients,

@@ -112,22 +112,9 @@ enum FastMath {
         return p * unsafeBitCast(bits &<< 23, to: SIMD4<Float>.self)
     }
 
+    /// The scalar form: one lane of the vector one (same operations, same bits).
     @inline(__always)
-    static func exp(_ x0: Float) -> Float {
-        let x = min(max(x0, -87), 88)
-        let shifted = x * 1.442695041 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = x - n * 0.693359375 + n * 2.12194440e-4
-        var p: Float = 1.9875691500e-4
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        p = p * r * r + r + 1
-        let bits = shifted.bitPattern &- 0x4B40_0000 &+ 127
-        return p * Float(bitPattern: bits &<< 23)
-    }
+    static func exp(_ x: Float) -> Float { exp(SIMD4<Float>(repeating: x))[0] }
 }
 
 /// Sinusoidal timestep embedding (Transformer/DDPM style, no learnable parameters):
