@@ -28,6 +28,9 @@ func runTVTool() -> Never {
     } catch let error as ValidationError {
         Console.error("tvtool: error: " + Console.oneLine(error.message))
         exit(1)
+    } catch let error as UsageClassifiedError where error.isUsageMistake {
+        Console.error("tvtool: error: " + Console.oneLine(String(describing: error)))
+        exit(1)
     } catch let error as CleanExit {
         TVTool.exit(withError: error)
     } catch where TVTool.exitCode(for: error) == .success {
