@@ -9,8 +9,15 @@ import Glibc
 /// one line.
 func runTVTool() -> Never {
     var command: ParsableCommand
+    let arguments: [String]
     do {
-        command = try TVTool.parseAsRoot()
+        arguments = try ArgumentPrepass.normalize(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+        Console.error("tvtool: error: " + Console.oneLine((error as? ValidationError)?.message ?? String(describing: error)))
+        exit(1)
+    }
+    do {
+        command = try TVTool.parseAsRoot(arguments)
     } catch {
         let code = TVTool.exitCode(for: error)
         if code == .success { TVTool.exit(withError: error) }

@@ -120,7 +120,7 @@ struct MergeCommand: ParsableCommand {
             guard inputs.isEmpty else { throw ValidationError("give the inputs either in the recipe or on the command line") }
             base = r.base; models = r.models; parameters = r.parameters
             methodName = method ?? r.method
-            if engine.outDType == nil { options.outDType = r.outDType }
+            if engine.dtype == nil { options.outDType = r.outDType }
             if let p = r.precision, engine.computeDType == "f32" { options.precision = p }
             if let s = r.seed { options.seed = s }
             if let k = r.keys { options.keys = k }
