@@ -87,7 +87,7 @@ struct DeMeCommand: ParsableCommand {
                                         output: URL(fileURLWithPath: output), options: o)
         let report = try pipeline.run()
         if json {
-            print(try JSONText.encode(jsonData: report.json()))
+            print(try JSONText.encode(jsonData: report.json(), numericTextIn: ["configuration"]))
         } else {
             for r in report.rows + report.ablation {
                 print(String(format: "%-30@ eps-MSE %.5f", r.name as NSString, r.heldOutMSE)

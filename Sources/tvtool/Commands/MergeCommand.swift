@@ -56,7 +56,7 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "Base checkpoint, then the finetuned checkpoints (or task vectors with --task-vectors).")
     var inputs: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors).")
+    @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors); not needed with --explain or --list-methods.")
     var output: String?
 
     @Option(help: "Merge method: \(MergeMethods.names.joined(separator: ", ")) (see --list-methods).")
@@ -64,6 +64,9 @@ struct MergeCommand: ParsableCommand {
 
     @Flag(name: .customLong("list-methods"), help: "Print every merge method with its parameters (kind, default, valid range, meaning) and exit.")
     var listMethods = false
+
+    @Flag(help: "Print the parameters each tensor gets (value, and the rule, global option or default it comes from), check them, and exit without writing.")
+    var explain = false
 
     @Option(help: "Comma-separated per-model weights, e.g. 0.1,0.1,0.2,0.5 (one value = all models).")
     var weights: String?
@@ -108,7 +111,7 @@ struct MergeCommand: ParsableCommand {
             print(json ? try JSONText.encode(MergeMethods.jsonValue()) : MergeMethods.table())
             return
         }
-        guard let output else { throw ValidationError("Missing expected argument '--output <output>'") }
+        guard output != nil || explain else { throw ValidationError("Missing expected argument '--output <output>'") }
         var options = try engine.mergeOptions()
         var parameters = MergeParameters()
         var methodName = method ?? "task_arithmetic"
@@ -145,9 +148,42 @@ struct MergeCommand: ParsableCommand {
         if let rules { parameters.rules += try RulesFile.load(rules) }
         let m = try MergeMethods.named(methodName)
         let inputs = try MergeInputs.open(base: base, models: models, modelsAreTaskVectors: tv)
+        let names = ParameterExplanation.computedTensorNames(inputs)
+        for i in ParameterExplanation.unmatchedRules(parameters, tensorNames: names) {
+            Console.error("warning: \(ParameterExplanation.ruleLabel(i, parameters.rules[i])) matches no floating-point tensor")
+        }
+        if explain {
+            try m.validate(modelCount: inputs.models.count)
+            try m.check(parameters, modelCount: inputs.models.count)
+            try m.validate(parameters: parameters)
+            try ExplainPrinter.print(ParameterExplanation.explain(method: m, parameters: parameters, tensorNames: names),
+                                     method: m.name, json: json)
+            return
+        }
+        guard let output else { return }
         let report = try Merger.merge(method: m, inputs: inputs, parameters: parameters, options: options, output: output,
                                       recipeExtra: recipe.map { ["recipe_file": $0] } ?? [:])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
+    }
+}
+
+/// `merge --explain`: one line per tensor (or JSON).
+enum ExplainPrinter {
+    static func print(_ rows: [ParameterExplanation], method: String, json: Bool) throws {
+        if json {
+            let tensors = rows.map { row -> [String: Any] in
+                ["tensor": row.tensor, "parameters": Dictionary(uniqueKeysWithValues: row.parameters.map {
+                    ($0.parameter, ["value": $0.value.jsonValue, "from": $0.source] as [String: Any])
+                })]
+            }
+            Swift.print(try JSONText.encode(["method": method, "tensors": tensors]))
+            return
+        }
+        Swift.print("method \(method); \(rows.count) floating-point tensor(s)")
+        for row in rows {
+            let items = row.parameters.map { "\($0.parameter)=\($0.value) (\($0.source))" }
+            Swift.print(row.tensor + (items.isEmpty ? "  (no parameters)" : "  " + items.joined(separator: "  ")))
+        }
     }
 }
 
