@@ -143,6 +143,9 @@ final class CommandGrammarTests: XCTestCase {
             (["merge", base, ft1, ft2, "--weights", "a,b", "-o", out], "weights"),
             (["apply", base, ft1, "--scale", "1,2", "-o", out], "2 values for 1 models"),
             (["merge", base, ft1, "--no-such-option", "-o", out], "no-such-option"),
+            (["search", base, ft1, "--grid", "abc", "-o", TestPaths.scratchDirectory("cli-grammar-s").path], "grid 'abc'"),
+            (["finetune", TestPaths.fixture("deme/pretrained.safetensors"), "--t-range", "300:200", "--steps", "1", "-o", out], "300:200"),
+            (["eval", TestPaths.fixture("deme/pretrained.safetensors"), "--eval-split", "3"], "--eval-split"),
         ]
         for (args, fragment) in usage {
             let r = try TVToolBinary.run(args)
