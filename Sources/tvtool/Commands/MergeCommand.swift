@@ -50,6 +50,11 @@ struct MergeCommand: ParsableCommand {
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --method ties --density 0.2 --lambda 1 -o ties.safetensors
               tvtool merge --recipe merge.yml -o merged.safetensors
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --weights -1,0.5 -o extrapolated.safetensors
+              tvtool merge --list-methods
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --method ties --rules rules.yml --explain
             """
     )
 
