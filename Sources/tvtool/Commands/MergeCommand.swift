@@ -138,8 +138,8 @@ struct MergeCommand: ParsableCommand {
             guard inputs.count >= 2 else { throw ValidationError("give a base checkpoint and at least one model") }
             base = inputs[0]; models = Array(inputs.dropFirst())
         }
-        if let weights { parameters.global["weight"] = try ParameterParsing.values(weights, key: "weights") }
-        if let density { parameters.global["density"] = try ParameterParsing.values(density, key: "density") }
+        if let weights { parameters.global["weight"] = try ParameterParsing.values(weights, key: "--weights") }
+        if let density { parameters.global["density"] = try ParameterParsing.values(density, key: "--density") }
         if let lambda { parameters.global["lambda"] = .scalar(lambda) }
         if let t { parameters.global["t"] = .scalar(t) }
         if let gamma { parameters.global["gamma"] = .scalar(gamma) }
