@@ -99,6 +99,13 @@ final class CommandGrammarTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(option) && r.stderr.contains("not a finite number"), r.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         }
+        // YAML can spell NaN (.nan): a rule's value is checked like an option's, naming the rule.
+        let rules = TestPaths.scratchDirectory("cli-grammar").appendingPathComponent("nan.yml").path
+        try "rules:\n  - match: \"down.*\"\n    weight: [.nan, 1]\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let r = try TVToolBinary.run(["merge", base, ft1, ft2, "--rules", rules, "-o", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("rule 1 (glob:down.*)") && r.stderr.contains("not a finite number"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
     func testOldSpellingsAreHiddenAliasesOfTheCurrentNames() throws {
