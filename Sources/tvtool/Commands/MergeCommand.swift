@@ -153,14 +153,12 @@ struct MergeCommand: ParsableCommand {
         if let rules { parameters.rules += try RulesFile.load(rules) }
         let m = try MergeMethods.named(methodName)
         let inputs = try MergeInputs.open(base: base, models: models, modelsAreTaskVectors: tv)
+        try Merger.check(method: m, parameters: parameters, modelCount: inputs.models.count)
         let names = ParameterExplanation.computedTensorNames(inputs)
         for i in ParameterExplanation.unmatchedRules(parameters, tensorNames: names) {
             Console.error("warning: \(ParameterExplanation.ruleLabel(i, parameters.rules[i])) matches no floating-point tensor")
         }
         if explain {
-            try m.validate(modelCount: inputs.models.count)
-            try m.check(parameters, modelCount: inputs.models.count)
-            try m.validate(parameters: parameters)
             try ExplainPrinter.print(ParameterExplanation.explain(method: m, parameters: parameters, tensorNames: names),
                                      method: m.name, json: json)
             return
