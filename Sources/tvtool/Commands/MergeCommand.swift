@@ -53,6 +53,8 @@ struct MergeCommand: ParsableCommand {
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --weights -1,0.5 -o extrapolated.safetensors
               tvtool merge --list-methods
+              tvtool merge sd15.safetensors other.safetensors \\
+                --block-weights GRAD_V -o mbw.safetensors   # docs/block-weights.md
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --method ties --rules rules.yml --explain
             """
