@@ -14,14 +14,20 @@ struct TrainCommand: ParsableCommand {
             moments, step, generator) to OUTPUT minus .safetensors plus .train-state.safetensors. \
             Reproducible for a given --seed and --threads.
 
-            --data: `digits` (bundled 8×8 digits), a .npy file, a checkpoint tensor (FILE or \
-            FILE:TENSOR, N×C×H×W / N×H×W / N×D, uint8 or float in [-1,1]), or a folder of PNGs.
+            --data: `digits` (bundled 8×8 digits), `cifar10:FOLDER` (CIFAR-10's python or binary \
+            training batches), a .npy file, a checkpoint tensor (FILE or FILE:TENSOR, N×C×H×W / \
+            N×H×W / N×D, uint8 or float in [-1,1]), or a folder of PNGs (any colour type and bit \
+            depth; alpha dropped; RGB if any image has colour). --image-size S (or WxH) checks the \
+            size; with --resize images are resized to it instead (Pillow BILINEAR, shorter side \
+            to S, centre crop). --hflip flips each drawn image left-right with probability 1/2.
 
             Examples:
               tvtool train --data digits --steps 8000 -o pretrained.safetensors
               tvtool train --data digits --steps 12000 -o pretrained.safetensors --resume
               tvtool train --data faces.npy --width 512 --blocks 6 --steps 20000 -o faces.safetensors
               tvtool train --model mlp --time-conditioning per-block --block-norm layer -o blocks.safetensors
+              tvtool train --data cifar10:cifar-10-batches-py --hflip -o cifar.safetensors
+              tvtool train --data photos/ --image-size 32 --resize --hflip -o photos.safetensors
 
             --time-conditioning per-block adds, inside every block, a learned projection of \
             silu(temb) after the first linear layer (like ResnetBlock2D's time_emb_proj); \
@@ -30,6 +36,9 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @Option(help: "Training data (see above).") var data = "digits"
+    @Option(help: "Image size S or WxH: checked, or the target of --resize.") var imageSize: String?
+    @Flag(help: "Resize images to --image-size (Pillow BILINEAR, shorter side, centre crop).") var resize = false
+    @Flag(help: "Random horizontal flips of training images (p = 1/2).") var hflip = false
     @Option(help: "Optimiser steps to reach (with --resume: total, including the steps already done).") var steps = 8000
     @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors).") var output: String
     @Option(help: "Architecture (recorded in the checkpoint): mlp.") var model = "mlp"
@@ -74,7 +83,11 @@ struct TrainCommand: ParsableCommand {
         }
         guard let normKind = BlockNorm(rawValue: blockNorm) else { throw ValidationError("--block-norm must be none or layer") }
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
+        guard !resize || imageSize != nil else { throw ValidationError("--resize needs --image-size") }
         var o = TrainingRun.Options(output: output)
+        do { o.dataOptions = DataOptions(imageSize: try imageSize.map(DataOptions.parseSize), resize: resize) } catch {
+            throw ValidationError(error.description)
+        }
         o.data = data; o.steps = steps; o.checkpointEvery = checkpointEvery; o.resume = resume
         o.dtype = dt; o.splitSeed = splitSeed; o.threads = threads
         o.model = ModelConfig(hiddenWidth: width, blocks: blocks, timeEmbedding: timeEmbedding, projections: projections, schedule: kind,
@@ -86,6 +99,7 @@ struct TrainCommand: ParsableCommand {
             learningRate: LearningRateSchedule(shape: shape, warmupSteps: warmup, totalSteps: steps),
             ema: noEma ? nil : ExponentialMovingAverage.Settings(maxDecay: emaMax, power: emaPower),
             seed: seed)
+        if hflip { o.settings.horizontalFlip = true }
         let progress = ProgressReporter(label: "train", totalUnits: steps, unitName: "steps", enabled: !quiet)
         let start = Date()
         var firstStep: Int?
