@@ -36,8 +36,7 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @Option(help: "Training data (see above).") var data = "digits"
-    @Option(help: "Image size S or WxH: checked, or the target of --resize.") var imageSize: String?
-    @Flag(help: "Resize images to --image-size (Pillow BILINEAR, shorter side, centre crop).") var resize = false
+    @OptionGroup var dataShape: DataShapeOptions
     @Flag(help: "Random horizontal flips of training images (p = 1/2).") var hflip = false
     @Option(help: "Optimiser steps to reach (with --resume: total, including the steps already done).") var steps = 8000
     @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors).") var output: String
@@ -83,11 +82,8 @@ struct TrainCommand: ParsableCommand {
         }
         guard let normKind = BlockNorm(rawValue: blockNorm) else { throw ValidationError("--block-norm must be none or layer") }
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
-        guard !resize || imageSize != nil else { throw ValidationError("--resize needs --image-size") }
         var o = TrainingRun.Options(output: output)
-        do { o.dataOptions = DataOptions(imageSize: try imageSize.map(DataOptions.parseSize), resize: resize) } catch {
-            throw ValidationError(error.description)
-        }
+        o.dataOptions = try dataShape.options()
         o.data = data; o.steps = steps; o.checkpointEvery = checkpointEvery; o.resume = resume
         o.dtype = dt; o.splitSeed = splitSeed; o.threads = threads
         o.model = ModelConfig(hiddenWidth: width, blocks: blocks, timeEmbedding: timeEmbedding, projections: projections, schedule: kind,
