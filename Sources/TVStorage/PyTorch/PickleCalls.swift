@@ -48,16 +48,29 @@ extension Unpickler {
                 throw malformed("unsupported numpy scalar arguments")
             }
             return .numpyScalar("numpy \(code) scalar (\(b.count) bytes)")
+        case .builtinSet:
+            // set(iterable) / set(): the members as a list.
+            guard let first = a.first else { return .list(try newList([])) }
+            switch first {
+            case let .list(l): return .list(try newList(arena.lists[l]))
+            case let .tuple(t): return .list(try newList(arena.tuples[t]))
+            default: throw malformed("\(g.qualifiedName) of a \(first.kind)")
+            }
+        case let .inert(name):
+            guard arena.objects.count < Self.maxContainers else { throw limit("too many objects") }
+            arena.objects.append(PickleObject(className: name, args: args))
+            return .object(arena.objects.count - 1)
         case .storageClass, .torchDType, .tensorClass:
             throw malformed("\(opcode) on \(g.qualifiedName), which is not callable in a state dict")
         }
     }
 
     /// BUILD sets an object's state. State dicts carry `_metadata` this way (ignored); numpy dtypes
-    /// and parameters carry theirs too. Anything else would need code to run, so it is refused.
-    func build(_ target: PickleValue, state: PickleValue) throws(PyTorchError) {
+    /// and parameters carry theirs too; an inert object records it (a module's `__dict__`).
+    mutating func build(_ target: PickleValue, state: PickleValue) throws(PyTorchError) {
         switch target {
         case .dict, .tensor, .numpyDType: return
+        case let .object(o): arena.objects[o].state = state
         default: throw malformed("BUILD on a \(target.kind)")
         }
     }
