@@ -11,6 +11,7 @@ public enum EngineError: BadInputError, Equatable {
     case unknownParameter(method: String, key: String, known: [String])
     case modelCount(method: String, count: Int, needs: String)
     case notFinite(tensor: String, what: String)
+    case notIdentityShaped(tensor: String, path: String, shape: [Int])
     case interrupted
 
     public var description: String {
@@ -32,6 +33,8 @@ public enum EngineError: BadInputError, Equatable {
             return "merge method \(method) needs \(needs), got \(count)"
         case let .notFinite(tensor, what):
             return "tensor '\(tensor)': \(what)"
+        case let .notIdentityShaped(tensor, path, shape):
+            return "\(path): tensor '\(tensor)' is missing from the base and has shape \(Shape.describe(shape)), which has no identity ([C,C] or [C,C,1,1]); use --missing-in-base zero or --keys union/intersection"
         case .interrupted:
             return "interrupted: nothing was written"
         }

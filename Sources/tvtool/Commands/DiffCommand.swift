@@ -42,6 +42,9 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("compute-dtype"), help: "f32 (default) or f64.")
     var computeDType: String = "f32"
 
+    @Option(name: .customLong("missing-in-base"), help: "Tensors the base lacks: error (default: listed as only in some inputs), identity (task vector W - I for [C,C] / [C,C,1,1] weights) or zero (task vector W).")
+    var missingInBase: MissingInBasePolicy = .error
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -52,6 +55,7 @@ struct DiffCommand: ParsableCommand {
         guard let p = ComputePrecision(userName: computeDType) else { throw ValidationError("--compute-dtype must be f32 or f64") }
         options.precision = p
         options.progress = !quiet
+        options.missingInBase = missingInBase
         options.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
         let readers = try inputs.map { try Checkpoints.open($0) }
