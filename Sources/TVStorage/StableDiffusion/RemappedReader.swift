@@ -61,6 +61,12 @@ public final class RemappedReader: CheckpointReader {
         return try RemappedReader(reader, entries: entries, notes: [])
     }
 
+    /// Only the tensors whose names start with one of `prefixes`, unchanged.
+    public static func only(prefixes: [String], of reader: any CheckpointReader) throws -> RemappedReader {
+        let entries = reader.tensors.filter { t in prefixes.contains { t.name.hasPrefix($0) } }.map { RemappedEntry(info: $0, source: .whole($0.name)) }
+        return try RemappedReader(reader, entries: entries, notes: [])
+    }
+
     public func tensor(named name: String) throws -> Tensor {
         guard let source = sources[name], let info = info(named: name) else { throw StorageError.tensorNotFound(path: path, tensor: name) }
         switch source {

@@ -45,6 +45,12 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("missing-in-base"), help: "Tensors the base lacks: error (default: listed as only in some inputs), identity (task vector W - I for [C,C] / [C,C,1,1] weights) or zero (task vector W).")
     var missingInBase: MissingInBasePolicy = .error
 
+    @Option(help: "diffusers weight variant read (and written) in folders, e.g. fp16.")
+    var variant: String?
+
+    @Option(help: "Pipeline components to compare, e.g. unet,text_encoder (default: those whose weights differ).")
+    var parts: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -58,7 +64,8 @@ struct DiffCommand: ParsableCommand {
         options.missingInBase = missingInBase
         options.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
-        let readers = try inputs.map { try Checkpoints.open($0) }
+        let set = try ModelSet.open(inputs, variant: variant, parts: parts.map(ParameterParsing.list))
+        let readers = set.readers
         let merge = MergeInputs(base: readers[0], models: Array(readers.dropFirst()))
         let summary = try TaskVectorAnalysis.summarize(merge, options: options)
         var written: MergeReport?
@@ -68,7 +75,8 @@ struct DiffCommand: ParsableCommand {
             options.keys = .intersection
             options.mismatch = .skip
             let evaluator = try ExpressionEvaluator(sources: readers, options: options)
-            written = try evaluator.evaluate(.taskVector(finetuned: .source(1), base: .source(0)), to: output, recipeExtra: ["command": "diff"])
+            written = try evaluator.evaluate(.taskVector(finetuned: .source(1), base: .source(0)),
+                                             writer: { try set.create(output, tensors: $0, metadata: $1) }, recipeExtra: ["command": "diff"])
         }
         if json {
             let enc = JSONEncoder()

@@ -18,9 +18,12 @@ final class DeMeFilesCommandTests: XCTestCase {
     private var rangeFolders: [String] { (0..<4).map { fixture("r\($0)") + "/" } }
 
     func testIdentityMergeMatchesDeMesMergeScript() throws {
-        let out = TestPaths.scratchDirectory("deme-files").appendingPathComponent("merged.safetensors").path
+        // The command of the issue: a diffusers folder out, with the base's config.json.
+        let out = TestPaths.scratchDirectory("deme-files").appendingPathComponent("merged").path + "/"
         try run(["merge", fixture("pretrained_unet") + "/"] + rangeFolders
                 + ["--weights", "0.1,0.1,0.2,0.5", "--missing-in-base", "identity", "-o", out, "--quiet"])
+        XCTAssertEqual(FileManager.default.contents(atPath: out + "config.json"), FileManager.default.contents(atPath: fixture("pretrained_unet/config.json")))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "diffusion_pytorch_model.safetensors"))
         let got = try Checkpoints.open(out), want = try Checkpoints.open(fixture("expected_deme_merge.safetensors"))
         XCTAssertEqual(Set(got.tensors.map(\.name)), Set(want.tensors.map(\.name)))
         var projections = 0
