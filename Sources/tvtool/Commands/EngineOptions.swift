@@ -26,6 +26,9 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    @Option(help: "diffusers weight variant read and written in folders, e.g. fp16 (diffusion_pytorch_model.fp16.safetensors).")
+    var variant: String?
+
     func mergeOptions() throws -> MergeOptions {
         var o = MergeOptions()
         o.keys = keys

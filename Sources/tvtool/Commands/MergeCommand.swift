@@ -107,9 +107,6 @@ struct MergeCommand: ParsableCommand {
     @Flag(help: "Print the outcome as JSON.")
     var json = false
 
-    @Option(help: "diffusers weight variant read and written in folders, e.g. fp16 (diffusion_pytorch_model.fp16.safetensors).")
-    var variant: String?
-
     @Option(help: "Pipeline components to merge, e.g. unet,text_encoder (default: every component whose weights differ between the inputs; the others are copied).")
     var parts: String?
 
@@ -151,7 +148,7 @@ struct MergeCommand: ParsableCommand {
         }
         if let rules { parameters.rules += try RulesFile.load(rules) }
         let m = try MergeMethods.named(methodName)
-        let set = try ModelSet.open([base] + models, variant: variant, parts: parts.map(ParameterParsing.list))
+        let set = try ModelSet.open([base] + models, variant: engine.variant, parts: parts.map(ParameterParsing.list))
         let inputs = MergeInputs(base: set.readers[0], models: Array(set.readers.dropFirst()), modelsAreTaskVectors: tv)
         if !set.copiedParts.isEmpty && !engine.quiet {
             Console.error("note: merging \(set.parts.joined(separator: ", ")); copying \(set.copiedParts.joined(separator: ", ")) (the same in every input)")
