@@ -112,4 +112,26 @@ final class StableDiffusionCommandTests: XCTestCase {
         }
         XCTAssertEqual(fm.contents(atPath: existing), before)
     }
+
+    func testDiffOnPipelinesComparesTheDifferingPartsAndWritesAPipeline() throws {
+        let (dir, base, ft) = try makePipelines()
+        let tau = dir.appendingPathComponent("tau").path
+        try run(["diff", base, ft, "-o", tau + "/", "--quiet", "--top", "0"])
+        XCTAssertTrue(fm.fileExists(atPath: tau + "/unet/diffusion_pytorch_model.safetensors"))
+        XCTAssertTrue(fm.fileExists(atPath: tau + "/model_index.json"))
+        let t = try Checkpoints.open(tau + "/unet"), b = try Checkpoints.open(base + "/unet"), f = try Checkpoints.open(ft + "/unet")
+        let name = "mid_block.attentions.0.proj_out.weight"
+        let tv = try t.tensor(named: name).doubles(), bv = try b.tensor(named: name).doubles(), fv = try f.tensor(named: name).doubles()
+        for i in tv.indices { XCTAssertEqual(tv[i], fv[i] - bv[i], accuracy: 1e-6) }
+    }
+
+    func testPipelineOutputRefusesANonEmptyFolderAndLeavesNothingBehind() throws {
+        let (dir, base, ft) = try makePipelines()
+        let out = dir.appendingPathComponent("busy").path
+        try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try "x".write(toFile: out + "/keep.txt", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try run(["merge", base, ft, "-o", out, "--quiet"])) { XCTAssertTrue("\($0)".contains("not empty"), "\($0)") }
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: out), ["keep.txt"])
+        XCTAssertFalse(try fm.contentsOfDirectory(atPath: dir.path).contains { $0.contains("tvtool-partial") })
+    }
 }
