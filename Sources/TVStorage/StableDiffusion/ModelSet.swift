@@ -63,14 +63,17 @@ public struct ModelSet {
 
     /// Creates the output: a pipeline folder when the base is a pipeline, a model folder when the
     /// path is a folder, else a file in the format of its extension.
-    public func create(_ path: String, tensors: [TensorInfo], metadata: [String: String]) throws -> any CheckpointWriter {
+    /// `copyUnmergedParts: false` (a task-vector output) leaves the components that were not
+    /// computed out instead of copying the base's weights for them.
+    public func create(_ path: String, tensors: [TensorInfo], metadata: [String: String], copyUnmergedParts: Bool = true) throws -> any CheckpointWriter {
         let base = readers[0]
         let pipeline = ModelNaming.kind(base) == .pipeline
         guard Self.isFolderOutput(path) || (pipeline && CheckpointFormat.detect(path: path) == nil) else {
             return try Checkpoints.create(path, tensors: tensors, metadata: metadata, options: CreateOptions(inputs: inputPaths))
         }
         return try PipelineWriter(path: path, tensors: tensors, metadata: metadata, template: template(pipeline: pipeline),
-                                  variant: variant, pipeline: pipeline, inputs: inputPaths)
+                                  variant: variant, pipeline: pipeline, inputs: inputPaths,
+                                  skip: copyUnmergedParts ? [] : Set(copiedParts))
     }
 
     /// The folder whose configs the output copies: the base pipeline, or the base model's folder.

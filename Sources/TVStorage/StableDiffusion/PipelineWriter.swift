@@ -15,14 +15,17 @@ public final class PipelineWriter: RangedCheckpointWriter, @unchecked Sendable {
     /// Output tensor name → (component, name inside it).
     private let routes: [String: (String, String)]
     private let weightNames: [String: String]
+    /// Template folders not copied (unmerged components of a task-vector output).
+    private let skip: Set<String>
     private var finished = false
 
     /// `pipeline`: names carry their component prefix; else one model folder.
     public init(path: String, tensors: [TensorInfo], metadata: [String: String], template: String?, variant: String?,
-                pipeline: Bool, inputs: [String]) throws {
+                pipeline: Bool, inputs: [String], skip: Set<String> = []) throws {
         let out = URL(fileURLWithPath: path).standardizedFileURL.path
         self.path = out
         self.template = template
+        self.skip = skip
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: out, isDirectory: &isDir) {
@@ -128,7 +131,7 @@ public final class PipelineWriter: RangedCheckpointWriter, @unchecked Sendable {
     /// components, whole folders of the others (tokenizer, scheduler, unmerged components).
     private func copyTemplate(_ template: String) throws {
         let fm = FileManager.default
-        for item in try fm.contentsOfDirectory(atPath: template).sorted() {
+        for item in try fm.contentsOfDirectory(atPath: template).sorted() where !skip.contains(item) {
             let src = template + "/" + item, dst = stage + "/" + item
             var isDir: ObjCBool = false
             fm.fileExists(atPath: src, isDirectory: &isDir)

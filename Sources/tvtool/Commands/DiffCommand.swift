@@ -76,7 +76,7 @@ struct DiffCommand: ParsableCommand {
             options.mismatch = .skip
             let evaluator = try ExpressionEvaluator(sources: readers, options: options)
             written = try evaluator.evaluate(.taskVector(finetuned: .source(1), base: .source(0)),
-                                             writer: { try set.create(output, tensors: $0, metadata: $1) }, recipeExtra: ["command": "diff"])
+                                             writer: { try set.create(output, tensors: $0, metadata: $1, copyUnmergedParts: false) }, recipeExtra: ["command": "diff"])
         }
         if json {
             print(try JSONText.encode(codable: summary))

@@ -119,6 +119,8 @@ final class StableDiffusionCommandTests: XCTestCase {
         try run(["diff", base, ft, "-o", tau + "/", "--quiet", "--top", "0"])
         XCTAssertTrue(fm.fileExists(atPath: tau + "/unet/diffusion_pytorch_model.safetensors"))
         XCTAssertTrue(fm.fileExists(atPath: tau + "/model_index.json"))
+        // A task vector holds only what was compared: no copy of the base's VAE weights.
+        XCTAssertFalse(fm.fileExists(atPath: tau + "/vae"))
         let t = try Checkpoints.open(tau + "/unet"), b = try Checkpoints.open(base + "/unet"), f = try Checkpoints.open(ft + "/unet")
         let name = "mid_block.attentions.0.proj_out.weight"
         let tv = try t.tensor(named: name).doubles(), bv = try b.tensor(named: name).doubles(), fv = try f.tensor(named: name).doubles()
