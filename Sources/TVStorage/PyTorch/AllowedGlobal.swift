@@ -22,6 +22,11 @@ enum AllowedGlobal: Sendable, Equatable {
     case codecsEncode
     case numpyScalar
     case numpyDType
+    /// `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')` + BUILD: how numpy arrays
+    /// pickle (e.g. CIFAR-10's python batches). Resolved only by unpicklers that allow numpy
+    /// arrays (`Unpickler.allowsNumpyArrays`); rebuilt as inert bytes, never as an object.
+    case numpyReconstruct
+    case numpyNDArray
     /// `builtins.set` / `frozenset` (how protocol 2 pickles a set, e.g. a module's
     /// `_non_persistent_buffers_set`): rebuilt as a list.
     case builtinSet(name: String)
@@ -41,6 +46,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case ("_codecs", "encode"): return .codecsEncode
         case ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"): return .numpyScalar
         case ("numpy", "dtype"): return .numpyDType
+        case ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"): return .numpyReconstruct
+        case ("numpy", "ndarray"): return .numpyNDArray
         case ("builtins", "set"), ("__builtin__", "set"), ("builtins", "frozenset"), ("__builtin__", "frozenset"):
             return .builtinSet(name: module + "." + name)
         case ("torch", _):
@@ -67,6 +74,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case .codecsEncode: return "_codecs.encode"
         case .numpyScalar: return "numpy.core.multiarray.scalar"
         case .numpyDType: return "numpy.dtype"
+        case .numpyReconstruct: return "numpy.core.multiarray._reconstruct"
+        case .numpyNDArray: return "numpy.ndarray"
         case let .builtinSet(name): return name
         case let .inert(name): return name
         }

@@ -12,6 +12,8 @@ enum DeniedGlobals {
         "site", "sysconfig", "distutils", "setuptools", "venv", "ensurepip", "cProfile", "profile", "trace",
         "bdb", "dis", "ast", "compileall", "py_compile", "sqlite3", "dbm", "shelve", "xmlrpc", "mailbox",
         "nturl2path", "posixpath", "ntpath", "fcntl", "resource", "mmap", "select", "selectors", "ssl",
+        // numpy beyond the dtype/scalar/array helpers AllowedGlobal names (numpy.load can unpickle).
+        "numpy",
     ]
 
     static func refuses(module: String, name: String) -> Bool {

@@ -23,6 +23,8 @@ enum PickleValue: Sendable {
     case numpyScalar(String)
     /// A numpy dtype object (argument of numpy scalars).
     case numpyDType(String)
+    /// A numpy array, index into `PickleArena.arrays` (only with `Unpickler.allowsNumpyArrays`).
+    case ndarray(Int)
     /// An instance of a class outside the allowlist (a pickled nn.Module, a config dict, …),
     /// kept as an inert record: index into `PickleArena.objects`. Its class never runs.
     case object(Int)
@@ -44,6 +46,7 @@ enum PickleValue: Sendable {
         case .tensor: return "tensor"
         case .numpyScalar: return "numpy scalar"
         case .numpyDType: return "numpy dtype"
+        case .ndarray: return "numpy array"
         case .object: return "object"
         }
     }
@@ -78,6 +81,17 @@ struct PickleArena: Sendable {
     var objects: [PickleObject] = []
     /// Storage index by key: several tensors sharing one storage refer to the same StorageRef.
     var storageIndex: [String: Int] = [:]
+    /// numpy arrays: nil until their BUILD gives shape, dtype and bytes.
+    var arrays: [NumpyArrayData?] = []
+}
+
+/// A numpy array rebuilt from its pickled state `(version, shape, dtype, is_fortran, raw bytes)`.
+public struct NumpyArrayData: Sendable, Equatable {
+    public let shape: [Int]
+    /// numpy type code, e.g. "u1".
+    public let dtype: String
+    public let fortranOrder: Bool
+    public let bytes: [UInt8]
 }
 
 /// An inert record of what the pickle asked a foreign class or function to do: its qualified name,
