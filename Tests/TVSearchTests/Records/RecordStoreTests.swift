@@ -1,5 +1,5 @@
 import XCTest
-@testable import TVSweep
+@testable import TVSearch
 
 final class RecordStoreTests: XCTestCase {
     private func manifest(_ evaluator: String = "test") throws -> SweepManifest {

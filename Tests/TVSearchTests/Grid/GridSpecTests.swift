@@ -1,5 +1,5 @@
 import XCTest
-@testable import TVSweep
+@testable import TVSearch
 
 final class GridSpecTests: XCTestCase {
     func testCountStepAndListForms() throws {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TVSweep
+@testable import TVSearch
 
 final class CallCounter: @unchecked Sendable {
     private let lock = NSLock()
