@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "TVImageTests", dependencies: ["TestSupport", "TVImage"]),
         .testTarget(name: "TVEngineTests", dependencies: ["TestSupport", "TVEngine"]),
         .testTarget(name: "TVTrainerTests", dependencies: ["TestSupport", "TVTrainer"]),
-        .testTarget(name: "TVDeMeTests", dependencies: ["TestSupport", "TVDeMe", "TVTrainer"]),
+        .testTarget(name: "TVDeMeTests", dependencies: ["TestSupport", "TVDeMe", "TVTrainer", "TVSearch"]),
         .testTarget(name: "TVSearchTests", dependencies: ["TestSupport", "TVSearch"]),
         .testTarget(name: "TVSweepTests", dependencies: ["TestSupport", "TVSweep"]),
         .testTarget(name: "tvtoolTests", dependencies: ["TestSupport", "tvtool"]),

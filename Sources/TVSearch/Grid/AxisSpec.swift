@@ -57,9 +57,10 @@ public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             else if third.hasPrefix("step=") { third.removeFirst(5); isCount = false }
             else if third.hasPrefix("step") { third.removeFirst(4); isCount = false }
             else if Int(third) == nil, let v = Double(third) {
-                let count = Int(((hi - lo) / v + 1e-9).rounded(.down)) + 1
+                let steps = v > 0 && v.isFinite ? ((hi - lo) / v + 1e-9).rounded(.down) : .infinity
+                let count = steps < 1e6 ? " (\(Int(steps) + 1) values)" : ""
                 throw .invalid(text, "'\(fields[2])' is ambiguous: write \(fields[0]):\(fields[1]):step\(fields[2]) for a step of \(fields[2])"
-                               + (v > 0 && v.isFinite && count <= 1_000_000 ? " (\(count) values)" : "") + ", or \(fields[0]):\(fields[1]):N for N evenly spaced values")
+                               + count + ", or \(fields[0]):\(fields[1]):N for N evenly spaced values")
             }
             if isCount {
                 guard let n = Int(third), n >= 1, n <= 1_000_000 else {

@@ -178,12 +178,14 @@ public final class SweepRunner: Sendable {
     private func evaluateOne(_ point: SweepPoint) throws -> PointRecord {
         let start = Date()
         do {
-            let v = try evaluator.evaluate(point)
+            let (v, se) = try evaluator.evaluateWithError(point)
             guard v.isFinite else {
                 return PointRecord(point: point, status: .failed, value: nil, error: "the score is not finite (\(v))",
                                    seconds: Date().timeIntervalSince(start), shard: options.shard)
             }
-            return PointRecord(point: point, status: .ok, value: v, seconds: Date().timeIntervalSince(start), shard: options.shard)
+            var r = PointRecord(point: point, status: .ok, value: v, seconds: Date().timeIntervalSince(start), shard: options.shard)
+            r.standardError = se.flatMap { $0.isFinite ? $0 : nil }
+            return r
         } catch let f as EvaluationFailure {
             return PointRecord(point: point, status: f.status, value: nil, error: f.message, stderrTail: f.stderrTail,
                                seconds: Date().timeIntervalSince(start), shard: options.shard)

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# How many evaluations each search strategy needs to come within one standard error of the full
+# grid's best point, on the built-in digits objective: the DeMe weight search of the main job
+# (pretrained fixtures/deme/pretrained.safetensors + the 4 range finetunes `tvtool deme` produces,
+# base = the pretrained model with identity projections), scored by `tvtool search`'s built-in
+# held-out eps-MSE (held-out set 1, 16 timesteps per image, seed 0; its standard error is over
+# images). Prints a markdown table (docs/sweeps.md).
+#
+#   scripts/bench/search_strategies.sh                 # GRID=0:1:11 (14641 points), JOBS=2
+#   GRID=0:1:6 SEEDS="0 1 2" OUT=/tmp/sb scripts/bench/search_strategies.sh
+#
+# Random, sobol and cmaes get a budget of a tenth of the grid (--max-evals); coord and grid run to
+# their own end. "evals to 1 SE" is the position, in evaluation order, of the first point whose
+# value is within one SE of the grid's best (for seeded strategies: each seed's count).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+GRID=${GRID:-0:1:11}
+JOBS=${JOBS:-2}
+SEEDS=${SEEDS:-"0 1 2"}
+OUT=${OUT:-/tmp/tvtool-bench-search}
+TVTOOL=${TVTOOL:-.build/release/tvtool}
+[ -x "$TVTOOL" ] || swift build -c release --product tvtool >&2
+
+FT="$OUT/deme/finetunes"
+if [ ! -f "$FT/base_identity_projections.safetensors" ]; then
+  echo "making the range finetunes (tvtool deme, default settings, no Fréchet distances)…" >&2
+  "$TVTOOL" deme --fd-seeds '' --strategy grid --grid 0,1 --refine 0 -o "$OUT/deme" > /dev/null
+fi
+BASE="$FT/base_identity_projections.safetensors"
+MODELS=$(ls "$FT"/deme_range*.safetensors | sort -V)
+
+run() {  # name, extra args…
+  local name=$1; shift
+  local t0=$(date +%s.%N)
+  "$TVTOOL" search "$BASE" $MODELS --grid "$GRID" --jobs "$JOBS" --quiet -o "$OUT/$name" "$@" > /dev/null
+  echo "$name $(echo "$(date +%s.%N) - $t0" | bc)" >> "$OUT/times.txt"
+}
+
+: > "$OUT/times.txt"
+mkdir -p "$OUT"
+run grid --strategy grid
+POINTS=$(python3 -c "import csv,sys; print(sum(1 for _ in csv.DictReader(open('$OUT/grid/results.csv'))))")
+BUDGET=$(( (POINTS + 9) / 10 ))
+run coord --strategy coord
+run coord_refine2 --strategy coord --refine 2
+for s in $SEEDS; do
+  run random_$s --strategy random --max-evals "$BUDGET" --search-seed "$s"
+  run cmaes_$s --strategy cmaes --max-evals "$BUDGET" --search-seed "$s"
+done
+run sobol --strategy sobol --max-evals "$BUDGET"
+
+python3 - "$OUT" "$GRID" "$BUDGET" $SEEDS <<'PY'
+import csv, sys, os
+out, grid, budget, seeds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+def rows(name):
+    return [r for r in csv.DictReader(open(os.path.join(out, name, "results.csv"))) if r["status"] == "ok"]
+times = dict(l.split() for l in open(os.path.join(out, "times.txt")))
+g = rows("grid")
+best = min(g, key=lambda r: float(r["value"]))
+target = float(best["value"]) + float(best["standard_error"])
+def reach(name):
+    rs = rows(name)
+    for k, r in enumerate(rs, 1):
+        if float(r["value"]) <= target: return k, len(rs), min(float(x["value"]) for x in rs)
+    return None, len(rs), min(float(x["value"]) for x in rs)
+print(f"grid {grid}: {len(g)} points; best {best['id']} eps-MSE {float(best['value']):.6f} ± {float(best['standard_error']):.6f} (SE); target <= {target:.6f}")
+print(f"budget of random/sobol/cmaes: {budget} evaluations (a tenth of the grid)\n")
+print("| strategy | evals to within 1 SE of the grid's best | evals used | best found | share of grid evals | wall time |")
+print("|---|---|---|---|---|---|")
+names = ["grid", "coord", "coord_refine2", "sobol"] + [f"random_{s}" for s in seeds] + [f"cmaes_{s}" for s in seeds]
+for n in names:
+    k, used, b = reach(n)
+    share = f"{k / len(g):.1%}" if k else "not reached"
+    label = {"coord_refine2": "coord + --refine 2"}.get(n, n.replace("_", " seed "))
+    print(f"| {label} | {k if k else '—'} | {used} | {b:.6f} | {share} | {float(times[n]):.0f} s |")
+PY
