@@ -33,7 +33,7 @@ public struct DeMeWeightSearch: Sendable {
     /// name per finetuned model; `identity` says what they are (option hashes), so records made
     /// with other finetunes are recognised as stale.
     public func run(_ models: MergedModels, inputs: [String], identity: String, stem: URL,
-                    score: @escaping @Sendable (MLPDenoiser) throws -> Double) throws -> Result {
+                    score: @escaping @Sendable (any TrainableDenoiser) throws -> Double) throws -> Result {
         let n = inputs.count - 1
         var s = spec
         if s.grid.axes.count != n { s.grid = GridSpec(axes: Array(repeating: spec.grid.axes[0], count: n)) }

@@ -53,7 +53,7 @@ struct DeMeCommand: ParsableCommand {
     @Option(name: .customLong("search-seed"), help: "Seed of the random, sobol and cmaes strategies.") var searchSeed: UInt64 = 0
     @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the weight searches cost, then stop.") var dryRun = false
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
-    @Option(help: "Parallel candidate evaluations.") var workers = 2
+    @Option(help: "Concurrent finetunes and candidate evaluations.") var jobs = 2
     @Option(help: "Evaluation timesteps per image and range.") var evalTimesteps = 4
     @Option(help: "Samples per Fréchet distance.") var fdSamples = 500
     @Option(help: "Sampling seeds for the Fréchet distance (comma-separated; empty = skip).") var fdSeeds = "1,2,3"
@@ -62,7 +62,7 @@ struct DeMeCommand: ParsableCommand {
     @Option(help: "Seed of finetunes and evaluation sets.") var seed: UInt64 = 0
     @Option(help: "Training/held-out split seed (default: the one recorded in the pretrained checkpoint, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output folder.") var output = "out"
-    @Flag(help: "Print report.json to stdout.") var json = false
+    @Flag(help: "Print the report to stdout as JSON (report.json's content with snake_case keys, like every --json output).") var json = false
 
     func run() throws {
         guard let path = pretrained ?? BundledPretrained.path() else {
@@ -90,7 +90,7 @@ struct DeMeCommand: ParsableCommand {
             throw DeMeError.invalidArgument("--objective must be mse or frechet, not '\(objective)'")
         }
         o.objective = obj
-        o.workers = workers
+        o.workers = jobs
         o.evalTimestepsPerRange = evalTimesteps
         o.frechetSamples = fdSamples
         o.frechetSeeds = try fdSeeds.split(separator: ",").map {
@@ -118,7 +118,7 @@ struct DeMeCommand: ParsableCommand {
                                         output: URL(fileURLWithPath: output), options: o)
         let report = try pipeline.run()
         if json {
-            print(String(decoding: try report.json(), as: UTF8.self))
+            print(try JSONText.encode(jsonData: report.json(), numericTextIn: ["configuration"]))
         } else {
             for r in report.rows + report.ablation {
                 print(String(format: "%-30@ eps-MSE %.5f", r.name as NSString, r.heldOutMSE)
