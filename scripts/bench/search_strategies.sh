@@ -8,6 +8,9 @@
 #
 #   scripts/bench/search_strategies.sh                 # GRID=0:1:11 (14641 points), JOBS=2
 #   GRID=0:1:6 SEEDS="0 1 2" OUT=/tmp/sb scripts/bench/search_strategies.sh
+#   STEPS=200 …             # shorter range finetunes (the main job's default is 2000 per range)
+#   FINETUNES=dir …         # reuse a deme run's finetunes folder
+#   GRID_TVTOOL=path …      # another (e.g. release) binary for the full grid only
 #
 # Random, sobol and cmaes get a budget of a tenth of the grid (--max-evals); coord and grid run to
 # their own end. "evals to 1 SE" is the position, in evaluation order, of the first point whose
@@ -21,25 +24,30 @@ OUT=${OUT:-/tmp/tvtool-bench-search}
 TVTOOL=${TVTOOL:-.build/release/tvtool}
 [ -x "$TVTOOL" ] || swift build -c release --product tvtool >&2
 
-FT="$OUT/deme/finetunes"
+STEPS=${STEPS:-2000}
+GRID_TVTOOL=${GRID_TVTOOL:-$TVTOOL}
+mkdir -p "$OUT"
+FT=${FINETUNES:-$OUT/deme/finetunes}
 if [ ! -f "$FT/base_identity_projections.safetensors" ]; then
-  echo "making the range finetunes (tvtool deme, default settings, no Fréchet distances)…" >&2
-  "$TVTOOL" deme --fd-seeds '' --strategy grid --grid 0,1 --refine 0 -o "$OUT/deme" > /dev/null
+  echo "making the range finetunes (tvtool deme, default settings but --steps-per-range $STEPS, no Fréchet distances)…" >&2
+  "$TVTOOL" deme --fd-seeds '' --steps-per-range "$STEPS" --strategy grid --grid 0,1 --refine 0 -o "$OUT/deme" > /dev/null
 fi
 BASE="$FT/base_identity_projections.safetensors"
 MODELS=$(ls "$FT"/deme_range*.safetensors | sort -V)
 
 run() {  # name, extra args…
   local name=$1; shift
-  local t0=$(date +%s.%N)
   "$TVTOOL" search "$BASE" $MODELS --grid "$GRID" --jobs "$JOBS" --quiet -o "$OUT/$name" "$@" > /dev/null
-  echo "$name $(echo "$(date +%s.%N) - $t0" | bc)" >> "$OUT/times.txt"
 }
 
-: > "$OUT/times.txt"
-mkdir -p "$OUT"
-run grid --strategy grid
+if [ "$GRID_TVTOOL" = "$TVTOOL" ]; then run grid --strategy grid
+else "$GRID_TVTOOL" search "$BASE" $MODELS --grid "$GRID" --jobs "$JOBS" --quiet -o "$OUT/grid" > /dev/null; fi
 POINTS=$(python3 -c "import csv,sys; print(sum(1 for _ in csv.DictReader(open('$OUT/grid/results.csv'))))")
+# The grid's best point once more with $TVTOOL, which records the standard error over images.
+BEST_GRIDS=$(python3 -c "
+import csv; rs=[r for r in csv.DictReader(open('$OUT/grid/results.csv')) if r['status']=='ok']
+b=min(rs,key=lambda r: float(r['value'])); print(' '.join('--grid '+r for r in b['id'].split(',')))")
+"$TVTOOL" search "$BASE" $MODELS $BEST_GRIDS --strategy grid --quiet -o "$OUT/grid_best" > /dev/null
 BUDGET=$(( (POINTS + 9) / 10 ))
 run coord --strategy coord
 run coord_refine2 --strategy coord --refine 2
@@ -54,10 +62,11 @@ import csv, sys, os
 out, grid, budget, seeds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 def rows(name):
     return [r for r in csv.DictReader(open(os.path.join(out, name, "results.csv"))) if r["status"] == "ok"]
-times = dict(l.split() for l in open(os.path.join(out, "times.txt")))
 g = rows("grid")
 best = min(g, key=lambda r: float(r["value"]))
-target = float(best["value"]) + float(best["standard_error"])
+se = float(rows("grid_best")[0]["standard_error"])
+best["standard_error"] = se
+target = float(best["value"]) + se
 def reach(name):
     rs = rows(name)
     for k, r in enumerate(rs, 1):
@@ -65,12 +74,12 @@ def reach(name):
     return None, len(rs), min(float(x["value"]) for x in rs)
 print(f"grid {grid}: {len(g)} points; best {best['id']} eps-MSE {float(best['value']):.6f} ± {float(best['standard_error']):.6f} (SE); target <= {target:.6f}")
 print(f"budget of random/sobol/cmaes: {budget} evaluations (a tenth of the grid)\n")
-print("| strategy | evals to within 1 SE of the grid's best | evals used | best found | share of grid evals | wall time |")
-print("|---|---|---|---|---|---|")
+print("| strategy | evals to within 1 SE of the grid's best | evals used | best found | share of the grid's evals |")
+print("|---|---|---|---|---|")
 names = ["grid", "coord", "coord_refine2", "sobol"] + [f"random_{s}" for s in seeds] + [f"cmaes_{s}" for s in seeds]
 for n in names:
     k, used, b = reach(n)
     share = f"{k / len(g):.1%}" if k else "not reached"
     label = {"coord_refine2": "coord + --refine 2"}.get(n, n.replace("_", " seed "))
-    print(f"| {label} | {k if k else '—'} | {used} | {b:.6f} | {share} | {float(times[n]):.0f} s |")
+    print(f"| {label} | {k if k else '—'} | {used} | {b:.6f} | {share} |")
 PY
