@@ -11,6 +11,7 @@
 #   STEPS=200 …             # shorter range finetunes (the main job's default is 2000 per range)
 #   FINETUNES=dir …         # reuse a deme run's finetunes folder
 #   GRID_TVTOOL=path …      # another (e.g. release) binary for the full grid only
+#   TABLE_ONLY=1 …          # only print the table from the folders already in OUT
 #
 # Random, sobol and cmaes get a budget of a tenth of the grid (--max-evals); coord and grid run to
 # their own end. "evals to 1 SE" is the position, in evaluation order, of the first point whose
@@ -40,7 +41,8 @@ run() {  # name, extra args…
   "$TVTOOL" search "$BASE" $MODELS --grid "$GRID" --jobs "$JOBS" --quiet -o "$OUT/$name" "$@" > /dev/null
 }
 
-if [ "$GRID_TVTOOL" = "$TVTOOL" ]; then run grid --strategy grid
+if [ -n "${TABLE_ONLY:-}" ]; then :
+elif [ "$GRID_TVTOOL" = "$TVTOOL" ]; then run grid --strategy grid
 else "$GRID_TVTOOL" search "$BASE" $MODELS --grid "$GRID" --jobs "$JOBS" --quiet -o "$OUT/grid" > /dev/null; fi
 POINTS=$(python3 -c "import csv,sys; print(sum(1 for _ in csv.DictReader(open('$OUT/grid/results.csv'))))")
 # The grid's best point once more with $TVTOOL, which records the standard error over images.
@@ -49,13 +51,15 @@ import csv; rs=[r for r in csv.DictReader(open('$OUT/grid/results.csv')) if r['s
 b=min(rs,key=lambda r: float(r['value'])); print(' '.join('--grid '+r for r in b['id'].split(',')))")
 "$TVTOOL" search "$BASE" $MODELS $BEST_GRIDS --strategy grid --quiet -o "$OUT/grid_best" > /dev/null
 BUDGET=$(( (POINTS + 9) / 10 ))
-run coord --strategy coord
-run coord_refine2 --strategy coord --refine 2
-for s in $SEEDS; do
-  run random_$s --strategy random --max-evals "$BUDGET" --search-seed "$s"
-  run cmaes_$s --strategy cmaes --max-evals "$BUDGET" --search-seed "$s"
-done
-run sobol --strategy sobol --max-evals "$BUDGET"
+if [ -z "${TABLE_ONLY:-}" ]; then
+  run coord --strategy coord
+  run coord_refine2 --strategy coord --refine 2
+  for s in $SEEDS; do
+    run random_$s --strategy random --max-evals "$BUDGET" --search-seed "$s"
+    run cmaes_$s --strategy cmaes --max-evals "$BUDGET" --search-seed "$s"
+  done
+  run sobol --strategy sobol --max-evals "$BUDGET"
+fi
 
 python3 - "$OUT" "$GRID" "$BUDGET" $SEEDS <<'PY'
 import csv, sys, os
@@ -67,19 +71,22 @@ best = min(g, key=lambda r: float(r["value"]))
 se = float(rows("grid_best")[0]["standard_error"])
 best["standard_error"] = se
 target = float(best["value"]) + se
+def first(rs, limit):
+    return next((k for k, r in enumerate(rs, 1) if float(r["value"]) <= limit), None)
 def reach(name):
     rs = rows(name)
-    for k, r in enumerate(rs, 1):
-        if float(r["value"]) <= target: return k, len(rs), min(float(x["value"]) for x in rs)
-    return None, len(rs), min(float(x["value"]) for x in rs)
+    return first(rs, target), len(rs), min(float(x["value"]) for x in rs), first(rs, float(best["value"]) + 1e-9)
 print(f"grid {grid}: {len(g)} points; best {best['id']} eps-MSE {float(best['value']):.6f} ± {float(best['standard_error']):.6f} (SE); target <= {target:.6f}")
 print(f"budget of random/sobol/cmaes: {budget} evaluations (a tenth of the grid)\n")
-print("| strategy | evals to within 1 SE of the grid's best | evals used | best found | share of the grid's evals |")
-print("|---|---|---|---|---|")
+print("| strategy | evals to within 1 SE of the grid's best | evals to the grid's best value or better | evals used | best found | share of the grid's evals (1 SE) |")
+print("|---|---|---|---|---|---|")
 names = ["grid", "coord", "coord_refine2", "sobol"] + [f"random_{s}" for s in seeds] + [f"cmaes_{s}" for s in seeds]
 for n in names:
-    k, used, b = reach(n)
+    if not os.path.exists(os.path.join(out, n, "results.csv")):
+        print(f"| {n} | (not run) | | | | |")
+        continue
+    k, used, b, exact = reach(n)
     share = f"{k / len(g):.1%}" if k else "not reached"
     label = {"coord_refine2": "coord + --refine 2"}.get(n, n.replace("_", " seed "))
-    print(f"| {label} | {k if k else '—'} | {used} | {b:.6f} | {share} |")
+    print(f"| {label} | {k if k else '—'} | {exact if exact else 'not reached'} | {used} | {b:.6f} | {share} |")
 PY

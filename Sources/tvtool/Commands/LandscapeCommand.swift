@@ -100,7 +100,7 @@ struct LandscapeCommand: ParsableCommand {
             let out = try LandscapeSweep.writeOutputs(manifest: manifest, records: outcome.records, directory: execution.output, scale: scale)
             report["surface"] = out.surface; report["csv"] = out.csv; report["plot"] = out.plot
         }
-        if let best = outcome.records.best(manifest.goal) {
+        if let best = outcome.used.best(manifest.goal) {
             report["best"] = ["id": best.id, "coordinates": best.coordinates, "value": best.value!] as [String: Any]
         }
         try SweepReport.finish("landscape", bestLabel: "best:", report: report, outcome: outcome,

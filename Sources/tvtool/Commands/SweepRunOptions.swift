@@ -184,7 +184,7 @@ enum SweepReport {
                        goal: SweepGoal, shard: ShardSpec, execution: SweepExecutionOptions) throws {
         if execution.json { printJSON(report) } else if !execution.quiet {
             Console.error("\(command): \(outcome.evaluated) evaluated (\(outcome.failed) failed), \(outcome.skipped) already done")
-            if let best = outcome.records.best(goal) { Console.error("\(bestLabel) \(best.id) -> \(best.value!)") }
+            if let best = outcome.used.best(goal) { Console.error("\(bestLabel) \(best.id) -> \(best.value!)") }
             if !shard.isWhole { Console.error("shard \(shard) done; merge with: tvtool sweep collect \(execution.output) -o OUT") }
         }
         try checkSomethingSucceeded(outcome)
