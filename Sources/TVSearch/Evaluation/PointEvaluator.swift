@@ -10,6 +10,15 @@ public protocol PointEvaluator: Sendable {
     /// runner records it and goes on); any other error stops the run (nothing is recorded for the
     /// point, so a rerun evaluates it once the cause is fixed).
     func evaluate(_ point: SweepPoint) throws -> Double
+    /// The score and, when the evaluator knows it, its standard error (over images, samples, …),
+    /// recorded so strategies can be compared within noise. Default: `evaluate` without one.
+    func evaluateWithError(_ point: SweepPoint) throws -> (value: Double, standardError: Double?)
+}
+
+extension PointEvaluator {
+    public func evaluateWithError(_ point: SweepPoint) throws -> (value: Double, standardError: Double?) {
+        (try evaluate(point), nil)
+    }
 }
 
 /// A recorded, non-fatal failure of one point.

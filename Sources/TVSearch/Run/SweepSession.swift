@@ -47,7 +47,7 @@ public enum SweepSession {
             let loaded = try RecordStore.load(path: f)
             guard let m = loaded.manifest else { throw RecordError.noHeader(f) }
             if let manifest {
-                guard manifest.fingerprint == m.fingerprint else { throw RecordError.mismatchedShards(first, f) }
+                if let diff = manifest.difference(from: m) { throw RecordError.mismatchedShards(first, f + " (" + diff + ")") }
             } else {
                 manifest = m
                 first = f

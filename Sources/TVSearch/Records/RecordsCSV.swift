@@ -1,15 +1,16 @@
 import Foundation
 
 /// The CSV view of a sweep's records: one row per point in (round, index) order with the axis
-/// values, status, value and error. Timings are left out (they live in the JSONL records) so a
+/// values, status, value, its standard error (when the evaluator gives one) and error: the same
+/// columns for `deme`, `search` and `landscape`. Timings are left out (they live in the JSONL records) so a
 /// sharded-then-collected sweep produces the same CSV as a single run.
 public enum RecordsCSV {
     public static func render(_ records: [PointRecord], axisNames: [String]) -> String {
-        var out = (["id", "round", "index"] + axisNames + ["status", "value", "error"]).map(field).joined(separator: ",") + "\n"
+        var out = (["id", "round", "index"] + axisNames + ["status", "value", "standard_error", "error"]).map(field).joined(separator: ",") + "\n"
         for r in records {
             var row = [r.id, String(r.round), String(r.index)]
             row += r.coordinates.map { GridNumber.format($0) }
-            row += [r.status.rawValue, r.value.map { "\($0)" } ?? "", r.error ?? ""]
+            row += [r.status.rawValue, r.value.map { "\($0)" } ?? "", r.standardError.map { "\($0)" } ?? "", r.error ?? ""]
             out += row.map(field).joined(separator: ",") + "\n"
         }
         return out

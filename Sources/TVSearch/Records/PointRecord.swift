@@ -14,6 +14,8 @@ public struct PointRecord: Sendable, Codable, Equatable {
     public var status: PointStatus
     /// The score; present exactly when status is ok (always finite).
     public var value: Double?
+    /// The value's standard error, when the evaluator reports one (the built-in eps-MSE does).
+    public var standardError: Double?
     public var error: String?
     /// Last lines of an external command's stderr (failures and timeouts).
     public var stderrTail: String?
@@ -24,7 +26,7 @@ public struct PointRecord: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, coordinates, index, round, status, value, error, seconds, shard
-        case stderrTail = "stderr_tail", finishedAt = "finished_at"
+        case stderrTail = "stderr_tail", finishedAt = "finished_at", standardError = "standard_error"
     }
 
     public init(point: SweepPoint, status: PointStatus, value: Double?, error: String? = nil,

@@ -1,14 +1,14 @@
 import Foundation
 import TVStorage
 
-/// One axis of a sweep grid, parsed from the command line.
-///
-/// Syntax (unambiguous by the form of the third field):
-/// - `lo:hi:N` with N an integer literal (no `.`, no exponent): N evenly spaced points including
-///   both ends (`-0.2:1.2:29` → -0.2, -0.15, …, 1.2). N = 1 gives just `lo`.
-/// - `lo:hi:S` with S a decimal literal (`0.1`, `1.0`, `5e-2`): points lo, lo+S, … up to hi
-///   (hi included when it is reached within 1e-9 of a step). Write `1.0`, not `1`, for a step of one.
-/// - `lo:hi:n=N` / `lo:hi:step=S`: the same, spelled out.
+/// One axis of a sweep grid, parsed from the command line. The one grid grammar of `deme`,
+/// `search` and `landscape`:
+/// - `lo:hi:N` with N an integer: N evenly spaced values including both ends (`0:1:5` → 0, 0.25,
+///   0.5, 0.75, 1; `0:1:11` → 0, 0.1, …, 1). N = 1 gives just `lo`. `lo:hi:n=N` says the same.
+/// - `lo:hi:stepS` (or `lo:hi:step=S`): lo, lo+S, … up to hi (hi included when it is reached
+///   within 1e-9 of a step): `0:1:step0.1` is the same 11 values as `0:1:11`.
+/// - A bare decimal third field (`0:1:0.1`) is refused: it reads as a step to some and as a count
+///   to others, so the message says which two spellings to use instead.
 /// - `a,b,c`: an explicit list of values (kept in the given order, duplicates rejected).
 /// - a single number: one value.
 public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -31,6 +31,10 @@ public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         return gap
     }
 
+    /// The smallest and largest value: the box that sampling strategies and refinement stay in.
+    public var lowerBound: Double { values.min()! }
+    public var upperBound: Double { values.max()! }
+
     public static func parse(_ text: String) throws(GridError) -> AxisSpec {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t.contains(",") {
@@ -48,9 +52,16 @@ public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             let lo = try number(fields[0], in: text), hi = try number(fields[1], in: text)
             guard hi >= lo else { throw .invalid(text, "hi (\(fields[1])) is below lo (\(fields[0]))") }
             var third = fields[2].trimmingCharacters(in: .whitespaces)
-            var isCount = !third.contains(".") && !third.lowercased().contains("e")
-            if third.hasPrefix("n=") { third.removeFirst(2); isCount = true }
+            var isCount = true
+            if third.hasPrefix("n=") { third.removeFirst(2) }
             else if third.hasPrefix("step=") { third.removeFirst(5); isCount = false }
+            else if third.hasPrefix("step") { third.removeFirst(4); isCount = false }
+            else if Int(third) == nil, let v = Double(third) {
+                let steps = v > 0 && v.isFinite ? ((hi - lo) / v + 1e-9).rounded(.down) : .infinity
+                let count = steps < 1e6 ? " (\(Int(steps) + 1) values)" : ""
+                throw .invalid(text, "'\(fields[2])' is ambiguous: write \(fields[0]):\(fields[1]):step\(fields[2]) for a step of \(fields[2])"
+                               + count + ", or \(fields[0]):\(fields[1]):N for N evenly spaced values")
+            }
             if isCount {
                 guard let n = Int(third), n >= 1, n <= 1_000_000 else {
                     throw .invalid(text, "the point count '\(fields[2])' must be an integer from 1 to 1000000")
@@ -64,7 +75,7 @@ public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             guard count <= 1_000_000 else { throw .invalid(text, "more than 1000000 points") }
             return AxisSpec(values: (0..<count).map { GridNumber.clean(lo + step * Double($0), scale: max(abs(lo), abs(hi))) }, text: t)
         default:
-            throw .invalid(text, "expected lo:hi:count, lo:hi:step, a comma list or one number")
+            throw .invalid(text, "expected lo:hi:N (N values), lo:hi:stepS (step S), a comma list or one number")
         }
     }
 

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TVSweep
+@testable import TVSearch
 
 final class RecordStoreTests: XCTestCase {
     private func manifest(_ evaluator: String = "test") throws -> SweepManifest {
@@ -26,7 +26,7 @@ final class RecordStoreTests: XCTestCase {
         XCTAssertEqual(again.existing[1].stderrTail, "line1\nline2")
         XCTAssertThrowsError(try RecordStore(path: dir.appendingPathComponent("records.jsonl").path, manifest: try manifest("other")))
         let csv = RecordsCSV.render(RecordSet(again.existing).records, axisNames: m.axisNames)
-        XCTAssertEqual(csv, "id,round,index,w1,w2,status,value,error\n\"0,0\",0,0,0,0,ok,1.5,\n\"0,0.5\",0,1,0,0.5,failed,,\"boom, \"\"quoted\"\"\"\n")
+        XCTAssertEqual(csv, "id,round,index,w1,w2,status,value,standard_error,error\n\"0,0\",0,0,0,0,ok,1.5,,\n\"0,0.5\",0,1,0,0.5,failed,,,\"boom, \"\"quoted\"\"\"\n")
     }
 
     func testTornLastLineIsIgnoredAndCutBeforeAppending() throws {
@@ -91,9 +91,17 @@ final class SweepManifestTests: XCTestCase {
         var other = m
         other.settings["basis"] = "orthonormal"
         XCTAssertNotEqual(m.fingerprint, other.fingerprint)
+        // Records are keyed by point: another grid, strategy or budget keeps the fingerprint.
         var otherGrid = m
         otherGrid.grid = try GridSpec.parse(["0:1:4"], dimensions: 2)
-        XCTAssertNotEqual(m.fingerprint, otherGrid.fingerprint)
+        otherGrid.strategy = .coord
+        otherGrid.maxEvals = 7
+        XCTAssertEqual(m.fingerprint, otherGrid.fingerprint)
+        XCTAssertNil(m.difference(from: otherGrid))
+        var otherEvaluator = m
+        otherEvaluator.evaluator = "f"
+        XCTAssertEqual(otherEvaluator.difference(from: m), "evaluator is 'e' in the records but 'f' in this run")
+        XCTAssertEqual(other.difference(from: m), "basis is 'coefficients' in the records but 'orthonormal' in this run")
         XCTAssertEqual(m.fingerprint.count, 16)
     }
 }

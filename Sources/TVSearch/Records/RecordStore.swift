@@ -8,8 +8,9 @@ import TVStorage
 
 /// The append-only JSONL records file of one sweep run (or one shard of it).
 ///
-/// Line 1 is the header `{"type":"sweep","fingerprint":…,"manifest":{…}}`; every further line is
-/// one `PointRecord` with `"type":"point"`. Crash safety, the invariant everything relies on:
+/// Line 1 is the header `{"type":"sweep","fingerprint":…,"manifest":{…}}`; a later run in the
+/// same folder that searches differently (finer grid, other strategy) appends
+/// `{"type":"run","manifest":{…}}`; every other line is one `PointRecord` with `"type":"point"`. Crash safety, the invariant everything relies on:
 /// - each line goes out in ONE write(2) on an O_APPEND descriptor, followed by fsync, so a
 ///   completed append is durable and a kill -9 can at worst leave one incomplete last line;
 /// - an incomplete last line (no trailing newline, or unparsable) is ignored when loading and cut
@@ -25,7 +26,7 @@ public final class RecordStore: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Opens (creating if needed) the records file for a run of `manifest`. An existing file must
-    /// carry the same fingerprint.
+    /// hold records of the same values (same fingerprint); the error names the setting that differs.
     public init(path: String, manifest: SweepManifest) throws {
         self.path = path
         self.manifest = manifest
@@ -42,10 +43,13 @@ public final class RecordStore: @unchecked Sendable {
                 guard ftruncate(fd, off_t(loaded.validBytes)) == 0 else { throw RecordError.io(path, String(cString: strerror(errno))) }
             }
             if let header = loaded.manifest {
-                guard header.fingerprint == manifest.fingerprint else {
-                    throw RecordError.differentSweep(path)
+                if let diff = manifest.difference(from: header) {
+                    throw RecordError.differentSettings(path, diff)
                 }
                 existing = loaded.records
+                if !manifest.sameSearch(as: header) {
+                    try RecordStore.writeLine(fd: fd, path: path, RecordLines.run(manifest))
+                }
             } else {
                 existing = []
                 try RecordStore.writeLine(fd: fd, path: path, RecordLines.header(manifest))
@@ -77,6 +81,7 @@ public final class RecordStore: @unchecked Sendable {
 
     /// The parsed content of a records file.
     public struct Loaded: Sendable {
+        /// The latest manifest (the header, or the last run line after it).
         public var manifest: SweepManifest?
         public var records: [PointRecord]
         /// Bytes up to and including the last complete, parsable line.
@@ -134,6 +139,19 @@ enum RecordLines {
         return d
     }
 
+    private struct Run: Codable {
+        var type = "run"
+        var manifest: SweepManifest
+    }
+
+    static func run(_ m: SweepManifest) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var d = try enc.encode(Run(manifest: m))
+        d.append(UInt8(ascii: "\n"))
+        return d
+    }
+
     static func point(_ r: PointRecord) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
@@ -155,6 +173,12 @@ enum RecordLines {
                 throw RecordError.corrupt(path, lineNumber, "misplaced or malformed header")
             }
             result.manifest = h.manifest
+        case "run":
+            guard let first = result.manifest, let r = try? dec.decode(Run.self, from: line),
+                  first.fingerprint == r.manifest.fingerprint else {
+                throw RecordError.corrupt(path, lineNumber, "misplaced or malformed run line")
+            }
+            result.manifest = r.manifest
         case "point":
             guard result.manifest != nil else { throw RecordError.corrupt(path, lineNumber, "point before the header") }
             guard let r = try? dec.decode(PointRecord.self, from: line),
@@ -172,7 +196,7 @@ enum RecordLines {
 public enum RecordError: BadInputError, Equatable {
     case io(String, String)
     case busy(String)
-    case differentSweep(String)
+    case differentSettings(String, String)
     case corrupt(String, Int, String)
     case noHeader(String)
     case mismatchedShards(String, String)
@@ -181,9 +205,9 @@ public enum RecordError: BadInputError, Equatable {
         switch self {
         case let .io(p, why): return "\(p): \(why)"
         case let .busy(p): return "\(p): another tvtool run is appending to this records file"
-        case let .differentSweep(p): return "\(p): records of a different sweep (other inputs, grid, evaluator or options); use another output folder or remove the file"
         case let .corrupt(p, line, why): return "\(p): line \(line): \(why)"
         case let .noHeader(p): return "\(p): no sweep header (empty or not a tvtool records file)"
+        case let .differentSettings(p, diff): return "\(p): records of different values: \(diff); use another output folder or remove the file"
         case let .mismatchedShards(a, b): return "\(b): belongs to a different sweep than \(a)"
         }
     }
