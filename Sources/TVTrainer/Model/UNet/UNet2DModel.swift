@@ -1,0 +1,97 @@
+import Foundation
+
+/// diffusers' UNet2DModel (DDPM's configurations) as a trainable denoiser: all parameters in one
+/// flat buffer under diffusers' names and PyTorch layouts (`layout`), forward keeping the
+/// activations backward needs, backward overwriting `gradients`. Same surface as MLPDenoiser.
+///
+///     emb = linear_2(silu(linear_1(sinusoidal(t))))
+///     h = conv_in(x) → down blocks (skip tensors kept) → mid block → up blocks (skips concatenated)
+///     out = conv_out(silu(conv_norm_out(h)))
+///
+/// Not thread-safe (activations and scratch): use one instance per thread (`init(sharingParametersOf:)`).
+public final class UNet2DModel: Denoiser {
+    public let config: UNetConfig
+    public let layout: ParameterLayout
+    public let parameters: FloatBuffer
+    public let gradients: FloatBuffer
+    /// Set while training with config.dropout > 0; nil evaluates without dropout (module.eval()).
+    public var dropout: DropoutSource?
+    private let graph: UNetGraph
+
+    public var dataDimension: Int { config.dataDimension }
+    public var parameterCount: Int { layout.count }
+
+    /// The parameter layout of a config (names and shapes as diffusers' state dict).
+    public static func layout(for c: UNetConfig) -> ParameterLayout { UNetGraph(config: c).layout }
+
+    /// A model with the given flat parameters (layout order). The config must be valid.
+    public init(config: UNetConfig, parameters values: [Float]) {
+        self.config = config
+        graph = UNetGraph(config: config)
+        layout = graph.layout
+        precondition(values.count == layout.count, "parameter count \(values.count) != \(layout.count)")
+        parameters = FloatBuffer(values)
+        gradients = FloatBuffer(count: layout.count)
+    }
+
+    /// A second instance over the same parameter buffer (not a copy) with its own gradients,
+    /// activations and scratch, e.g. for the other half of a batch on another thread.
+    public init(sharingParametersOf other: UNet2DModel) {
+        config = other.config
+        graph = UNetGraph(config: other.config)
+        layout = graph.layout
+        parameters = other.parameters
+        gradients = FloatBuffer(count: layout.count)
+    }
+
+    /// PyTorch's default initialisation (nn.Conv2d / nn.Linear: weight and bias
+    /// U(±1/sqrt(fan_in)), fan_in = in·k·k; GroupNorm: weight 1, bias 0) from the trainer's seeded
+    /// generator; DeMe's projections start as the identity.
+    public convenience init(config: UNetConfig, seed: UInt64) {
+        let layout = UNet2DModel.layout(for: config)
+        var rng = TrainerRandom.derived(seed: seed, stream: 0x4E37)
+        var values = [Float](repeating: 0, count: layout.count)
+        for e in layout.entries {
+            let isNorm = e.name.contains("norm") && !e.name.contains("time_emb_proj")
+            if isNorm {
+                if e.name.hasSuffix(".weight") { for j in 0..<e.count { values[e.offset + j] = 1 } }
+                continue
+            }
+            if e.name.hasSuffix(".channel_projection.weight") {
+                let C = e.shape[0]
+                for i in 0..<C { values[e.offset + i * C + i] = 1 }
+                continue
+            }
+            let weightName = e.name.hasSuffix(".bias") ? String(e.name.dropLast(4)) + "weight" : e.name
+            let fanIn = layout.entry(weightName)!.shape.dropFirst().reduce(1, *)
+            let bound = 1 / Float(fanIn).squareRoot()
+            for j in 0..<e.count { values[e.offset + j] = (2 * rng.uniform() - 1) * bound }
+        }
+        self.init(config: config, parameters: values)
+    }
+
+    /// A copy with the same config and current parameters.
+    public func copy() -> UNet2DModel { UNet2DModel(config: config, parameters: parameters.array) }
+
+    public func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
+        var out = [Float](repeating: 0, count: t.count * config.outChannels * config.sampleSize * config.sampleSize)
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in forward(x: xp.baseAddress!, t: t, out: op.baseAddress!) }
+        }
+        return out
+    }
+
+    /// out [B, out_channels, S, S] = model(x [B, in_channels, S, S], t); keeps activations for
+    /// `backward`. Activations are allocated when the batch size changes, and reused otherwise.
+    public func forward(x: UnsafePointer<Float>, t: [Int], out: UnsafeMutablePointer<Float>) {
+        precondition(!t.isEmpty, "empty batch")
+        graph.allocate(batch: t.count)
+        graph.forward(x: x, t: t, out: out, graph.context(parameters, gradients, dropout: dropout))
+    }
+
+    /// Given dL/dout for the last `forward`, overwrites `gradients` with dL/dparameters.
+    public func backward(dOut: UnsafePointer<Float>) {
+        precondition(graph.batch > 0, "backward before forward")
+        graph.backward(dOut: dOut, graph.context(parameters, gradients, dropout: dropout))
+    }
+}
