@@ -144,7 +144,7 @@ private struct ConfigKeys {
             ups.append(t)
         }
         try require("time_embedding_type", oneOf: ["positional", nil])
-        try require("mid_block_type", oneOf: ["UNetMidBlock2D"])
+        if d["mid_block_type"] != nil { try require("mid_block_type", oneOf: ["UNetMidBlock2D"]) }  // explicit null: no mid block
         try require("downsample_type", oneOf: ["conv", nil])
         try require("upsample_type", oneOf: ["conv", nil])
         try require("act_fn", oneOf: ["silu", "swish", nil])
