@@ -26,8 +26,8 @@ sed 's/^import TVStorage$/public protocol BadInputError: Error, CustomStringConv
     Sources/TVTrainer/TrainerError.swift > "$out/TrainerError.swift"
 cp scripts/bench/unet_train_main.swift "$out/main.swift"
 swiftc -O -wmo -module-name TVTrainer -I "$out/CKernels" -I Sources/COpenBLAS -o "$out/unet_train" \
-    Sources/TVTrainer/Model/Layers.swift Sources/TVTrainer/Model/ParameterLayout.swift \
-    Sources/TVTrainer/Model/Denoiser.swift Sources/TVTrainer/Random/TrainerRandom.swift \
+    $(ls Sources/TVTrainer/Model/*.swift) Sources/TVTrainer/Diffusion/NoiseSchedule.swift \
+    Sources/TVTrainer/Random/TrainerRandom.swift \
     Sources/TVTrainer/Training/AdamW.swift Sources/TVTrainer/Training/ParallelChunks.swift \
     $(ls Sources/TVTrainer/Model/UNet/*.swift | grep -v UNetFolder.swift) \
     "$out/TrainerError.swift" "$out/main.swift" "$out"/*.o -lopenblas

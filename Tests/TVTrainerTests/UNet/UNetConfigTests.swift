@@ -95,11 +95,11 @@ final class UNetConfigTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("unet-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
         try UNetFolder.save(model, to: dir.path)
-        var plain = model.config
+        var plain = model.unetConfig
         plain.channelProjections = false
         try plain.jsonData().write(to: dir.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try UNetFolder.load(dir.path)) { XCTAssertTrue("\($0)".contains("down_blocks.0.channel_projection.weight"), "\($0)") }
-        var other = model.config
+        var other = model.unetConfig
         other.blockOutChannels = [8, 24]
         try other.jsonData().write(to: dir.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try UNetFolder.load(dir.path)) { XCTAssertTrue("\($0)".contains("shape"), "\($0)") }

@@ -47,7 +47,7 @@ final class UNetCrossCheckTests: XCTestCase {
                                           arguments: ["cifar", dir.path])
         XCTAssertEqual(run.status, 0, run.combinedText)
         let model = try UNetFolder.load(dir.path)
-        XCTAssertEqual(model.config, UNetConfig.ddpmCIFAR10)
+        XCTAssertEqual(model.unetConfig, UNetConfig.ddpmCIFAR10)
         XCTAssertEqual(model.parameterCount, 35_746_307)
         let ref = try UNetTestSupport.tensors(dir.appendingPathComponent("crosscheck.safetensors").path)
         let out = model.predictEpsilon(x: try ref["x"]!.floats(), t: try UNetTestSupport.ints(ref["t"]!))

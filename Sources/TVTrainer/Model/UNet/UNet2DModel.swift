@@ -9,8 +9,12 @@ import Foundation
 ///     out = conv_out(silu(conv_norm_out(h)))
 ///
 /// Not thread-safe (activations and scratch): use one instance per thread (`init(sharingParametersOf:)`).
-public final class UNet2DModel: Denoiser {
-    public let config: UNetConfig
+public final class UNet2DModel: TrainableDenoiser {
+    public static let architecture = "unet"
+    /// The trainer's config (architecture "unet"; `config.unet` holds the UNet's own settings).
+    public let config: ModelConfig
+    /// diffusers' UNet2DModel settings (`config.unet`, with `channelProjections` = `config.projections`).
+    public let unetConfig: UNetConfig
     public let layout: ParameterLayout
     public let parameters: FloatBuffer
     public let gradients: FloatBuffer
@@ -18,16 +22,46 @@ public final class UNet2DModel: Denoiser {
     public var dropout: DropoutSource?
     private let graph: UNetGraph
 
-    public var dataDimension: Int { config.dataDimension }
-    public var parameterCount: Int { layout.count }
-
     /// The parameter layout of a config (names and shapes as diffusers' state dict).
     public static func layout(for c: UNetConfig) -> ParameterLayout { UNetGraph(config: c).layout }
+    public static func layout(for c: ModelConfig) -> ParameterLayout { layout(for: unetSettings(c)) }
+
+    /// The UNet settings of a trainer config (its projections flag is the trainer's).
+    static func unetSettings(_ c: ModelConfig) -> UNetConfig {
+        guard var u = c.unet else { preconditionFailure("architecture 'unet' without unet settings") }
+        u.channelProjections = c.projections
+        return u
+    }
+
+    /// The trainer config of a UNet config: data shape, projections and timesteps taken from it.
+    public static func modelConfig(_ u: UNetConfig, schedule: BetaSchedule = .linear) -> ModelConfig {
+        var c = ModelConfig(channels: u.inChannels, height: u.sampleSize, width: u.sampleSize, projections: u.channelProjections,
+                            schedule: schedule, timesteps: u.numTrainTimesteps ?? 1000, architecture: architecture)
+        c.unet = u
+        return c
+    }
+
+    public static func validate(_ c: ModelConfig, source: String) throws(TrainerError) {
+        guard let u = c.unet else { throw .badConfig(source: source, reason: "architecture 'unet' needs its 'unet' settings") }
+        try u.validate(source: source)
+        guard u.inChannels == c.channels, u.outChannels == c.channels, u.sampleSize == c.height, u.sampleSize == c.width else {
+            throw .badConfig(source: source, reason: "unet: in_channels/out_channels/sample_size must match the data shape \(c.channels)×\(c.height)×\(c.width)")
+        }
+    }
+
+    public convenience init(config: UNetConfig, parameters values: [Float]) {
+        self.init(config: UNet2DModel.modelConfig(config), parameters: values)
+    }
+
+    public convenience init(config: UNetConfig, seed: UInt64) {
+        self.init(config: UNet2DModel.modelConfig(config), seed: seed)
+    }
 
     /// A model with the given flat parameters (layout order). The config must be valid.
-    public init(config: UNetConfig, parameters values: [Float]) {
+    public init(config: ModelConfig, parameters values: [Float]) {
         self.config = config
-        graph = UNetGraph(config: config)
+        unetConfig = UNet2DModel.unetSettings(config)
+        graph = UNetGraph(config: unetConfig)
         layout = graph.layout
         precondition(values.count == layout.count, "parameter count \(values.count) != \(layout.count)")
         parameters = FloatBuffer(values)
@@ -38,7 +72,8 @@ public final class UNet2DModel: Denoiser {
     /// activations and scratch, e.g. for the other half of a batch on another thread.
     public init(sharingParametersOf other: UNet2DModel) {
         config = other.config
-        graph = UNetGraph(config: other.config)
+        unetConfig = other.unetConfig
+        graph = UNetGraph(config: other.unetConfig)
         layout = graph.layout
         parameters = other.parameters
         gradients = FloatBuffer(count: layout.count)
@@ -47,7 +82,7 @@ public final class UNet2DModel: Denoiser {
     /// PyTorch's default initialisation (nn.Conv2d / nn.Linear: weight and bias
     /// U(±1/sqrt(fan_in)), fan_in = in·k·k; GroupNorm: weight 1, bias 0) from the trainer's seeded
     /// generator; DeMe's projections start as the identity.
-    public convenience init(config: UNetConfig, seed: UInt64) {
+    public convenience init(config: ModelConfig, seed: UInt64) {
         let layout = UNet2DModel.layout(for: config)
         var rng = TrainerRandom.derived(seed: seed, stream: 0x4E37)
         var values = [Float](repeating: 0, count: layout.count)
@@ -70,11 +105,28 @@ public final class UNet2DModel: Denoiser {
         self.init(config: config, parameters: values)
     }
 
-    /// A copy with the same config and current parameters.
-    public func copy() -> UNet2DModel { UNet2DModel(config: config, parameters: parameters.array) }
+    public func replicaSharingParameters() -> UNet2DModel { UNet2DModel(sharingParametersOf: self) }
+
+    /// The same function with identity projections after every block (outputs unchanged).
+    public func expandingWithIdentityProjections() -> UNet2DModel {
+        if config.projections { return copy() }
+        var c = config
+        c.projections = true
+        let newLayout = UNet2DModel.layout(for: c)
+        var values = [Float](repeating: 0, count: newLayout.count)
+        for e in newLayout.entries {
+            if let old = layout.entry(e.name) {
+                for j in 0..<e.count { values[e.offset + j] = parameters[old.offset + j] }
+            } else {
+                let C = e.shape[0]
+                for i in 0..<C { values[e.offset + i * C + i] = 1 }
+            }
+        }
+        return UNet2DModel(config: c, parameters: values)
+    }
 
     public func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
-        var out = [Float](repeating: 0, count: t.count * config.outChannels * config.sampleSize * config.sampleSize)
+        var out = [Float](repeating: 0, count: t.count * unetConfig.outChannels * unetConfig.sampleSize * unetConfig.sampleSize)
         x.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in forward(x: xp.baseAddress!, t: t, out: op.baseAddress!) }
         }

@@ -4,9 +4,9 @@ import Foundation
 /// configurations DDPM uses (positional time embedding, DownBlock2D / AttnDownBlock2D,
 /// UNetMidBlock2D, UpBlock2D / AttnUpBlock2D, conv down/upsampling, SiLU). Anything else is refused
 /// with the key named. `channelProjections` is tvtool's own key (DeMe's projections).
-public struct UNetConfig: Sendable, Equatable {
-    public enum DownBlockType: String, Sendable { case down = "DownBlock2D", attnDown = "AttnDownBlock2D" }
-    public enum UpBlockType: String, Sendable { case up = "UpBlock2D", attnUp = "AttnUpBlock2D" }
+public struct UNetConfig: Codable, Sendable, Equatable {
+    public enum DownBlockType: String, Codable, Sendable { case down = "DownBlock2D", attnDown = "AttnDownBlock2D" }
+    public enum UpBlockType: String, Codable, Sendable { case up = "UpBlock2D", attnUp = "AttnUpBlock2D" }
 
     public var sampleSize: Int
     public var inChannels: Int

@@ -64,7 +64,7 @@ public enum UNetFolder {
 
     /// Writes config.json and diffusion_pytorch_model.safetensors into `folder` (created if needed).
     public static func save(_ model: UNet2DModel, to folder: String, dtype: DType = .f32, inputs: [String] = []) throws {
-        try save(config: model.config, parameters: model.parameters, to: folder, dtype: dtype, inputs: inputs)
+        try save(config: model.unetConfig, parameters: model.parameters, to: folder, dtype: dtype, inputs: inputs)
     }
 
     public static func save(config: UNetConfig, parameters: FloatBuffer, to folder: String, dtype: DType = .f32,
