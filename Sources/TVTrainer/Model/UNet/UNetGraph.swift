@@ -22,7 +22,7 @@ final class UNetGraph {
     private var dTmp2 = FloatBuffer(count: 0), outCBHW = FloatBuffer(count: 0)
     private var normOutSaved: NormSiLU.Saved?
     private var path = GradientPath(count: 0)
-    private var workspace = UNetWorkspace(activation: 0, col: 0, scores: 0)
+    private var workspace = UNetWorkspace(activation: 0, col: 0, scores: 0, flipped: 0)
 
     init(config c: UNetConfig) {
         self.config = c
@@ -84,12 +84,12 @@ final class UNetGraph {
             largest = max(largest, conv.inChannels * B * conv.inH * conv.inW, conv.outChannels * B * conv.outH * conv.outW)
         }
         for b in up { largest = max(largest, b.concats.map(\.count).max() ?? 0) }
-        let col = convs.map { $0.columnNeed(batch: B) }.max() ?? 0
+        let col = convs.map { max($0.columnNeed(batch: B), $0.dyColumnNeed(batch: B)) }.max() ?? 0
         var attnPixels = down.flatMap(\.attentions).map(\.pixels) + up.flatMap(\.attentions).map(\.pixels)
         if let a = mid.attention { attnPixels.append(a.pixels) }
         let L = attnPixels.max() ?? 0
         path = GradientPath(count: largest)
-        workspace = UNetWorkspace(activation: largest, col: col, scores: L * L)
+        workspace = UNetWorkspace(activation: largest, col: col, scores: L * L, flipped: convs.map(\.flippedNeed).max() ?? 0)
     }
 
     func context(_ p: FloatBuffer, _ g: FloatBuffer, dropout: DropoutSource?) -> UNetContext {

@@ -31,8 +31,11 @@ final class UNetWorkspace {
     let scratch: [FloatBuffer]
     /// Attention score gradients, [L, L] for the largest token count L.
     let scores: FloatBuffer
+    /// A conv's flipped, transposed weights (the input-gradient pass).
+    let flipped: FloatBuffer
 
-    init(activation: Int, col: Int, scores: Int) {
+    init(activation: Int, col: Int, scores: Int, flipped: Int) {
+        self.flipped = FloatBuffer(count: flipped)
         self.col = FloatBuffer(count: col)
         scratch = (0..<5).map { _ in FloatBuffer(count: activation) }
         self.scores = FloatBuffer(count: scores)
@@ -98,7 +101,12 @@ struct Conv2d {
                                inChannels: inChannels, outChannels: outChannels, columns: n)
             return
         }
-        if let dx, !accumulate { dx.update(repeating: 0, count: inChannels * c.batch * inH * inW) }
+        // A same-size 3×3 conv's input gradient is the same conv of dy with the weights flipped and
+        // transposed (a "full" correlation): one gather and one sgemm straight into dx, instead of
+        // a column-sized gradient and a scatter-add back into dx.
+        let transposed = sameSize ? Conv2d(transposeOf: self) : nil
+        if let transposed { flipTransposedWeights(c.p + weight, into: c.ws.flipped.pointer) }
+        if let dx, !accumulate, transposed == nil { dx.update(repeating: 0, count: inChannels * c.batch * inH * inW) }
         let chunk = samplesPerChunk(batch: c.batch)
         var b0 = 0
         while b0 < c.batch {
@@ -107,7 +115,12 @@ struct Conv2d {
             im2col(x, c.ws.col.pointer, b0: b0, count: nb, batch: c.batch)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outChannels), Int32(rows), Int32(cols),
                         1, dyc, Int32(n), c.ws.col.pointer, Int32(cols), b0 == 0 ? 0 : 1, c.g + weight, Int32(rows))
-            if let dx {
+            if let dx, let transposed {
+                transposed.im2col(dy, c.ws.col.pointer, b0: b0, count: nb, batch: c.batch)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(inChannels), Int32(cols), Int32(transposed.rows),
+                            1, c.ws.flipped.pointer, Int32(transposed.rows), c.ws.col.pointer, Int32(cols), accumulate ? 1 : 0,
+                            dx + b0 * inH * inW, Int32(c.batch * inH * inW))
+            } else if let dx {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(cols), Int32(outChannels),
                             1, c.p + weight, Int32(rows), dyc, Int32(n), 0, c.ws.col.pointer, Int32(cols))
                 col2im(c.ws.col.pointer, dx, b0: b0, count: nb, batch: c.batch)
@@ -115,6 +128,30 @@ struct Conv2d {
             b0 += nb
         }
     }
+
+    /// Stride 1 with "same" padding: output and input have the same size.
+    var sameSize: Bool { stride == 1 && 2 * padding == kernel - 1 && !isPointwise }
+
+    /// The geometry of the conv that maps dy back to dx (no parameters of its own).
+    private init(transposeOf o: Conv2d) {
+        inChannels = o.outChannels; outChannels = o.inChannels; kernel = o.kernel; stride = 1; padding = o.padding
+        inH = o.outH; inW = o.outW; outH = o.inH; outW = o.inW; weight = -1; bias = nil
+    }
+
+    /// flipped[ci, co, k−1−ky, k−1−kx] = W[co, ci, ky, kx]: [Cin, Cout·k·k].
+    private func flipTransposedWeights(_ w: UnsafePointer<Float>, into f: UnsafeMutablePointer<Float>) {
+        let kk = kernel * kernel
+        for co in 0..<outChannels {
+            for ci in 0..<inChannels {
+                let src = w + (co * inChannels + ci) * kk, dst = f + (ci * outChannels + co) * kk
+                for j in 0..<kk { dst[kk - 1 - j] = src[j] }
+            }
+        }
+    }
+
+    /// Floats of the flipped weights' scratch.
+    var flippedNeed: Int { sameSize ? inChannels * outChannels * kernel * kernel : 0 }
+    func dyColumnNeed(batch: Int) -> Int { sameSize ? outChannels * kernel * kernel * outH * outW * samplesPerChunk(batch: batch) : 0 }
 
     /// Input pixel column of output column ox for kernel column kx, and the valid ox range when
     /// stride is 1 (a contiguous copy there).
