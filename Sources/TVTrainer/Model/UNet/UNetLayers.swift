@@ -105,7 +105,7 @@ struct Conv2d {
         // transposed (a "full" correlation): one gather and one sgemm straight into dx, instead of
         // a column-sized gradient and a scatter-add back into dx.
         let transposed = sameSize ? Conv2d(transposeOf: self) : nil
-        if let transposed { flipTransposedWeights(c.p + weight, into: c.ws.flipped.pointer) }
+        if transposed != nil { flipTransposedWeights(c.p + weight, into: c.ws.flipped.pointer) }
         if let dx, !accumulate, transposed == nil { dx.update(repeating: 0, count: inChannels * c.batch * inH * inW) }
         let chunk = samplesPerChunk(batch: c.batch)
         var b0 = 0
