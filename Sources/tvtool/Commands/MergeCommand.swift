@@ -12,18 +12,9 @@ struct MergeCommand: ParsableCommand {
             with tau_i = theta_i - theta and no normalisation (DeMe's weights
             0.1,0.1,0.2,0.5 sum to 0.9 on purpose).
 
-            Methods (--method) and their parameters:
-              task_arithmetic  weight (1), lambda (1)
-              linear           soup sum w_i theta_i / sum w_i; weight, normalize (1)
-              lerp, slerp      base -> one model; t (0.5); slerp uses lerp when
-                               |cos| > 0.9995
-              ties             weight, density (1), lambda, normalize (1), --trim
-              dare_linear      DARE, then task arithmetic; weight, density,
-                               lambda, normalize (0), --seed
-              dare_ties        DARE, then TIES sign election and disjoint mean
-              breadcrumbs      drop the top gamma (0.01) and the bottom
-                               1 - density - gamma (density 0.9) of |tau|
-              model_stock      theta + t * mean tau_i, t = N cos / (1 + (N-1) cos)
+            Methods (--method) and their parameters, default and valid range
+            (`tvtool merge --list-methods` shows each parameter's kind and meaning):
+              \(MergeMethods.helpSummary().replacingOccurrences(of: "\n", with: "\n  "))
 
             Choices and deviations (see docs/engine.md):
               * TIES trims per tensor by default, as mergekit: every layer keeps
@@ -59,17 +50,28 @@ struct MergeCommand: ParsableCommand {
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --method ties --density 0.2 --lambda 1 -o ties.safetensors
               tvtool merge --recipe merge.yml -o merged.safetensors
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --weights -1,0.5 -o extrapolated.safetensors
+              tvtool merge --list-methods
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --method ties --rules rules.yml --explain
             """
     )
 
     @Argument(help: "Base checkpoint, then the finetuned checkpoints (or task vectors with --task-vectors).")
     var inputs: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors).")
-    var output: String
+    @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors); not needed with --explain or --list-methods.")
+    var output: String?
 
-    @Option(help: "Merge method (task_arithmetic, linear, lerp, slerp, ties, dare_linear, dare_ties, breadcrumbs, model_stock).")
+    @Option(help: "Merge method: \(MergeMethods.names.joined(separator: ", ")) (see --list-methods).")
     var method: String?
+
+    @Flag(name: .customLong("list-methods"), help: "Print every merge method with its parameters (kind, default, valid range, meaning) and exit.")
+    var listMethods = false
+
+    @Flag(help: "Print the parameters each tensor gets (value, and the rule, global option or default it comes from), check them, and exit without writing.")
+    var explain = false
 
     @Option(help: "Comma-separated per-model weights, e.g. 0.1,0.1,0.2,0.5 (one value = all models).")
     var weights: String?
@@ -110,6 +112,11 @@ struct MergeCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
+        if listMethods {
+            print(json ? try JSONText.encode(MergeMethods.jsonValue()) : MergeMethods.table())
+            return
+        }
+        guard output != nil || explain else { throw ValidationError("Missing expected argument '--output <output>'") }
         var options = try engine.mergeOptions()
         var parameters = MergeParameters()
         var methodName = method ?? "task_arithmetic"
@@ -121,7 +128,7 @@ struct MergeCommand: ParsableCommand {
             guard inputs.isEmpty else { throw ValidationError("give the inputs either in the recipe or on the command line") }
             base = r.base; models = r.models; parameters = r.parameters
             methodName = method ?? r.method
-            if engine.outDType == nil { options.outDType = r.outDType }
+            if engine.dtype == nil { options.outDType = r.outDType }
             if let p = r.precision, engine.computeDType == "f32" { options.precision = p }
             if let s = r.seed { options.seed = s }
             if let k = r.keys { options.keys = k }
@@ -131,8 +138,8 @@ struct MergeCommand: ParsableCommand {
             guard inputs.count >= 2 else { throw ValidationError("give a base checkpoint and at least one model") }
             base = inputs[0]; models = Array(inputs.dropFirst())
         }
-        if let weights { parameters.global["weight"] = try ParameterParsing.values(weights, key: "weights") }
-        if let density { parameters.global["density"] = try ParameterParsing.values(density, key: "density") }
+        if let weights { parameters.global["weight"] = try ParameterParsing.values(weights, key: "--weights") }
+        if let density { parameters.global["density"] = try ParameterParsing.values(density, key: "--density") }
         if let lambda { parameters.global["lambda"] = .scalar(lambda) }
         if let t { parameters.global["t"] = .scalar(t) }
         if let gamma { parameters.global["gamma"] = .scalar(gamma) }
@@ -146,9 +153,40 @@ struct MergeCommand: ParsableCommand {
         if let rules { parameters.rules += try RulesFile.load(rules) }
         let m = try MergeMethods.named(methodName)
         let inputs = try MergeInputs.open(base: base, models: models, modelsAreTaskVectors: tv)
+        try Merger.check(method: m, parameters: parameters, modelCount: inputs.models.count)
+        let names = ParameterExplanation.computedTensorNames(inputs)
+        for i in ParameterExplanation.unmatchedRules(parameters, tensorNames: names) {
+            Console.error("warning: \(ParameterExplanation.ruleLabel(i, parameters.rules[i])) matches no floating-point tensor")
+        }
+        if explain {
+            try ExplainPrinter.print(ParameterExplanation.explain(method: m, parameters: parameters, tensorNames: names),
+                                     method: m.name, json: json)
+            return
+        }
+        guard let output else { return }
         let report = try Merger.merge(method: m, inputs: inputs, parameters: parameters, options: options, output: output,
                                       recipeExtra: recipe.map { ["recipe_file": $0] } ?? [:])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
+    }
+}
+
+/// `merge --explain`: one line per tensor (or JSON).
+enum ExplainPrinter {
+    static func print(_ rows: [ParameterExplanation], method: String, json: Bool) throws {
+        if json {
+            let tensors = rows.map { row -> [String: Any] in
+                ["tensor": row.tensor, "parameters": Dictionary(uniqueKeysWithValues: row.parameters.map {
+                    ($0.parameter, ["value": $0.value.jsonValue, "from": $0.source] as [String: Any])
+                })]
+            }
+            Swift.print(try JSONText.encode(["method": method, "tensors": tensors]))
+            return
+        }
+        Swift.print("method \(method); \(rows.count) floating-point tensor(s)")
+        for row in rows {
+            let items = row.parameters.map { "\($0.parameter)=\($0.value) (\($0.source))" }
+            Swift.print(row.tensor + (items.isEmpty ? "  (no parameters)" : "  " + items.joined(separator: "  ")))
+        }
     }
 }
 
