@@ -8,6 +8,8 @@
 #include <immintrin.h>
 #include <string.h>
 
+#pragma STDC FP_CONTRACT OFF
+
 int tv_linear_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
@@ -77,7 +79,6 @@ TARGET static inline __attribute__((always_inline)) __m256 load8(const void *p, 
     case TV_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j)));
     case TV_BF16:
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j))), 16));
-    case TV_ZERO: return _mm256_setzero_ps();
     default: return _mm256_loadu_ps((const float *)p + j);
     }
 }
@@ -86,7 +87,6 @@ TARGET static inline __attribute__((always_inline)) float load1(const void *p, c
     switch (dtype) {
     case TV_F16: return _cvtsh_ss(((const uint16_t *)p)[j]);
     case TV_BF16: return bf16_to_f32(((const uint16_t *)p)[j]);
-    case TV_ZERO: return 0.0f;
     default: return ((const float *)p)[j];
     }
 }
@@ -106,34 +106,60 @@ TARGET static void decode_strip(const void *p, int dtype, size_t cnt, float *dst
     }
 }
 
-// dst = src + c * x (a task vector) or dst = src + c * (x - b) (a checkpoint), x read from the
-// operand's own bytes. Separate multiply and add: the Swift loops this must match are not
-// contracted to FMA. dst may be src.
+// acc = c * d (the first contributing model, first = 1) or acc = acc + c * d, with d = x (a task
+// vector) or x - b (a checkpoint), x read from the operand's own bytes: DeMe's torch order, each
+// tau_i in float, scaled, summed in model order. Separate multiply and add (FP_CONTRACT off): the
+// Swift loops this must match are not contracted to FMA.
 TARGET static inline __attribute__((always_inline)) void accumulate_as(
-    float *dst, const float *src, const void *xp, const int dtype, const float *b, float c, const int is_tv, size_t cnt) {
+    float *acc, const void *xp, const int dtype, const float *b, float c, const int is_tv, const int first, size_t cnt) {
     __m256 cv = _mm256_set1_ps(c);
     size_t j = 0;
     for (; j + 8 <= cnt; j += 8) {
         __m256 x = load8(xp, dtype, j);
         if (!is_tv) x = _mm256_sub_ps(x, _mm256_loadu_ps(b + j));
-        _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(src + j), _mm256_mul_ps(cv, x)));
+        __m256 t = _mm256_mul_ps(cv, x);
+        _mm256_storeu_ps(acc + j, first ? t : _mm256_add_ps(_mm256_loadu_ps(acc + j), t));
     }
     for (; j < cnt; j++) {
         float x = load1(xp, dtype, j);
-        dst[j] = src[j] + c * (is_tv ? x : x - b[j]);
+        float t = c * (is_tv ? x : x - b[j]);
+        acc[j] = first ? t : acc[j] + t;
     }
 }
 
-TARGET static void accumulate(float *dst, const float *src, const void *xp, int dtype, const float *b, float c, int is_tv, size_t cnt) {
-#define CASE(DT) case DT: \
-        if (is_tv) accumulate_as(dst, src, xp, DT, b, c, 1, cnt); else accumulate_as(dst, src, xp, DT, b, c, 0, cnt); break;
+TARGET static void accumulate(float *acc, const void *xp, int dtype, const float *b, float c, int is_tv, int first, size_t cnt) {
+#define BODY(DT, TV) \
+        if (first) accumulate_as(acc, xp, DT, b, c, TV, 1, cnt); else accumulate_as(acc, xp, DT, b, c, TV, 0, cnt);
+#define CASE(DT) case DT: if (is_tv) { BODY(DT, 1) } else { BODY(DT, 0) } break;
     switch (dtype) {
     CASE(TV_F16)
     CASE(TV_BF16)
-    CASE(TV_ZERO)
     default: CASE(TV_F32)
     }
 #undef CASE
+#undef BODY
+}
+
+// The base term, added last as torch's `theta + sum`: acc = b + acc (scale 1), acc stays (scale 0),
+// acc = (s * b) + acc otherwise; with no contributing model (has_acc 0) the term alone.
+TARGET static void add_base(float *acc, const float *b, float s, int has_acc, size_t cnt) {
+    __m256 sv = _mm256_set1_ps(s);
+    size_t j = 0;
+    if (!has_acc) {
+        if (s == 1.0f) memcpy(acc, b, cnt * sizeof(float));
+        else if (s == 0.0f) memset(acc, 0, cnt * sizeof(float));
+        else for (; j < cnt; j++) acc[j] = s * b[j];
+        return;
+    }
+    if (s == 0.0f) return;
+    if (s == 1.0f) {
+        for (; j + 8 <= cnt; j += 8) _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_loadu_ps(b + j), _mm256_loadu_ps(acc + j)));
+        for (; j < cnt; j++) acc[j] = b[j] + acc[j];
+    } else {
+        for (; j + 8 <= cnt; j += 8)
+            _mm256_storeu_ps(acc + j, _mm256_add_ps(_mm256_mul_ps(sv, _mm256_loadu_ps(b + j)), _mm256_loadu_ps(acc + j)));
+        for (; j < cnt; j++) acc[j] = s * b[j] + acc[j];
+    }
 }
 
 TARGET void tv_linear_combine(const void *base, int base_dtype, float base_scale,
@@ -144,21 +170,17 @@ TARGET void tv_linear_combine(const void *base, int base_dtype, float base_scale
     for (size_t i = 0; i < n; i += STRIP) {
         size_t cnt = n - i < STRIP ? n - i : STRIP;
         decode_strip((const uint8_t *)base + i * width_of(base_dtype), base_dtype, cnt, b);
-        // acc = base_scale * base, with LinearCombiner's shortcuts for 1 and 0; with scale 1 the
-        // first contributing model reads the base strip directly instead of a copy of it.
-        const float *start = acc;
-        if (base_scale == 1.0f) start = b;
-        else if (base_scale == 0.0f) memset(acc, 0, cnt * sizeof(float));
-        else for (size_t j = 0; j < cnt; j++) acc[j] = b[j] * base_scale;
+        int first = 1;
         for (int k = 0; k < model_count; k++) {
             float c = coefficients[k];
-            if (c == 0.0f) continue;
             int dt = model_dtypes[k];
-            const void *xp = dt == TV_ZERO ? NULL : (const uint8_t *)models[k] + i * width_of(dt);
-            accumulate(acc, start, xp, dt, b, c, is_task_vector[k], cnt);
-            start = acc;
+            if (c == 0.0f || dt == TV_ZERO) continue;  // a missing model has a zero task vector
+            const void *xp = (const uint8_t *)models[k] + i * width_of(dt);
+            accumulate(acc, xp, dt, b, c, is_task_vector[k], first, cnt);
+            first = 0;
         }
-        encode_strip(start, cnt, out_dtype, (uint8_t *)out + i * width_of(out_dtype));
+        add_base(acc, b, base_scale, !first, cnt);
+        encode_strip(acc, cnt, out_dtype, (uint8_t *)out + i * width_of(out_dtype));
     }
 }
 

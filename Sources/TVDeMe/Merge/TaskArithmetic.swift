@@ -1,7 +1,10 @@
+import TVEngine
+
 /// DeMe's merge (deme.md, "Merge"): theta_merged = theta + sum_i w_i tau_i with tau_i = theta_i - theta,
-/// no normalisation of the weights. Task vectors are computed once; each candidate of the weight
-/// search is merged into a reusable buffer. The sum is accumulated in Double per element and rounded
-/// once, so all-zero weights give back theta bit for bit.
+/// no normalisation of the weights. Task vectors are computed once (in F32, as torch does); each
+/// candidate of the weight search is merged into a reusable buffer by TVEngine's
+/// `LinearCombination`, the same code and arithmetic as `tvtool merge`, so the file the pipeline
+/// writes is bit for bit the candidate the search evaluated. All-zero weights give back theta.
 public struct TaskArithmetic: Sendable {
     public let base: ParameterSet
     public let taskVectors: [ParameterSet]
@@ -38,17 +41,26 @@ public struct TaskArithmetic: Sendable {
             throw .invalidArgument("\(weights.count) weights given for \(taskVectors.count) task vectors")
         }
         guard out.names == base.names else { throw .invalidArgument("merge buffer does not have the base's layout") }
-        let active = weights.enumerated().filter { $0.element != 0 }
+        let combination = LinearCombination(coefficients: weights)
         for i in 0..<base.count {
-            var acc = base.values[i].map { Double($0) }
-            for (k, w) in active {
-                taskVectors[k].values[i].withUnsafeBufferPointer { t in
-                    for j in 0..<t.count { acc[j] += w * Double(t[j]) }
+            let taus = taskVectors.map { $0.values[i] }
+            base.values[i].withUnsafeBufferPointer { b in
+                withBuffers(taus) { t in
+                    out.values[i].withUnsafeMutableBufferPointer { o in
+                        combination.compute(base: b, models: t, modelsAreTaskVectors: true, into: o)
+                    }
                 }
-            }
-            out.values[i].withUnsafeMutableBufferPointer { o in
-                for j in 0..<o.count { o[j] = Float(acc[j]) }
             }
         }
     }
+}
+
+/// Calls `body` with read-only views of every array (valid only inside the call).
+private func withBuffers<R>(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) -> R) -> R {
+    var views: [UnsafeBufferPointer<Float>] = []
+    func nest(_ k: Int) -> R {
+        guard k < arrays.count else { return body(views) }
+        return arrays[k].withUnsafeBufferPointer { views.append($0); return nest(k + 1) }
+    }
+    return nest(0)
 }

@@ -4,7 +4,7 @@ import TVStorage
 ///
 /// Chunk decode/encode go through `ElementConversion` (bit-exact F16/BF16 codecs); Double routes
 /// F16/BF16/F32 through a Float staging chunk, which is exact for decoding (every F16/BF16/F32
-/// value is a Float) and rounds twice when encoding a Double to F16/BF16 (Double → Float → half).
+/// value is a Float) and still rounds a Double only once to F16/BF16 (round to odd into Float).
 public protocol ComputeScalar: BinaryFloatingPoint, Sendable {
     /// Decodes `count` values of `dtype` starting at element `offset` of `src` into `dst`.
     /// `staging` holds at least `count` Floats (used by Double only).
@@ -53,8 +53,24 @@ extension Double: ComputeScalar {
             (dst + offset * 8).copyMemory(from: src, byteCount: count * 8)
             return
         }
-        for i in 0..<count { staging[i] = Float(src[i]) }
+        // F16/BF16 round once: rounding to odd on the way to Float keeps the information the final
+        // round-to-nearest-even needs (Float has more than two extra bits), so no double rounding.
+        if dtype == .f32 {
+            for i in 0..<count { staging[i] = Float(src[i]) }
+        } else {
+            for i in 0..<count { staging[i] = Self.floatRoundedToOdd(src[i]) }
+        }
         Float.encode(staging, count: count, as: dtype, into: dst, offset: offset, staging: staging)
+    }
+
+    /// `d` rounded to Float toward zero, with the last bit set when that was inexact (round to odd).
+    @inline(__always)
+    static func floatRoundedToOdd(_ d: Double) -> Float {
+        let f = Float(d)
+        guard f.isFinite, Double(f) != d else { return f }  // exact, overflow, NaN
+        var bits = f.bitPattern
+        if Swift.abs(Double(f)) > Swift.abs(d) { bits -= 1 }  // one ULP toward zero (same sign)
+        return Float(bitPattern: bits | 1)
     }
 
     public var asDouble: Double { self }

@@ -4,9 +4,9 @@ import TVStorage
 
 /// The fast path of a linear plan (task arithmetic, DeMe's weighted merge, soups) in F32 precision:
 /// the C kernel `tv_linear_combine` converts each operand's F16/BF16/F32 block in registers,
-/// accumulates and encodes straight into the output, in one pass. Its arithmetic is
-/// `LinearCombiner`'s, operation for operation, so outputs are bit-identical to the chunked path
-/// (a test checks this); it only saves the decode/encode passes through scratch.
+/// accumulates in DeMe's torch order and encodes straight into the output, in one pass. Its
+/// arithmetic is `LinearCombiner`'s, operation for operation, so outputs are bit-identical to the
+/// chunked path (a test checks this); it only saves the decode/encode passes through scratch.
 struct FusedLinear {
     /// `TVTOOL_FUSED=0` turns the fast path off (for benchmarking and cross-checking the two paths).
     static let available = tv_linear_available() != 0 && ProcessInfo.processInfo.environment["TVTOOL_FUSED"] != "0"
@@ -23,14 +23,12 @@ struct FusedLinear {
         guard Self.available, coefficients.count == operands.models.count,
               let base = Self.code(operands.base.dtype), let out = Self.code(outputDType) else { return nil }
         var codes: [Int32] = []
-        for (i, model) in operands.models.enumerated() {
+        for model in operands.models {
             if let model {
                 guard let c = Self.code(model.dtype) else { return nil }
                 codes.append(c)
             } else {
-                // As the chunked path: a missing checkpoint reads as the base (tau = 0), a missing
-                // task vector as zeros.
-                codes.append(operands.modelIsTaskVector[i] ? Int32(TV_ZERO) : base)
+                codes.append(Int32(TV_ZERO))  // a missing model contributes nothing, as in the chunked path
             }
         }
         self.baseScale = Float(baseScale)
@@ -81,11 +79,8 @@ struct FusedLinear {
     }
 
     private func combine(_ block: RawBlock, into out: UnsafeMutableRawPointer) {
-        // A missing model (nil) reads as the base, or as zeros (TV_ZERO, no pointer) if a task vector.
-        let pointers: [UnsafeRawPointer?] = block.models.enumerated().map { i, p in
-            p ?? (modelCodes[i] == Int32(TV_ZERO) ? nil : block.base)
-        }
-        pointers.withUnsafeBufferPointer { models in
+        // A missing model has a nil pointer and the code TV_ZERO (skipped by the kernel).
+        block.models.withUnsafeBufferPointer { models in
             tv_linear_combine(block.base, baseCode, baseScale, models.baseAddress, modelCodes, coefficients,
                               isTaskVector, Int32(coefficients.count), out, outCode, block.count)
         }

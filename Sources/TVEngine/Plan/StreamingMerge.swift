@@ -131,15 +131,23 @@ public struct StreamingMerge {
 
     /// The fused kernel for a linear plan in F32, when it handles these dtypes.
     private func fusedLinear(_ plan: TensorPlan, operands: TensorOperands, dtype: DType) -> FusedLinear? {
-        guard case let .linear(s, c) = plan, options.precision == .f32, options.fusedKernels else { return nil }
-        return FusedLinear(baseScale: s, coefficients: c, operands: operands, outputDType: dtype)
+        guard case let .linear(s, c) = plan else { return nil }
+        return linearCombination(s, c).fused(operands, outputDType: dtype, precision: options.precision)
+    }
+
+    private func linearCombination(_ baseScale: Double, _ coefficients: [Double]) -> LinearCombination {
+        var combination = LinearCombination(baseScale: baseScale, coefficients: coefficients)
+        combination.fusedKernels = options.fusedKernels
+        return combination
     }
 
     private func evaluate(_ plan: TensorPlan, operands: TensorOperands, runner: ChunkRunner,
                           into out: UnsafeMutableRawPointer, dtype: DType) {
         let combiner: any ChunkCombiner
         switch plan {
-        case let .linear(s, c): combiner = LinearCombiner(baseScale: s, coefficients: c, isTaskVector: operands.modelIsTaskVector)
+        case let .linear(s, c):
+            linearCombination(s, c).compute(operands, outputDType: dtype, precision: options.precision, runner: runner, into: out)
+            return
         case let .elementwise(e): combiner = e
         }
         switch options.precision {

@@ -1,18 +1,22 @@
 import Foundation
+import TVEngine
 import TVStorage
 
 /// The models a sweep evaluates: linear combinations of a base checkpoint, finetuned checkpoints
 /// (through their task vectors) and seeded random directions, computed tensor by tensor from the
 /// (memory-mapped) inputs so a candidate never has to be held in memory as a whole.
 ///
-/// Arithmetic is in Float32 whatever the storage dtype, cast to the base's dtype at the end; tensors
-/// without arithmetic (integers, bool) are copied from the base. All inputs must have the same
+/// Arithmetic is TVEngine's `LinearCombination` in Float32 whatever the storage dtype (DeMe's torch
+/// order, as `tvtool merge`), rounded once to the base's dtype; tensors without arithmetic
+/// (integers, bool) are copied from the base. All inputs must have the same
 /// tensor names and shapes (checked up front).
 public final class LinearFamily: CandidateWriting {
     public let base: any CheckpointReader
     public let models: [any CheckpointReader]
     public let random: RandomDirections?
     public let mapping: any PointMapping
+    /// Workers that compute each tensor (all cores by default).
+    let runner = ChunkRunner()
 
     public init(base: any CheckpointReader, models: [any CheckpointReader], random: RandomDirections? = nil,
                 mapping: any PointMapping = TaskWeightMapping()) throws(SweepModelError) {
@@ -47,38 +51,46 @@ public final class LinearFamily: CandidateWriting {
     }
 
     /// Computes one tensor into `workspace`; the result views the workspace (or the base's data
-    /// for tensors copied unchanged) and is valid until the workspace's next use.
+    /// for tensors copied unchanged) and is valid until the workspace's next use. The combination
+    /// is TVEngine's `LinearCombination` (the code `tvtool merge` runs), random directions added
+    /// as extra task vectors, so the sum is rounded once to the base's dtype.
     func tensor(named name: String, combination c: ModelCombination, workspace: CandidateWorkspace) throws -> Tensor {
         let b = try base.tensor(named: name)
         guard b.dtype.supportsArithmetic else { return b }
         let n = b.elementCount
-        let (out, bv, mv, center) = workspace.buffers(n)
-        b.decode(into: bv)
-        _ = out.update(fromContentsOf: bv)
         let useCenter = random.map { $0.count > 0 } ?? false
-        if useCenter { _ = center.update(fromContentsOf: bv) }
+        let weights = models.indices.map { i in i < c.taskWeights.count ? c.taskWeights[i] : 0 }
+        let centerWeights = models.indices.map { i in i < c.centerWeights.count ? c.centerWeights[i] : 0 }
+        // Only the models that carry weight are read; the others stand as missing (zero task vectors).
+        var operands: [Tensor?] = []
         for (i, m) in models.enumerated() {
-            let w = Float(i < c.taskWeights.count ? c.taskWeights[i] : 0)
-            let cw = Float(i < c.centerWeights.count ? c.centerWeights[i] : 0)
-            guard w != 0 || (useCenter && cw != 0) else { continue }
+            guard weights[i] != 0 || (useCenter && centerWeights[i] != 0) else { operands.append(nil); continue }
             let mt = try m.tensor(named: name)
             guard mt.dtype.supportsArithmetic, mt.elementCount == n else {
                 throw SweepModelError.notArithmetic(path: m.path, tensor: name, dtype: mt.dtype)
             }
-            mt.decode(into: mv)
-            // theta + w (theta_i - theta): the task-vector form, as TVEngine's task arithmetic.
-            if w != 0 { for j in 0..<n { out[j] += w * (mv[j] - bv[j]) } }
-            if useCenter && cw != 0 { for j in 0..<n { center[j] += cw * (mv[j] - bv[j]) } }
+            operands.append(mt)
         }
+        var terms = TensorOperands(name: name, base: b, models: operands, modelIsTaskVector: operands.map { _ in false })
+        var coefficients = weights
         if let random, useCenter {
+            // theta + sum_i centerWeights[i] tau_i, the reference the directions are normalised against.
+            let center = workspace.center(n)
+            let centerTerms = LinearCombination(coefficients: centerWeights)
+            centerTerms.compute(terms, outputDType: .f32, runner: runner, into: UnsafeMutableRawPointer(center.baseAddress!))
             let reference = Array(center)
+            var directions: [Tensor?] = []
             for k in 0..<min(random.count, c.randomCoefficients.count) where c.randomCoefficients[k] != 0 {
-                let a = Float(c.randomCoefficients[k])
                 let d = random.direction(k, tensor: name, shape: b.shape, reference: reference)
-                for j in 0..<n { out[j] += a * d[j] }
+                directions.append(try Tensor.fromFloats(d, shape: b.shape))
+                coefficients.append(c.randomCoefficients[k])
             }
+            terms = TensorOperands(name: name, base: b, models: operands + directions,
+                                   modelIsTaskVector: operands.map { _ in false } + directions.map { _ in true })
         }
-        return try workspace.view(out, shape: b.shape, dtype: b.dtype)
+        let out = workspace.output(b.byteCount)
+        LinearCombination(coefficients: coefficients).compute(terms, outputDType: b.dtype, runner: runner, into: out)
+        return try workspace.view(shape: b.shape, dtype: b.dtype)
     }
 
     /// The whole model at `coordinates`, in memory (for in-process evaluators).

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The baseline: a straightforward numpy + safetensors streaming DeMe merge,
-out = base + sum_i w_i (ft_i - base), computed in float32 tensor by tensor and streamed to a
+out = base + sum_i w_i (ft_i - base), computed in float32 tensor by tensor (DeMe's torch order:
+the sum first, then the base added, as tvtool does) and streamed to a
 safetensors file (header first, then each tensor), so it never holds the whole model either.
 
 usage: merge_numpy.py OUT BASE FT1 FT2 ... --weights 0.1,0.1,0.2,0.5
@@ -41,8 +42,9 @@ with open(tmp, "wb") as f:
     f.write(h)
     for k in keys:
         b = base.get_tensor(k)
-        acc = b.astype(np.float32)
+        b32 = b.astype(np.float32)
+        acc = np.zeros_like(b32)
         for wi, ft in zip(w, fts):
-            acc += wi * (ft.get_tensor(k).astype(np.float32) - b.astype(np.float32))
-        f.write(acc.astype(b.dtype).tobytes())
+            acc += wi * (ft.get_tensor(k).astype(np.float32) - b32)
+        f.write((b32 + acc).astype(b.dtype).tobytes())
 os.replace(tmp, a.out)

@@ -3,7 +3,7 @@
 # SD-1.x-UNet-shaped checkpoints with a warm page cache, against the floor (cat every input to
 # /dev/null + write the output's bytes) and a numpy+safetensors streaming script.
 #
-# usage: scripts/bench/merge/run.sh [f16|f32] [scale] [repeats]
+# usage: [TVTOOL=binary] scripts/bench/merge/run.sh [f16|f32] [scale] [repeats]
 # Data goes to /tmp/tvtool-bench/<dtype>[-<scale>] (generated on first use, ~1.7 GB per F16 model).
 # Outputs go to $OUTDIR (default /dev/shm, else /tmp/tvtool-bench). tvtool's writer fsyncs before
 # its atomic rename, so the floor's output write uses dd conv=fsync too (a no-op on tmpfs).
@@ -17,8 +17,13 @@ dir=/tmp/tvtool-bench/$dtype$([ "$scale" = 1.0 ] || echo "-$scale")
 outdir=${OUTDIR:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp/tvtool-bench )}
 out=$outdir/tvtool-bench-out-$dtype.safetensors
 [ -f "$dir/ft4.safetensors" ] || python3 scripts/bench/merge/make_unet.py "$dir" --dtype "$dtype" --scale "$scale"
-swift build -c release --product tvtool >/dev/null
-tv=$(swift build -c release --show-bin-path)/tvtool
+# TVTOOL=/path/to/tvtool times that binary instead of building this checkout (old vs new A/B).
+if [ -n "${TVTOOL:-}" ]; then
+    tv=$TVTOOL
+else
+    swift build -c release --product tvtool >/dev/null
+    tv=$(swift build -c release --show-bin-path)/tvtool
+fi
 inputs=("$dir/base.safetensors" "$dir/ft1.safetensors" "$dir/ft2.safetensors" "$dir/ft3.safetensors" "$dir/ft4.safetensors")
 outbytes=$(stat -c %s "$dir/base.safetensors")
 echo "machine: $(nproc) cores, load: $(uptime | sed 's/.*load average: //')"
