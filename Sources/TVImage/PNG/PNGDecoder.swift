@@ -6,8 +6,18 @@ import Foundation
 /// Adam7) are reported as unsupported rather than guessed at.
 public enum PNGDecoder {
     static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
+    /// Largest file and largest decoded image (bytes) tvtool accepts; far above any dataset image.
+    static let maxFileBytes = 1 << 30
+    static let maxImageBytes = 1 << 30
+    /// zlib's deflate never compresses by more than about 1032:1.
+    static let maxDeflateRatio = 1032
 
     public static func read(_ path: String) throws(PNGError) -> RasterImage {
+        // stat before reading: a named pipe or device must not block or stream forever.
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .corrupt(path: path, reason: "cannot read file: " + String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .corrupt(path: path, reason: "not a regular file") }
+        guard st.st_size <= maxFileBytes else { throw .corrupt(path: path, reason: "\(st.st_size) bytes is more than a PNG tvtool reads") }
         guard let data = FileManager.default.contents(atPath: path) else { throw .corrupt(path: path, reason: "cannot read file") }
         return try decode([UInt8](data), source: path)
     }
@@ -65,7 +75,14 @@ public enum PNGDecoder {
         guard sawHeader else { throw .corrupt(path: source, reason: "no IHDR chunk") }
         guard !idat.isEmpty else { throw .corrupt(path: source, reason: "no image data") }
         let stride = width * channels
-        var raw = [UInt8](repeating: 0, count: height * (stride + 1))
+        // Check the declared size against a limit and against what the compressed data could
+        // possibly hold before allocating it: a 65536×65536 header must not cost 12 GB.
+        let rawCount = height * (stride + 1)
+        guard rawCount <= maxImageBytes else { throw .corrupt(path: source, reason: "image \(width)×\(height) is larger than tvtool reads") }
+        guard rawCount / maxDeflateRatio <= idat.count + 64 else {
+            throw .corrupt(path: source, reason: "image \(width)×\(height) needs \(rawCount) bytes but the \(idat.count) compressed bytes cannot hold them")
+        }
+        var raw = [UInt8](repeating: 0, count: rawCount)
         var rawLength = uLongf(raw.count)
         let status = raw.withUnsafeMutableBufferPointer { dst in
             idat.withUnsafeBufferPointer { src in
