@@ -76,6 +76,10 @@ struct LandscapeCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(grid, dimensions: 2)
         let options = try execution.runOptions()
         try evaluation.validate()
+        let folder = URL(fileURLWithPath: execution.output)
+        try OutputGuard.check(outputs: ["surface.h5", "surface.csv", "landscape.png"].map { folder.appendingPathComponent($0).path }
+                                  + [SweepSession.recordsPath(directory: execution.output, shard: options.shard)],
+                              inputs: [base, ftA, ftB])
         let prepared = try LandscapeSweep.prepare(base: base, a: ftA, b: ftB,
                                                   plane: LandscapePlaneOptions(basis: b, unitIsTauANorm: unit == "tau-a",
                                                                                seed: seed, center: center))

@@ -51,6 +51,12 @@ struct SearchCommand: ParsableCommand {
         let refinement = refine > 0 ? try Refinement(rounds: refine, pointsPerAxis: refinePoints) : nil
         let options = try execution.runOptions()
         try evaluation.validate()
+        // Every file this search writes, checked against every input before the first evaluation.
+        let folder = URL(fileURLWithPath: execution.output)
+        let best = bestOutput ?? folder.appendingPathComponent("best.safetensors").path
+        try OutputGuard.check(outputs: [SweepSession.recordsPath(directory: execution.output, shard: options.shard), best]
+                                  + ["results.csv", "best.json"].map { folder.appendingPathComponent($0).path },
+                              inputs: checkpoints)
         let family = try WeightSearch.prepare(base: checkpoints[0], models: models)
         let evaluator = try evaluation.evaluator(family: family, axisNames: WeightSearch.axisNames(count: models.count), jobs: options.jobs)
         let manifest = WeightSearch.manifest(grid: gridSpec, refinement: refinement, inputs: checkpoints,
@@ -59,7 +65,6 @@ struct SearchCommand: ParsableCommand {
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         if options.shard.isWhole {
-            let best = bestOutput ?? URL(fileURLWithPath: execution.output).appendingPathComponent("best.safetensors").path
             let summary = try WeightSearch.writeOutputs(manifest: manifest, records: outcome.records, family: family,
                                                         directory: execution.output, bestCheckpoint: best)
             report["best_checkpoint"] = summary.bestCheckpoint ?? NSNull()

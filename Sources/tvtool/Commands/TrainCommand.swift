@@ -57,6 +57,8 @@ struct TrainCommand: ParsableCommand {
         guard let shape = LearningRateSchedule.Shape(rawValue: lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine") }
         guard let dt = DType(userName: dtype), dt == .f32 || dt == .f16 || dt == .bf16 else { throw ValidationError("--dtype must be f32, f16 or bf16") }
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
+        // The model and its resume state are written; the data (a file, or a built-in name) is read.
+        try OutputGuard.check(outputs: [output, TrainingState.path(forModel: output)], inputs: [data])
         var o = TrainingRun.Options(output: output)
         o.data = data; o.steps = steps; o.checkpointEvery = checkpointEvery; o.resume = resume
         o.dtype = dt; o.splitSeed = splitSeed; o.threads = threads
