@@ -21,6 +21,7 @@ func runTVTool() -> Never {
     // groups killed, cancellation flags set, exit 128+signal); no command has to remember it.
     TerminationSignals.install()
     do {
+        try NonFiniteOptions.check(command)
         try command.run()
         exit(0)
     } catch let code as ExitCode {
