@@ -61,7 +61,7 @@ enum MergeReportPrinter {
             ]
             Swift.print(try JSONText.encode(obj))
         } else if !quiet {
-            Swift.print("wrote \(r.outputPath): \(r.tensors) tensors (\(r.computed) computed, \(r.copied) copied), \(ByteFormat.human(r.outputBytes)) in \(String(format: "%.2f", r.seconds)) s")
+            printLine("wrote \(r.outputPath): \(r.tensors) tensors (\(r.computed) computed, \(r.copied) copied), \(ByteFormat.human(r.outputBytes)) in \(String(format: "%.2f", r.seconds)) s")
         }
     }
 }
