@@ -14,6 +14,7 @@ public enum StorageError: BadInputError, Equatable {
     case notArithmetic(path: String, tensor: String, dtype: DType)
     case wouldOverwriteInput(path: String)
     case invalidTensor(tensor: String, reason: String)
+    case noTensors(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -25,6 +26,7 @@ public enum StorageError: BadInputError, Equatable {
         case let .notArithmetic(path, tensor, dtype): return "\(path): tensor '\(tensor)' has dtype \(dtype.rawValue), which tvtool cannot compute on"
         case let .wouldOverwriteInput(path): return "\(path): refusing to overwrite an input of this command"
         case let .invalidTensor(tensor, reason): return "tensor '\(tensor)': \(reason)"
+        case let .noTensors(path, detail): return "\(path): no tensors tvtool can read\(detail.isEmpty ? "" : " (" + detail + ")"); nothing written"
         }
     }
 }

@@ -58,6 +58,8 @@ struct ConvertCommand: ParsableCommand {
                                      maxShardBytes: maxShardSize.flatMap(ByteSize.parse),
                                      open: OpenOptions(variant: variant), progress: !quiet)
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
+        // What was not converted is said on stderr (and under "notes" in --json).
+        for note in summary.notes { Console.error("warning: \(input): " + Console.oneLine(note)) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
