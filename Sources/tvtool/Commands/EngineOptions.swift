@@ -23,6 +23,9 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    @Flag(name: .customLong("allow-nonfinite"), help: "Write merged tensors that contain inf/NaN (default: an error naming the tensor).")
+    var allowNonFinite = false
+
     func mergeOptions() throws -> MergeOptions {
         var o = MergeOptions()
         o.keys = keys
@@ -38,6 +41,7 @@ struct EngineOptions: ParsableArguments {
             o.workers = t
         }
         o.progress = !quiet
+        o.allowNonFinite = allowNonFinite
         o.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
         return o
