@@ -23,21 +23,28 @@ enum HDF5GlobalHeapCheck {
     /// Returns a description of the first damaged collection, or nil when all are sound.
     /// `skipping` are byte ranges holding dataset values (not scanned).
     static func damage(in bytes: UnsafeRawBufferPointer, skipping: [Range<Int>]) -> String? {
-        guard let base = bytes.baseAddress, bytes.count >= 16 else { return nil }
+        scan(bytes, skipping: skipping).damage
+    }
+
+    /// The first damaged collection (if any) and whether the file has any collection at all
+    /// (then variable-length strings exist, and the reader probes them: see vlen_probe.h).
+    static func scan(_ bytes: UnsafeRawBufferPointer, skipping: [Range<Int>]) -> (damage: String?, found: Bool) {
+        var found = false
+        guard let base = bytes.baseAddress, bytes.count >= 16 else { return (nil, false) }
         for gap in gaps(total: bytes.count, skipping: skipping) {
             var start = gap.lowerBound
             while start < gap.upperBound {
                 // memchr for the 'G', then compare the rest of "GCOL".
                 guard let hit = memchr(base + start, 0x47, gap.upperBound - start) else { break }
                 let p = UnsafeRawPointer(hit) - base
-                if p + 4 <= bytes.count, bytes[p + 1] == 0x43, bytes[p + 2] == 0x4f, bytes[p + 3] == 0x4c,
-                   let problem = check(bytes, at: p) {
-                    return "global heap at byte \(p): \(problem)"
+                if p + 8 <= bytes.count, bytes[p + 1] == 0x43, bytes[p + 2] == 0x4f, bytes[p + 3] == 0x4c {
+                    if bytes[p + 4] == 1 { found = true }
+                    if let problem = check(bytes, at: p) { return ("global heap at byte \(p): \(problem)", true) }
                 }
                 start = p + 1
             }
         }
-        return nil
+        return (nil, found)
     }
 
     static let headerSize = 16
