@@ -33,7 +33,8 @@ public enum PNGDecoder {
             guard pos + 12 <= b.count else { throw .corrupt(path: source, reason: "truncated chunk header") }
             let length = be32(pos)
             guard length >= 0, length <= b.count - pos - 12 else { throw .corrupt(path: source, reason: "truncated chunk") }
-            let type = String(decoding: b[(pos + 4)..<(pos + 8)], as: UTF8.self)
+            // Chunk types are quoted in errors: anything but printable ASCII is shown as \xNN.
+            let type = b[(pos + 4)..<(pos + 8)].map { (0x20..<0x7f).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
             let body = pos + 8
             let stored = UInt32(be32(body + length))
             let crc = b.withUnsafeBufferPointer { p in

@@ -18,7 +18,8 @@ public struct NumpyArray: Sendable {
     }
 
     public static func parse(_ b: [UInt8], source: String) throws(TrainerError) -> NumpyArray {
-        func fail(_ r: String) -> TrainerError { .badData(source: source, reason: "not a readable .npy file: " + r) }
+        // Header text is quoted in messages: escaped so that the error stays one line.
+        func fail(_ r: String) -> TrainerError { .badData(source: source, reason: "not a readable .npy file: " + Console.oneLine(r)) }
         guard b.count >= 10, b[0] == 0x93, Array(b[1...5]) == Array("NUMPY".utf8) else { throw fail("bad magic") }
         let major = b[6]
         let headerLength: Int, start: Int
