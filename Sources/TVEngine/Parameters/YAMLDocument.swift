@@ -15,7 +15,7 @@ enum YAMLDocument {
     static func load(_ path: String, what: String) throws -> Any? {
         let text: String
         do { text = try RegularFile.readText(path, limit: maxBytes) } catch {
-            throw EngineError.badParameter(source: path, reason: "cannot read \(what): \(reasonOnly(error))")
+            throw EngineError.unreadableFile(path: path, reason: "cannot read \(what): \(reasonOnly(error))")
         }
         return try parse(text, source: path)
     }
@@ -25,16 +25,16 @@ enum YAMLDocument {
         var depth = 0
         for c in text.utf8 {
             if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { depth += 1 } else if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") { depth -= 1 }
-            if depth > maxDepth { throw EngineError.badParameter(source: source, reason: "the document nests more than \(maxDepth) levels deep") }
+            if depth > maxDepth { throw EngineError.unreadableFile(path: source, reason: "the document nests more than \(maxDepth) levels deep") }
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw EngineError.badParameter(source: source, reason: "not valid YAML/JSON: \(Console.oneLine("\(error)"))")
+            throw EngineError.unreadableFile(path: source, reason: "not valid YAML/JSON: \(Console.oneLine("\(error)"))")
         }
         guard let node else { return nil }
         var budget = maxNodes
         guard fits(node, budget: &budget) else {
-            throw EngineError.badParameter(source: source, reason: "the document expands to more than \(maxNodes) values (nested aliases?)")
+            throw EngineError.unreadableFile(path: source, reason: "the document expands to more than \(maxNodes) values (nested aliases?)")
         }
         return node.any
     }

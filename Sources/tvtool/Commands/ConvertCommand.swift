@@ -61,10 +61,7 @@ struct ConvertCommand: ParsableCommand {
         // What was not converted is said on stderr (and under "notes" in --json).
         for note in summary.notes { Console.error("warning: \(input): " + Console.oneLine(note)) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(summary))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            print(try JSONText.encode(codable: summary))
         } else {
             print("wrote \(output): \(summary.tensors) tensors (\(summary.convertedTensors) converted), "
                   + "\(ByteFormat.human(summary.inputBytes)) -> \(ByteFormat.human(summary.outputBytes))")
