@@ -173,6 +173,21 @@ final class HostileStorageTests: XCTestCase {
         XCTAssertNil(reader.info(named: "nope"))
     }
 
+    // MARK: deflated storages
+
+    /// 1000 views of one deflated 8 MB storage (fixture from make.py; values are the pattern
+    /// i mod 16): inflated once, not per view (each inflation costs tens of milliseconds here).
+    func testManyViewsOfADeflatedStorageInflateOnce() throws {
+        let reader = try PyTorchReader(path: TestPaths.fixture("hostile/many_views_deflated.pt"))
+        XCTAssertEqual(reader.tensors.count, 1000)
+        let start = Date()
+        for i in [0, 1, 500, 999] + Array(0..<1000) {
+            let values = try reader.tensor(named: "v\(i)").floats()
+            XCTAssertEqual(values, (0..<4).map { Float((i * 2000 + $0) % 16) })
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "the storage is inflated per view")
+    }
+
     // MARK: console
 
     func testPrintableEscapesControlsButKeepsLines() {
