@@ -32,3 +32,15 @@ final class ShellCommandBoundsTests: XCTestCase {
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)), Set(alive))
     }
 }
+
+extension ShellCommandBoundsTests {
+    /// A whole run resuming in its folder removes outputs half-written by a SIGKILLed run.
+    func testStaleOutputTemporariesAreRemovedOnResume() throws {
+        let dir = TestPaths.scratchDirectory("stale-out")
+        let stale = [".best.safetensors.tmp-Ab12Cd", ".results.csv.tmp-xyzXYZ"]
+        let kept = ["best.json", ".hidden", ".tvtool-candidate-\(getpid())-1.safetensors.tmp-aaaaaa", "notes.tmp-123456"]
+        for name in stale + kept { FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data()) }
+        SweepSession.removeStaleTemporaries(in: dir.path)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)), Set(kept))
+    }
+}
