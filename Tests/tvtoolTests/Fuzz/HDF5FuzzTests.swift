@@ -1,15 +1,18 @@
 import XCTest
 
 /// Fuzz target for HDF5 input. libhdf5 (C) can crash or loop on a damaged file, so each mutant
-/// is read by a separate `tvtool inspect` (which walks every group, dataset and attribute) with
+/// is read by a separate `tvtool inspect` or `convert` (structure, attributes, values) with
 /// a time limit: the only acceptable outcomes are exit 0, or exit 2 with one line on stderr.
 final class HDF5FuzzTests: XCTestCase {
     struct Outcome { var status: Int32; var stderr: String; var timedOut: Bool }
 
-    static func inspect(_ path: String, timeout: Double = 20) throws -> Outcome {
+    /// `inspect` walks the structure and attributes; `readValues` converts the file instead, so
+    /// that every dataset's values go through libhdf5 too.
+    static func inspect(_ path: String, readValues: Bool = false, timeout: Double = 20) throws -> Outcome {
         let p = Process()
         p.executableURL = TVToolBinary.url
-        p.arguments = ["inspect", path]
+        p.arguments = readValues ? ["convert", path, path + ".out.safetensors", "--quiet"] : ["inspect", path]
+        defer { if readValues { try? FileManager.default.removeItem(atPath: path + ".out.safetensors") } }
         let errURL = URL(fileURLWithPath: path + ".stderr")
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
@@ -42,7 +45,7 @@ final class HDF5FuzzTests: XCTestCase {
             let mutant = fuzz.chance(0.4) ? fuzz.mutate(seed) : fuzz.mutateNear(markers[fuzz.int(0..<markers.count)], in: seed, window: 96)
             let path = scratch.appendingPathComponent("m.h5").path
             FileManager.default.createFile(atPath: path, contents: Data(mutant))
-            let r = try Self.inspect(path)
+            let r = try Self.inspect(path, readValues: fuzz.executions % 2 == 0)
             let lines = r.stderr.split(separator: "\n").count
             let ok = !r.timedOut && (r.status == 0 || (r.status == 2 && lines == 1))
             if !ok {
