@@ -36,6 +36,9 @@ enum YAMLDocument {
         guard fits(node, budget: &budget) else {
             throw EngineError.unreadableFile(path: source, reason: "the document expands to more than \(maxNodes) values (nested aliases?)")
         }
+        guard !complexKey(in: node) else {
+            throw EngineError.unreadableFile(path: source, reason: "mapping keys must be plain strings (and nesting at most 512 levels deep)")
+        }
         return node.any
     }
 
@@ -51,6 +54,21 @@ enum YAMLDocument {
         case .mapping(let m):
             for (k, v) in m where !fits(k, budget: &budget) || !fits(v, budget: &budget) { return false }
             return true
+        }
+    }
+
+    /// Yams force-unwraps mapping keys as strings when building Swift values: a sequence or
+    /// mapping used as a key (`? [a]: b`) would crash it (found by fuzzing). Checked first.
+    private static func complexKey(in node: Node, depth: Int = 0) -> Bool {
+        guard depth < 512 else { return true }  // deeper than any recipe: refused as well
+        switch node {
+        case .scalar, .alias: return false
+        case .sequence(let s): return s.contains { complexKey(in: $0, depth: depth + 1) }
+        case .mapping(let m):
+            return m.contains { k, v in
+                if case .scalar = k {} else { return true }
+                return complexKey(in: v, depth: depth + 1)
+            }
         }
     }
 

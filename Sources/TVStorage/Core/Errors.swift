@@ -23,7 +23,10 @@ public enum StorageError: BadInputError, Equatable {
     case invalidTensor(tensor: String, reason: String)
     case noTensors(path: String, detail: String)
 
-    public var description: String {
+    /// One line whatever the file holds: names quoted from it have control characters escaped.
+    public var description: String { Console.oneLine(message) }
+
+    private var message: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
         case let .cannotWrite(path, reason): return "\(path): cannot write: \(reason)"

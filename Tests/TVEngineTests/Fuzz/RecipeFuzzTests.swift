@@ -64,6 +64,15 @@ final class RecipeFuzzTests: XCTestCase {
         }
     }
 
+    /// Found by this fuzzer: Yams force-unwraps mapping keys as strings (a crash on `? [a]: b`).
+    func testNonScalarKeysAreAnError() throws {
+        for text in ["? [a, b]\n: 1\n", "{[1]: x}", "? {k: v}\n: 1\n", "a: &a [1]\n? *a\n: 2\n", "s: !!set {? [1]}"] {
+            XCTAssertThrowsError(try YAMLDocument.parse(text, source: "k.yaml"), text) { error in
+                XCTAssertTrue("\(error)".contains("mapping keys must be plain strings"), "\(error)")
+            }
+        }
+    }
+
     /// Issue 13: a seed beyond UInt64 trapped, NaN became 0; both are errors now.
     func testSeedMustBeAWholeNumberInRange() throws {
         for bad in [".nan", "-1", "1.5", "18446744073709551616", "99999999999999999999999", ".inf", "abc"] {

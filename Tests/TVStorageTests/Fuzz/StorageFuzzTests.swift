@@ -59,3 +59,15 @@ final class StorageFuzzTests: XCTestCase {
         print("pytorch fuzz: \(fuzz.summary)")
     }
 }
+
+extension StorageFuzzTests {
+    /// Found by the PyTorch fuzzer: zip entry names holding line breaks made multi-line errors.
+    func testErrorsQuotingEntryNamesAreOneLine() {
+        let e = ZipError.duplicateEntry(path: "m.pt", entry: "archive/\ndata.pkl\u{1b}[2J")
+        XCTAssertEqual(e.description, "m.pt: " + e.description.dropFirst("m.pt: ".count))
+        XCTAssertFalse(e.description.contains("\n"))
+        XCTAssertFalse(HDF5Error.corrupt(path: "a\nb.h5", object: "/x\ny", reason: "r").description.contains("\n"))
+        XCTAssertFalse(PyTorchError.missingDataPickle(path: "x\n.pt").description.contains("\n"))
+        XCTAssertFalse(StorageError.tensorNotFound(path: "p", tensor: "a\nb").description.contains("\n"))
+    }
+}
