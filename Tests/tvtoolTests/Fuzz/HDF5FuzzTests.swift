@@ -60,7 +60,7 @@ final class HDF5FuzzTests: XCTestCase {
         print("hdf5 fuzz: \(fuzz.summary), \(found) findings")
     }
 
-    /// Issue 13 (and this fuzzer's first finding): damaged global heaps that libhdf5 1.10
+    /// Issue 13 (and a damaged heap reference found while mirroring H5HG.c): heaps libhdf5 1.10
     /// segfaults or loops on are one-line errors (exit 2).
     func testDamagedGlobalHeapsAreErrors() throws {
         for (name, words) in [("heap_reserved.h5", "exceeds the collection"), ("heap_free_zero.h5", "free space of 0 bytes"),
