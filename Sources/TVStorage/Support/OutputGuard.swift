@@ -7,15 +7,16 @@ import Foundation
 
 /// The one check every writing command runs over ALL its outputs against ALL its inputs before
 /// any work starts: an output must not be an input (same path after `.`/`..`/symlinks, or the
-/// same file through a hard link), must not lie inside an input folder, and two outputs must not
-/// be one file. Refusing after hours of evaluations, or never, loses the user's data.
+/// same file through a hard link), must not replace an existing file inside an input folder (a
+/// new file there is fine: diffusers pipelines are written into folders), and two outputs must
+/// not be one file. Refusing after hours of evaluations, or never, loses the user's data.
 public enum OutputGuard {
     public static func check(outputs: [String], inputs: [String]) throws(StorageError) {
         let ins = inputs.map(Identity.init)
         var seen: [Identity] = []
         for output in outputs {
             let out = Identity(output)
-            for inp in ins where out.sameFile(as: inp) || out.isInside(inp) {
+            for inp in ins where out.sameFile(as: inp) || (out.exists && out.isInside(inp)) {
                 throw .wouldOverwriteInput(path: output)
             }
             if seen.contains(where: { out.sameFile(as: $0) }) {
@@ -35,6 +36,8 @@ public enum OutputGuard {
             var st = stat()
             if stat(path, &st) == 0 { device = UInt64(st.st_dev); inode = UInt64(st.st_ino) } else { device = nil; inode = nil }
         }
+
+        var exists: Bool { inode != nil }
 
         func sameFile(as other: Identity) -> Bool {
             if path == other.path { return true }

@@ -95,8 +95,9 @@ final class HostileStorageTests: XCTestCase {
                 XCTAssertEqual(error as? StorageError, .wouldOverwriteInput(path: output))
             }
         }
-        // An output inside an input folder; two outputs naming one file.
-        XCTAssertThrowsError(try OutputGuard.check(outputs: [dir.appendingPathComponent("x.h5").path], inputs: [dir.path]))
+        // An existing file inside an input folder (a new one is fine); two outputs naming one file.
+        XCTAssertNoThrow(try OutputGuard.check(outputs: [dir.appendingPathComponent("x.h5").path], inputs: [dir.path]))
+        XCTAssertThrowsError(try OutputGuard.check(outputs: [input], inputs: [dir.path]))
         let out = dir.appendingPathComponent("o.safetensors").path
         XCTAssertThrowsError(try OutputGuard.check(outputs: [out, dir.path + "/./o.safetensors"], inputs: [input]))
         XCTAssertNoThrow(try OutputGuard.check(outputs: [out], inputs: [input]))
