@@ -103,3 +103,5 @@ static inline hid_t tv_std_u64le(void) { return H5T_STD_U64LE; }
 
 // Silence libhdf5's own stderr error stack; tvtool reports its own one-line errors.
 static inline void tv_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+#include "vlen_probe.h"

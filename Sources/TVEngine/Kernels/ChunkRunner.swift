@@ -18,6 +18,8 @@ public struct ChunkRunner: Sendable {
     public let workers: Int
     let reader = SourceReader()
     let pool = ScratchPool()
+    /// inf/NaN seen in encoded output chunks (see `OutputCheck`).
+    let outputCheck = OutputCheck()
 
     public init(workers: Int? = nil) {
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -91,6 +93,7 @@ public struct ChunkRunner: Sendable {
                 body(segment, DecodedChunk(offset: lo, count: count, base: basePtr, deltas: deltaPtrs, out: outPtr))
                 if let out {
                     T.encode(outPtr, count: count, as: outputDType, into: out.pointer, offset: lo, staging: staging)
+                    outputCheck.scan(out.pointer + lo * outputDType.bitWidth / 8, count: count, dtype: outputDType, firstElement: lo)
                 }
             }
         }

@@ -17,6 +17,7 @@ struct FusedLinear {
     let baseCode: Int32
     let modelCodes: [Int32]
     let outCode: Int32
+    let outputDType: DType
 
     /// nil when the kernel cannot run this tensor (unsupported dtype, no AVX2).
     init?(baseScale: Double, coefficients: [Double], operands: TensorOperands, outputDType: DType) {
@@ -37,6 +38,7 @@ struct FusedLinear {
         self.baseCode = base
         self.modelCodes = codes
         self.outCode = out
+        self.outputDType = outputDType
     }
 
     private static func code(_ dtype: DType) -> Int32? {
@@ -55,6 +57,7 @@ struct FusedLinear {
         let destination = SendableRawPointer(out)
         runner.forEachRawBlock(operands) { block in
             combine(block, into: destination.pointer + block.offset * outWidth)
+            runner.outputCheck.scan(destination.pointer + block.offset * outWidth, count: block.count, dtype: outputDType, firstElement: block.offset)
         }
     }
 
@@ -67,6 +70,7 @@ struct FusedLinear {
         runner.forEachRawBlock(operands) { block in
             guard !failure.isSet else { return }
             combine(block, into: block.scratch)
+            runner.outputCheck.scan(block.scratch, count: block.count, dtype: outputDType, firstElement: block.offset)
             do {
                 try writer.write(UnsafeRawBufferPointer(start: block.scratch, count: block.count * width),
                                  ofTensor: name, at: block.offset * width)

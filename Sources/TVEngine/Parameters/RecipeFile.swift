@@ -31,12 +31,7 @@ public struct RecipeFile {
     public var taskVectors = false
 
     public static func load(_ path: String) throws -> RecipeFile {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw EngineError.unreadableFile(path: path, reason: "cannot read recipe: \(error.localizedDescription)")
-        }
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw EngineError.unreadableFile(path: path, reason: "not valid YAML/JSON: \(error)") }
+        let root = try YAMLDocument.load(path, what: "recipe")
         guard let d = root as? [String: Any] else { throw EngineError.badParameter(source: path, reason: "a recipe must be a mapping") }
         return try parse(d, source: path, relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
@@ -93,10 +88,23 @@ public struct RecipeFile {
             guard let t = DType(userName: s), t.supportsArithmetic else { throw bad("unknown dtype '\(s)'") }
             recipe.outDType = t
         }
-        if let s = d["seed"].flatMap(RulesFile.number) { recipe.seed = UInt64(max(0, s)) }
+        if let s = d["seed"] { recipe.seed = try seed(s, bad: bad) }
         if let k = d["keys"] as? String { guard let p = KeyPolicy(rawValue: k) else { throw bad("keys must be error, intersection or union") }; recipe.keys = p }
         if let k = d["mismatch"] as? String { guard let p = MismatchPolicy(rawValue: k) else { throw bad("mismatch must be error or skip") }; recipe.mismatch = p }
         if let t = d["task_vectors"] as? Bool { recipe.taskVectors = t }
         return recipe
+    }
+
+    /// A seed is a whole number in 0...2^64-1; anything else (negative, fractional, NaN, beyond
+    /// UInt64, text) is an error rather than a trap or a silent 0.
+    static func seed(_ value: Any, bad: (String) -> EngineError) throws -> UInt64 {
+        switch value {
+        case let i as Int where i >= 0: return UInt64(i)
+        case let s as String: if let u = UInt64(s) { return u }
+        case let d as Double where d.isFinite && d >= 0 && d < 18446744073709551616.0 && d.rounded() == d:
+            return UInt64(d)
+        default: break
+        }
+        throw bad("seed must be a whole number from 0 to \(UInt64.max), got \(String(describing: value).prefix(40))")
     }
 }

@@ -16,14 +16,7 @@ import Yams
 /// Rules apply in file order; for each parameter the first matching rule that sets it wins.
 public enum RulesFile {
     public static func load(_ path: String) throws -> [TensorRule] {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw EngineError.unreadableFile(path: path, reason: "cannot read rules file: \(error.localizedDescription)")
-        }
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
-            throw EngineError.unreadableFile(path: path, reason: "not valid YAML/JSON: \(error)")
-        }
+        let root = try YAMLDocument.load(path, what: "rules file")
         let list: [Any]
         if let l = root as? [Any] { list = l } else if let d = root as? [String: Any], let l = d["rules"] as? [Any] { list = l } else {
             throw EngineError.badParameter(source: path, reason: "expected a list of rules or {rules: [...]}")

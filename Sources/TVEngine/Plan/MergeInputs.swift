@@ -66,6 +66,9 @@ public struct MergeOptions: Sendable {
     /// Use the vectorised C kernel for linear plans where the CPU supports it (bit-identical to
     /// the portable chunked path; false forces the latter, for cross-checks and benchmarks).
     public var fusedKernels = true
+    /// Write computed tensors holding inf/NaN (e.g. weights near 1e308 overflow). By default such
+    /// a result is an error naming the tensor, and nothing is written.
+    public var allowNonFinite = false
 
     public init() {}
 }

@@ -110,11 +110,13 @@ public struct StreamingMerge {
                 ? .linear(baseScale: 1, coefficients: operands.models.map { _ in 0 })
                 : try makePlan(operands)
             let fused = fusedLinear(plan, operands: operands, dtype: entry.output.dtype)
+            runner.outputCheck.reset()
             if let fused, let ranged = writer as? any RangedCheckpointWriter {
                 // Blocks go straight from the workers to the file (the write queue may still be
                 // writing the previous tensor: a disjoint range).
                 try fused.write(operands, named: entry.name, runner: runner, to: ranged)
                 operands.releasePages()
+                try refuseNonFinite(entry, runner: runner)
                 return entry.output.byteCount
             }
             let out = buffer.reserve(entry.output.byteCount)
@@ -124,9 +126,18 @@ public struct StreamingMerge {
                 evaluate(plan, operands: operands, runner: runner, into: out, dtype: entry.output.dtype)
             }
             operands.releasePages()
+            try refuseNonFinite(entry, runner: runner)
             try pipeline.submit(try buffer.tensor(entry.output), named: entry.name)
             return entry.output.byteCount
         }
+    }
+
+    /// The kernels watched each output block (`OutputCheck`): an inf/NaN result stops the merge
+    /// (the output is discarded) unless the user allowed it.
+    private func refuseNonFinite(_ entry: AlignedTensor, runner: ChunkRunner) throws {
+        guard !options.allowNonFinite, let i = runner.outputCheck.firstHit else { return }
+        throw EngineError.notFinite(tensor: entry.name,
+                                    what: "the merged value at element \(i) is inf or NaN (as \(entry.output.dtype.rawValue)); nothing was written (--allow-nonfinite keeps such values)")
     }
 
     /// The fused kernel for a linear plan in F32, when it handles these dtypes.

@@ -7,12 +7,22 @@ import Foundation
 /// 8-bit grey or RGB image (alpha dropped). Adam7 interlacing is reported as unsupported.
 public enum PNGDecoder {
     static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
+    /// Largest file and largest decoded image (bytes) tvtool accepts; far above any dataset image.
+    static let maxFileBytes = 1 << 30
+    static let maxImageBytes = 1 << 30
+    /// zlib's deflate never compresses by more than about 1032:1.
+    static let maxDeflateRatio = 1032
 
     public static func read(_ path: String) throws(PNGError) -> RasterImage { try readSamples(path).raster() }
 
     public static func decode(_ b: [UInt8], source: String) throws(PNGError) -> RasterImage { try samples(b, source: source).raster() }
 
     public static func readSamples(_ path: String) throws(PNGError) -> PNGSamples {
+        // stat before reading: a named pipe or device must not block or stream forever.
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .corrupt(path: path, reason: "cannot read file: " + String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .corrupt(path: path, reason: "not a regular file") }
+        guard st.st_size <= maxFileBytes else { throw .corrupt(path: path, reason: "\(st.st_size) bytes is more than a PNG tvtool reads") }
         guard let data = FileManager.default.contents(atPath: path) else { throw .corrupt(path: path, reason: "cannot read file") }
         return try samples([UInt8](data), source: path)
     }
@@ -30,7 +40,8 @@ public enum PNGDecoder {
             guard pos + 12 <= b.count else { throw .corrupt(path: source, reason: "truncated chunk header") }
             let length = be32(pos)
             guard length >= 0, length <= b.count - pos - 12 else { throw .corrupt(path: source, reason: "truncated chunk") }
-            let type = String(decoding: b[(pos + 4)..<(pos + 8)], as: UTF8.self)
+            // Chunk types are quoted in errors: anything but printable ASCII is shown as \xNN.
+            let type = b[(pos + 4)..<(pos + 8)].map { (0x20..<0x7f).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
             let body = pos + 8
             let stored = UInt32(be32(body + length))
             let crc = b.withUnsafeBufferPointer { p in
@@ -76,10 +87,16 @@ public enum PNGDecoder {
         guard !idat.isEmpty else { throw .corrupt(path: source, reason: "no image data") }
         if colour == 3 && palette.isEmpty { throw .corrupt(path: source, reason: "palette image without a PLTE chunk") }
         let stride = (width * channels * depth + 7) / 8
-        guard height * (stride + 1) <= 1 << 30 else {
+        // Check the declared size against a limit and against what the compressed data could
+        // possibly hold before allocating it: a 65536×65536 header must not cost 12 GB.
+        let rawCount = height * (stride + 1)
+        guard rawCount <= maxImageBytes else {
             throw .unsupported(path: source, feature: "\(width)×\(height) image over 1 GiB decoded")
         }
-        var raw = [UInt8](repeating: 0, count: height * (stride + 1))
+        guard rawCount / maxDeflateRatio <= idat.count + 64 else {
+            throw .corrupt(path: source, reason: "image \(width)×\(height) needs \(rawCount) bytes but the \(idat.count) compressed bytes cannot hold them")
+        }
+        var raw = [UInt8](repeating: 0, count: rawCount)
         var rawLength = uLongf(raw.count)
         let status = raw.withUnsafeMutableBufferPointer { dst in
             idat.withUnsafeBufferPointer { src in

@@ -51,6 +51,8 @@ public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case 3:
             let lo = try number(fields[0], in: text), hi = try number(fields[1], in: text)
             guard hi >= lo else { throw .invalid(text, "hi (\(fields[1])) is below lo (\(fields[0]))") }
+            // hi - lo must itself be a number: -1e308:1e308 would make every point inf or NaN.
+            guard (hi - lo).isFinite else { throw .invalid(text, "the range from lo to hi is too large to split into points") }
             var third = fields[2].trimmingCharacters(in: .whitespaces)
             var isCount = true
             if third.hasPrefix("n=") { third.removeFirst(2) }
@@ -71,8 +73,9 @@ public struct AxisSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             }
             let step = try number(third, in: text)
             guard step > 0, step.isFinite else { throw .invalid(text, "the step must be positive") }
-            let count = Int(((hi - lo) / step + 1e-9).rounded(.down)) + 1
-            guard count <= 1_000_000 else { throw .invalid(text, "more than 1000000 points") }
+            let span = ((hi - lo) / step + 1e-9).rounded(.down)
+            guard span < 1_000_000 else { throw .invalid(text, "more than 1000000 points") }
+            let count = Int(span) + 1
             return AxisSpec(values: (0..<count).map { GridNumber.clean(lo + step * Double($0), scale: max(abs(lo), abs(hi))) }, text: t)
         default:
             throw .invalid(text, "expected lo:hi:N (N values), lo:hi:stepS (step S), a comma list or one number")

@@ -20,7 +20,20 @@ public enum SweepSession {
             throw StorageError.cannotWrite(path: directory, reason: "cannot create the output folder")
         }
         let store = try RecordStore(path: recordsPath(directory: directory, shard: options.shard), manifest: manifest)
+        if options.shard.isWhole { removeStaleTemporaries(in: directory) }
         return try SweepRunner(manifest: manifest, evaluator: evaluator, store: store, options: options).run()
+    }
+
+    /// Half-written outputs (`.NAME.tmp-XXXXXX`, AtomicOutputFile's temporaries) left in the
+    /// folder by a run killed with SIGKILL. Called with the records lock held by a whole run:
+    /// no other whole run writes here, and shard runs write records only (appends, no
+    /// temporaries). Candidates are left to ExternalCommandEvaluator, which checks their pids.
+    static func removeStaleTemporaries(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && !name.hasPrefix(".tvtool-candidate-") {
+            guard let r = name.range(of: ".tmp-", options: .backwards), name[r.upperBound...].count == 6 else { continue }
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directory).appendingPathComponent(name).path)
+        }
     }
 
     /// Loads and merges records files (or folders holding `records*.jsonl`), checking that they all

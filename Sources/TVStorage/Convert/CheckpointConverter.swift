@@ -25,6 +25,9 @@ public struct ConvertSummary: Sendable, Codable, Equatable {
     public var convertedTensors: Int
     public var inputBytes: Int
     public var outputBytes: Int
+    /// What the reader skipped or interpreted (datasets of unsupported types, non-tensor pickle
+    /// entries, …): a conversion never drops anything without saying so.
+    public var notes: [String] = []
 }
 
 /// Converts a checkpoint between formats and float dtypes, streaming tensor by tensor: each input
@@ -42,6 +45,8 @@ public enum CheckpointConverter {
         }
         let opened = options.layout == nil ? try Checkpoints.open(input, options: options.open) : try ModelNaming.open(input, options: options.open)
         let reader = try options.layout.map { try $0.view(of: opened) } ?? opened
+        // An empty output would look like a successful conversion of an empty model.
+        guard !reader.tensors.isEmpty else { throw StorageError.noTensors(path: input, detail: reader.notes.joined(separator: "; ")) }
         let targets = reader.tensors.map { targetInfo($0, options.dtype) }
         // Every file read counts as an input: a sharded output must not replace the input's shards.
         var inputs = [input, opened.path] + ((opened as? PipelineReader)?.weightFiles ?? [])
@@ -57,7 +62,7 @@ public enum CheckpointConverter {
         }
         let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
                                         totalBytes: reader.totalBytes, enabled: options.progress)
-        var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0)
+        var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0, notes: reader.notes)
         let pipeline = WritePipeline(writer)
         do {
             let outCapacity = targets.map(\.byteCount).max() ?? 0, inCapacity = reader.tensors.map(\.byteCount).max() ?? 0

@@ -14,11 +14,15 @@ public protocol CheckpointReader: AnyObject, Sendable {
     var notes: [String] { get }
     /// The data of one tensor.
     func tensor(named name: String) throws -> Tensor
+    /// The description of one tensor, nil when absent. Readers answer from their name index:
+    /// commands call this once per tensor, so a linear search would make them quadratic.
+    func info(named name: String) -> TensorInfo?
 }
 
 extension CheckpointReader {
     public var notes: [String] { [] }
 
+    /// Linear fallback for readers without an index (test doubles); real readers override it.
     public func info(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }
 
     /// Total bytes of tensor data.

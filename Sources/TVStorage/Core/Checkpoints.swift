@@ -83,20 +83,14 @@ public enum Checkpoints {
             return try SafetensorsWriter(path: path, tensors: tensors, metadata: metadata)
         case .hdf5?: return try HDF5Writer(path: path, tensors: tensors, metadata: metadata)
         case .pytorch?: throw StorageError.notSupportedYet(path: path, what: "writing PyTorch checkpoints (write .safetensors instead)")
-        case .diffusersFolder?, nil: throw StorageError.unknownFormat(path: path)
+        case .diffusersFolder?:
+            throw StorageError.cannotWrite(path: path, reason: "is a folder; give an output file ending in .safetensors or .h5")
+        case nil: throw StorageError.unknownFormat(path: path)
         }
     }
 
-    /// Refuses an output path that resolves to one of the inputs, or to a file that already exists
-    /// inside an input folder (a new file inside an input folder is fine: no input file is replaced).
+    /// Refuses an output path that is one of the inputs (see `OutputGuard`).
     public static func refuseOverwritingInputs(output: String, inputs: [String]) throws {
-        let out = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
-        let outExists = FileManager.default.fileExists(atPath: out)
-        for input in inputs {
-            let inp = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
-            if out == inp || (outExists && out.hasPrefix(inp.hasSuffix("/") ? inp : inp + "/")) {
-                throw StorageError.wouldOverwriteInput(path: output)
-            }
-        }
+        try OutputGuard.check(outputs: [output], inputs: inputs)
     }
 }

@@ -21,8 +21,12 @@ public enum StorageError: BadInputError, Equatable {
     case notArithmetic(path: String, tensor: String, dtype: DType)
     case wouldOverwriteInput(path: String)
     case invalidTensor(tensor: String, reason: String)
+    case noTensors(path: String, detail: String)
 
-    public var description: String {
+    /// One line whatever the file holds: names quoted from it have control characters escaped.
+    public var description: String { Console.oneLine(message) }
+
+    private var message: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
         case let .cannotWrite(path, reason): return "\(path): cannot write: \(reason)"
@@ -32,6 +36,7 @@ public enum StorageError: BadInputError, Equatable {
         case let .notArithmetic(path, tensor, dtype): return "\(path): tensor '\(tensor)' has dtype \(dtype.rawValue), which tvtool cannot compute on"
         case let .wouldOverwriteInput(path): return "\(path): refusing to overwrite an input of this command"
         case let .invalidTensor(tensor, reason): return "tensor '\(tensor)': \(reason)"
+        case let .noTensors(path, detail): return "\(path): no tensors tvtool can read\(detail.isEmpty ? "" : " (" + detail + ")"); nothing written"
         }
     }
 }

@@ -26,7 +26,10 @@ public enum HDF5Error: BadInputError, Equatable {
     case missingTensors(path: String, names: [String])
     case writerClosed(path: String)
 
-    public var description: String {
+    /// One line whatever the file holds: names quoted from it have control characters escaped.
+    public var description: String { Console.oneLine(message) }
+
+    private var message: String {
         switch self {
         case let .notHDF5(path): return "\(path): not an HDF5 file (no HDF5 signature found)"
         case let .cannotOpen(path, reason): return "\(path): cannot open HDF5 file: \(reason)"

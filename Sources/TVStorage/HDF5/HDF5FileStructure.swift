@@ -44,8 +44,18 @@ struct HDF5FileStructure: Sendable {
                 }
                 storage += storageRanges(dset.id)
             }
-            if let damage = HDF5GlobalHeapCheck.damage(in: mapping.bytes, skipping: storage) {
+            let heaps = HDF5GlobalHeapCheck.scan(mapping.bytes, skipping: storage)
+            if let damage = heaps.damage {
                 throw .corrupt(path: filePath, object: "/", reason: damage)
+            }
+            if heaps.found {
+                // A damaged reference into a sound heap still crashes libhdf5: read the strings
+                // once in a child process first (vlen_probe.h).
+                switch tv_h5_probe_vlen_strings(filePath, HDF5AttributeIO.maxValues, 60_000) {
+                case 0, -2: break
+                case -1: throw .corrupt(path: filePath, object: "/", reason: "reading its string attributes did not finish within 60 s")
+                case let sig: throw .corrupt(path: filePath, object: "/", reason: "its string attributes are damaged (reading them crashed libhdf5, signal \(sig), in a probe process)")
+                }
             }
         }
 

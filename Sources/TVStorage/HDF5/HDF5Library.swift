@@ -18,6 +18,9 @@ enum HDF5Library {
         lock.lock()
         defer { lock.unlock() }
         _ = initialised
+        // Debian's libhdf5 is built thread-safe: the error-printing switch is per thread, so the
+        // one set at start-up does not cover writer threads. Set it on whichever thread is here.
+        tv_h5_silence_errors()
         return try body()
     }
 

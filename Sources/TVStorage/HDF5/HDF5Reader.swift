@@ -40,6 +40,8 @@ public final class HDF5Reader: CheckpointReader {
 
     private let file: HDF5Handle
     private let entries: [String: Entry]
+
+    public func info(named name: String) -> TensorInfo? { entries[name]?.info }
     /// The whole file mapped read-only, for contiguous unfiltered datasets read without any
     /// fix-up (zero-copy tensors). nil when mapping failed (everything is then read via libhdf5).
     private let mapping: MappedFile?

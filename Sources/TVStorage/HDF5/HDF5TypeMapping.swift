@@ -55,10 +55,7 @@ enum HDF5TypeMapping {
                 return p
             }
         case H5T_COMPOUND:
-            if isComplex64(type) {
-                return .success(HDF5ReadPlan(dtype: .c64, memory: .raw, swapUnit: bigEndian ? 4 : 0))
-            }
-            return .failure(.init("compound datatype"))
+            return complexPlan(type, bigEndian: bigEndian)
         case H5T_STRING: return .failure(.init("string datatype"))
         case H5T_REFERENCE: return .failure(.init("reference datatype"))
         case H5T_OPAQUE: return .failure(.init("opaque datatype"))
@@ -189,17 +186,36 @@ enum HDF5TypeMapping {
         return found == ["FALSE": 0, "TRUE": 1]
     }
 
-    /// h5py's complex64: a compound of two little- or big-endian float32 members at offsets 0, 4.
-    private static func isComplex64(_ type: hid_t) -> Bool {
-        guard H5Tget_size(type) == 8, H5Tget_nmembers(type) == 2 else { return false }
-        for (i, offset) in [(UInt32(0), 0), (UInt32(1), 4)] {
-            guard H5Tget_member_class(type, i) == H5T_FLOAT, Int(H5Tget_member_offset(type, i)) == offset,
-                  let member = HDF5Handle(H5Tget_member_type(type, i), .datatype) else { return false }
-            guard case .success(let p) = floatPlan(member.id, size: Int(H5Tget_size(member.id)), bigEndian: false),
-                  p.dtype == .f32, p.memory == .raw else { return false }
-            if H5Tget_order(member.id) != H5Tget_order(type) { return false }
+    /// h5py's complex numbers: a compound of two float members named "r" and "i". Members are
+    /// matched by name, never by position: {r at 0, i at 4} in the compound's byte order is read
+    /// as stored; any other arrangement of float32 members ({i, r}, padding, mixed order) is
+    /// converted by libhdf5, which also matches compound members by name.
+    private static func complexPlan(_ type: hid_t, bigEndian: Bool) -> Result<HDF5ReadPlan, SkipReason> {
+        guard H5Tget_nmembers(type) == 2 else { return .failure(.init("compound datatype")) }
+        var members: [String: (offset: Int, bytes: Int, plain: Bool)] = [:]
+        for i in UInt32(0)..<2 {
+            guard let cname = H5Tget_member_name(type, i) else { return .failure(.init("compound datatype")) }
+            let name = String(cString: cname)
+            H5free_memory(cname)
+            guard H5Tget_member_class(type, i) == H5T_FLOAT,
+                  let member = HDF5Handle(H5Tget_member_type(type, i), .datatype) else { return .failure(.init("compound datatype")) }
+            let bytes = Int(H5Tget_size(member.id))
+            let plain: Bool
+            if case .success(let p) = floatPlan(member.id, size: bytes, bigEndian: false), p.dtype == .f32, p.memory == .raw {
+                plain = H5Tget_order(member.id) == H5Tget_order(type)
+            } else {
+                plain = false
+            }
+            members[name] = (Int(H5Tget_member_offset(type, i)), bytes, plain)
         }
-        return true
+        guard let r = members["r"], let i = members["i"] else { return .failure(.init("compound datatype")) }
+        guard r.bytes == 4 && i.bytes == 4 else {
+            return .failure(.init(r.bytes == 8 && i.bytes == 8 ? "complex128 (tvtool's complex dtype is C64)" : "complex compound with \(r.bytes)- and \(i.bytes)-byte parts"))
+        }
+        if H5Tget_size(type) == 8, r.offset == 0, i.offset == 4, r.plain, i.plain {
+            return .success(HDF5ReadPlan(dtype: .c64, memory: .raw, swapUnit: bigEndian ? 4 : 0))
+        }
+        return .success(HDF5ReadPlan(dtype: .c64, memory: .converted, note: "complex members rearranged by libhdf5 (matched by name)"))
     }
 
     // MARK: - Building types

@@ -2,7 +2,7 @@
 /// (`unet.down.0.weight` → group `/unet/down/0`, dataset `weight`).
 ///
 /// Rules (checked before anything is written):
-/// - a name must be non-empty, contain no '/', and have no empty part (`a..b`, `.a`, `a.`);
+/// - a name must be non-empty, contain no '/' or NUL, and have no empty part (`a..b`, `.a`, `a.`);
 /// - names must be distinct;
 /// - a name cannot be both a tensor and a prefix of another (`a` and `a.b`): HDF5 would need `/a`
 ///   to be a dataset and a group at once. tvtool reports this instead of inventing an escape
@@ -18,6 +18,8 @@ struct HDF5WriteLayout: Equatable {
         for name in names {
             guard !name.isEmpty else { throw .invalidName(path: file, name: name, reason: "the name is empty") }
             guard !name.contains("/") else { throw .invalidName(path: file, name: name, reason: "'/' is HDF5's path separator") }
+            // HDF5 names are C strings: libhdf5 would cut the name at the NUL (and two names collide).
+            guard !name.utf8.contains(0) else { throw .invalidName(path: file, name: name, reason: "HDF5 names cannot contain a NUL character") }
             let parts = name.split(separator: ".", omittingEmptySubsequences: false)
             guard !parts.contains(where: \.isEmpty) else {
                 throw .invalidName(path: file, name: name, reason: "it has an empty part between dots")

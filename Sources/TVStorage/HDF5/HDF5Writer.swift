@@ -28,7 +28,7 @@ public final class HDF5Writer: CheckpointWriter {
         for t in tensors where [.f4, .f6e2m3, .f6e3m2].contains(t.dtype) {
             throw HDF5Error.unsupportedDType(path: path, tensor: t.name, dtype: t.dtype)
         }
-        for key in metadata.keys where key.isEmpty || key == "." {
+        for key in metadata.keys where key.isEmpty || key == "." || key.utf8.contains(0) {
             throw HDF5Error.invalidMetadataKey(path: path, key: key)
         }
         self.layout = try HDF5WriteLayout(names: tensors.map(\.name), file: path)

@@ -2,7 +2,7 @@
 /// dtype, metadata and notes.
 extension CheckpointSummary {
     public func renderText() -> String {
-        var lines: [String] = ["\(path)  [\(format)]", ""]
+        var lines: [String] = ["\(Console.oneLine(path))  [\(format)]", ""]
         let header = ["name", "dtype", "shape", "params", "bytes"]
         let rows = tensors.map { [$0.name, $0.dtype, Shape.describe($0.shape), Self.grouped($0.parameters), ByteFormat.human($0.bytes)] }
         lines += Self.table(header: header, rows: rows, rightAligned: [3, 4])
@@ -16,15 +16,14 @@ extension CheckpointSummary {
             lines.append("")
             lines.append("metadata:")
             for k in metadata.keys.sorted() {
-                let v = metadata[k]!
-                let oneLine = v.replacingOccurrences(of: "\n", with: "\\n")
-                lines.append("  \(k): \(oneLine.count > 200 ? String(oneLine.prefix(200)) + "…" : oneLine)")
+                let oneLine = Console.oneLine(metadata[k]!)
+                lines.append("  \(Console.oneLine(k)): \(oneLine.count > 200 ? String(oneLine.prefix(200)) + "…" : oneLine)")
             }
         }
         if !notes.isEmpty {
             lines.append("")
             lines.append("notes:")
-            lines += notes.map { "  - " + $0 }
+            lines += notes.map { "  - " + Console.oneLine($0) }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -40,7 +39,9 @@ extension CheckpointSummary {
         return (n < 0 ? "-" : "") + out
     }
 
-    static func table(header: [String], rows: [[String]], rightAligned: Set<Int>) -> [String] {
+    /// Cells are shown on one line with control characters escaped (names come from files).
+    static func table(header: [String], rows rawRows: [[String]], rightAligned: Set<Int>) -> [String] {
+        let rows = rawRows.map { $0.map(Console.oneLine) }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {

@@ -20,7 +20,10 @@ public enum PyTorchError: BadInputError, Equatable {
     case invalidTensor(path: String, tensor: String, reason: String)
     case duplicateTensorName(path: String, tensor: String)
 
-    public var description: String {
+    /// One line whatever the file holds: names quoted from it have control characters escaped.
+    public var description: String { Console.oneLine(message) }
+
+    private var message: String {
         switch self {
         case let .legacyFormat(path):
             return "\(path): legacy torch format (before torch 1.6) is not supported, re-save it with a current torch (torch.save(torch.load(f), f))"

@@ -6,7 +6,8 @@ import Foundation
 /// Opening parses the archive directory, verifies `data.pkl`'s CRC-32, runs the restricted
 /// unpickler and validates every tensor against its storage, so `tensors` is trustworthy.
 /// Contiguous tensors are then zero-copy views into the mapped file; strided ones are copied.
-/// (Deflated entries, which torch never writes, are inflated into memory on each read.)
+/// (Deflated entries, which torch never writes, are inflated into memory once per storage and
+/// kept while recently used, so many views of one storage do not each inflate it again.)
 ///
 /// Storage checksums: every storage's CRC-32 is verified on the first access of any tensor in it
 /// (once per storage, thread-safe), so opening stays fast and a full read checks every byte
@@ -23,11 +24,15 @@ public final class PyTorchReader: CheckpointReader {
     private let archive: ZipArchive
     private let slots: [String: Slot]
     private let verified = VerifiedEntries()
+    private let inflated = InflatedEntries()
 
     private struct Slot {
         let layout: TensorLayout
         let entry: ZipEntry
+        let info: TensorInfo
     }
+
+    public func info(named name: String) -> TensorInfo? { slots[name]?.info }
 
     public init(path: String, options: OpenOptions = OpenOptions(), verifyStorageChecksums: Bool? = nil) throws {
         self.path = path
@@ -72,8 +77,9 @@ public final class PyTorchReader: CheckpointReader {
             guard layout.neededBytes <= entry.uncompressedSize else {
                 throw PyTorchError.storageTooShort(path: path, tensor: name, neededBytes: layout.neededBytes, storageBytes: entry.uncompressedSize)
             }
-            infos.append(TensorInfo(name: name, dtype: layout.dtype, shape: layout.shape))
-            slots[name] = Slot(layout: layout, entry: entry)
+            let info = TensorInfo(name: name, dtype: layout.dtype, shape: layout.shape)
+            infos.append(info)
+            slots[name] = Slot(layout: layout, entry: entry, info: info)
         }
         self.tensors = infos
         self.slots = slots
@@ -82,9 +88,17 @@ public final class PyTorchReader: CheckpointReader {
 
     public func tensor(named name: String) throws -> Tensor {
         guard let slot = slots[name] else { throw StorageError.tensorNotFound(path: path, tensor: name) }
-        let verify = verifyStorageChecksums && !verified.contains(slot.entry.name)
-        let storage = try archive.contents(of: slot.entry, verify: verify)
-        if verify { verified.insert(slot.entry.name) }
+        let storage: ByteStorage
+        if slot.entry.isStored {
+            let verify = verifyStorageChecksums && !verified.contains(slot.entry.name)
+            storage = try archive.contents(of: slot.entry, verify: verify)
+            if verify { verified.insert(slot.entry.name) }
+        } else if let cached = inflated.storage(for: slot.entry.name) {
+            storage = cached
+        } else {
+            storage = try archive.contents(of: slot.entry, verify: true)  // inflating always checks the CRC
+            inflated.insert(storage, for: slot.entry.name)
+        }
         do {
             return try slot.layout.makeTensor(storage: storage)
         } catch let error {
@@ -125,4 +139,30 @@ private final class VerifiedEntries: @unchecked Sendable {
 
     func contains(_ name: String) -> Bool { lock.withLock { names.contains(name) } }
     func insert(_ name: String) { _ = lock.withLock { names.insert(name) } }
+}
+
+/// Inflated (deflate-compressed) storages, most recently used last, kept up to a byte budget
+/// and 64 entries (the newest one always): views of one storage read one after another share one inflation.
+private final class InflatedEntries: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(name: String, storage: ByteStorage)] = []
+    private let budget = 1 << 30
+
+    func storage(for name: String) -> ByteStorage? {
+        lock.withLock {
+            guard let i = entries.firstIndex(where: { $0.name == name }) else { return nil }
+            let hit = entries.remove(at: i)
+            entries.append(hit)
+            return hit.storage
+        }
+    }
+
+    func insert(_ storage: ByteStorage, for name: String) {
+        lock.withLock {
+            entries.removeAll { $0.name == name }
+            entries.append((name, storage))
+            var total = entries.reduce(0) { $0 + $1.storage.count }
+            while entries.count > 1, total > budget || entries.count > 64 { total -= entries.removeFirst().storage.count }
+        }
+    }
 }

@@ -20,6 +20,9 @@ public enum SafetensorsError: BadInputError, Equatable {
     case invalidShape(path: String, tensor: String, found: String)
     case invalidDataOffsets(path: String, tensor: String, found: String)
     case invalidMetadata(path: String, key: String, found: String)
+    case metadataNotObject(path: String, found: String)
+    case duplicateMetadataKey(path: String, key: String)
+    case duplicateField(path: String, tensor: String, field: String)
     // Sizes and layout of the data buffer.
     case shapeOverflow(path: String, tensor: String)
     case subByteMisaligned(path: String, tensor: String, elements: Int, dtype: DType)
@@ -71,6 +74,9 @@ public enum SafetensorsError: BadInputError, Equatable {
         case let .invalidShape(p, t, found): return "\(p): tensor '\(t)': shape \(found) is not a list of non-negative integers"
         case let .invalidDataOffsets(p, t, found): return "\(p): tensor '\(t)': data_offsets \(found) is not two non-negative integers"
         case let .invalidMetadata(p, k, found): return "\(p): __metadata__ entry '\(k)' is \(found), expected a string"
+        case let .metadataNotObject(p, found): return "\(p): __metadata__ is \(found), expected an object of strings"
+        case let .duplicateMetadataKey(p, k): return "\(p): __metadata__ has the key '\(k)' more than once"
+        case let .duplicateField(p, t, f): return "\(p): tensor '\(t)': field '\(f)' appears more than once"
         case let .shapeOverflow(p, t): return "\(p): tensor '\(t)': shape size overflows"
         case let .subByteMisaligned(p, t, n, d):
             return "\(p): tensor '\(t)': \(n) \(d.rawValue) values do not fill a whole number of bytes"

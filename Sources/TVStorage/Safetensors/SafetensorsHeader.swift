@@ -79,12 +79,12 @@ public struct SafetensorsHeader: Sendable {
             for (k, v) in members {
                 guard case let .string(s) = v else { throw .invalidMetadata(path: path, key: k, found: v.brief) }
                 guard out.updateValue(s, forKey: k) == nil else {
-                    throw .invalidMetadata(path: path, key: k, found: "a duplicate key")
+                    throw .duplicateMetadataKey(path: path, key: k)
                 }
             }
             return out
         default:
-            throw .invalidMetadata(path: path, key: "__metadata__", found: value.brief)
+            throw .metadataNotObject(path: path, found: value.brief)
         }
     }
 
@@ -94,7 +94,7 @@ public struct SafetensorsHeader: Sendable {
             // A repeated field is as ambiguous as a repeated tensor name.
             let matches = fields.filter { $0.key == key }
             guard matches.count <= 1 else {
-                throw .entryNotObject(path: path, tensor: name, found: "an object with '\(key)' twice")
+                throw .duplicateField(path: path, tensor: name, field: key)
             }
             guard let v = matches.first?.value, !isNull(v) else { throw .missingField(path: path, tensor: name, field: key) }
             return v

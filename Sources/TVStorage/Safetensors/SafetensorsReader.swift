@@ -21,6 +21,8 @@ public final class SafetensorsReader: CheckpointReader {
         self.index = index
     }
 
+    public func info(named name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
+
     /// Size of the file in bytes.
     public var fileSize: Int { file.count }
 

@@ -58,6 +58,8 @@ public final class ShardedSafetensorsReader: CheckpointReader {
         self.metadata = shards.first?.metadata ?? [:]
     }
 
+    public func info(named name: String) -> TensorInfo? { shardOf[name].flatMap { shards[$0].info(named: name) } }
+
     public func tensor(named name: String) throws -> Tensor {
         guard let i = shardOf[name] else { throw StorageError.tensorNotFound(path: path, tensor: name) }
         return try shards[i].tensor(named: name)

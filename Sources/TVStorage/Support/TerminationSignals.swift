@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Dispatch
 
-/// The process-wide SIGINT/SIGTERM handling: one place that knows what must be undone when tvtool
+/// The process-wide termination-signal handling (SIGINT, SIGTERM, SIGHUP, SIGPIPE, …): one place that knows what must be undone when tvtool
 /// is interrupted. `install()` (main.swift calls it before running any command) turns the first
 /// signal into an orderly shutdown — cancellation actions run, running child process groups get
 /// SIGTERM then SIGKILL, pending temporary output files are removed — and exits with
@@ -16,6 +16,10 @@ import Dispatch
 public enum TerminationSignals {
     /// An action registered with `onTerminate`; pass it to `remove(_:)` when no longer needed.
     public struct Token: Hashable, Sendable { fileprivate let id: Int }
+
+    /// Every signal whose default action ends the process (without a core dump): each gets the
+    /// orderly shutdown, so none leaves temporary files, candidates or child process groups.
+    public static let handled: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ]
 
     /// Installs the handlers (idempotent).
     public static func install() { Registry.shared.installHandlers() }
@@ -103,7 +107,7 @@ private final class Registry: @unchecked Sendable {
     func installHandlers() {
         locked {
             guard sources.isEmpty else { return }
-            for sig in [SIGINT, SIGTERM] {
+            for sig in TerminationSignals.handled {
                 signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                 source.setEventHandler { Registry.shared.handle(sig) }

@@ -12,7 +12,10 @@ public enum ZipError: BadInputError, Equatable {
     case checksumMismatch(path: String, entry: String, expected: UInt32, actual: UInt32)
     case entryNotFound(path: String, entry: String)
 
-    public var description: String {
+    /// One line whatever the file holds: names quoted from it have control characters escaped.
+    public var description: String { Console.oneLine(message) }
+
+    private var message: String {
         switch self {
         case let .notAZip(path):
             return "\(path): not a ZIP archive (no end-of-central-directory record)"

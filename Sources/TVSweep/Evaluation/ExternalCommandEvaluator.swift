@@ -37,6 +37,21 @@ public struct ExternalCommandEvaluator: PointEvaluator {
         self.parser = parser
         self.candidateExtension = candidateExtension
         self.scratchDirectory = scratchDirectory.hasSuffix("/") && scratchDirectory.count > 1 ? String(scratchDirectory.dropLast()) : scratchDirectory
+        Self.removeStaleCandidates(in: self.scratchDirectory)
+    }
+
+    /// Candidates (and their half-written temporaries) left by a tvtool process that no longer
+    /// runs — one killed with SIGKILL cannot clean up — are removed when the next run (a resume)
+    /// starts. Files of live processes, including other sweeps sharing the folder, are kept.
+    static func removeStaleCandidates(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names {
+            let stem = name.hasPrefix(".") ? String(name.dropFirst()) : name
+            guard stem.hasPrefix("tvtool-candidate-") else { continue }
+            let pidText = stem.dropFirst("tvtool-candidate-".count).prefix { $0.isNumber }
+            guard let pid = pid_t(pidText), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
     }
 
     public var summary: String {

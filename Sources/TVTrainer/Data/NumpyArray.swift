@@ -10,12 +10,16 @@ public struct NumpyArray: Sendable {
     public let values: [Double]
 
     public static func read(_ path: String) throws(TrainerError) -> NumpyArray {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .badData(source: path, reason: "cannot read file") }
-        return try parse([UInt8](data), source: path)
+        switch RegularFile.readAll(path) {
+        case .success(let bytes): return try parse(bytes, source: path)
+        case .failure(.cannotOpen(_, let reason)): throw .badData(source: path, reason: "cannot read file: " + reason)
+        case .failure(let e): throw .badData(source: path, reason: "\(e)")
+        }
     }
 
     public static func parse(_ b: [UInt8], source: String) throws(TrainerError) -> NumpyArray {
-        func fail(_ r: String) -> TrainerError { .badData(source: source, reason: "not a readable .npy file: " + r) }
+        // Header text is quoted in messages: escaped so that the error stays one line.
+        func fail(_ r: String) -> TrainerError { .badData(source: source, reason: "not a readable .npy file: " + Console.oneLine(r)) }
         guard b.count >= 10, b[0] == 0x93, Array(b[1...5]) == Array("NUMPY".utf8) else { throw fail("bad magic") }
         let major = b[6]
         let headerLength: Int, start: Int
@@ -40,10 +44,13 @@ public struct NumpyArray: Sendable {
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape = [Int]()
         for s in dims { guard let v = Int(s), v >= 0 else { throw fail("bad shape \(shapeText)") }; shape.append(v) }
-        let n = shape.reduce(1, *)
         let size = ["u1": 1, "i1": 1, "u2": 2, "i2": 2, "f2": 2, "i4": 4, "f4": 4, "i8": 8, "f8": 8][kind.rawValue]!
+        // Checked: a hostile header's shape product must not trap.
+        guard let n = Shape.elementCount(shape), case let (bytes, overflow) = n.multipliedReportingOverflow(by: size), !overflow else {
+            throw fail("shape \(shapeText) is too large")
+        }
         let dataStart = start + headerLength
-        guard b.count - dataStart == n * size else { throw fail("data holds \(b.count - dataStart) bytes, shape \(shape) needs \(n * size)") }
+        guard b.count - dataStart == bytes else { throw fail("data holds \(b.count - dataStart) bytes, shape \(shape) needs \(bytes)") }
         var values = [Double](repeating: 0, count: n)
         b.withUnsafeBytes { raw in
             let p = raw.baseAddress! + dataStart

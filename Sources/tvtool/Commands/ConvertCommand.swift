@@ -67,6 +67,8 @@ struct ConvertCommand: ParsableCommand {
                                      open: OpenOptions(variant: variant), progress: !quiet)
         options.layout = layout.flatMap(ModelLayout.init(rawValue:))
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
+        // What was not converted is said on stderr (and under "notes" in --json).
+        for note in summary.notes { Console.error("warning: \(input): " + Console.oneLine(note)) }
         if json {
             print(try JSONText.encode(codable: summary))
         } else {

@@ -26,6 +26,9 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    @Flag(name: .customLong("allow-nonfinite"), help: "Write merged tensors that contain inf/NaN (default: an error naming the tensor).")
+    var allowNonFinite = false
+
     @Option(help: "diffusers weight variant read and written in folders, e.g. fp16 (diffusion_pytorch_model.fp16.safetensors).")
     var variant: String?
 
@@ -45,6 +48,7 @@ struct EngineOptions: ParsableArguments {
             o.workers = t
         }
         o.progress = !quiet
+        o.allowNonFinite = allowNonFinite
         o.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
         return o
@@ -69,7 +73,7 @@ enum MergeReportPrinter {
             ]
             Swift.print(try JSONText.encode(obj))
         } else if !quiet {
-            Swift.print("wrote \(r.outputPath): \(r.tensors) tensors (\(r.computed) computed, \(r.copied) copied), \(ByteFormat.human(r.outputBytes)) in \(String(format: "%.2f", r.seconds)) s")
+            printLine("wrote \(r.outputPath): \(r.tensors) tensors (\(r.computed) computed, \(r.copied) copied), \(ByteFormat.human(r.outputBytes)) in \(String(format: "%.2f", r.seconds)) s")
         }
     }
 }

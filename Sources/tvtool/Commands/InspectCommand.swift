@@ -39,7 +39,7 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardOutput.write(try encoder.encode(summary))
             FileHandle.standardOutput.write(Data("\n".utf8))
         } else {
-            FileHandle.standardOutput.write(Data(summary.renderText().utf8))
+            FileHandle.standardOutput.write(Data(Console.printable(summary.renderText()).utf8))
         }
     }
 }

@@ -80,6 +80,10 @@ struct LandscapeCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(grid, dimensions: 2)
         let options = try execution.runOptions()
         try evaluation.validate()
+        let folder = URL(fileURLWithPath: execution.output)
+        try OutputGuard.check(outputs: ["surface.h5", "surface.csv", "landscape.png"].map { folder.appendingPathComponent($0).path }
+                                  + [SweepSession.recordsPath(directory: execution.output, shard: options.shard)],
+                              inputs: [base, ftA, ftB])
         if execution.dryRun {
             let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
             if execution.json { SweepReport.printJSON(report) }

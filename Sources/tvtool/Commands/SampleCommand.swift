@@ -33,6 +33,7 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         guard n > 0, samplingSteps > 0, scale > 0, threads > 0 else { throw ValidationError("-n, --sampling-steps, --scale and --threads must be positive") }
         BLASThreads.set(threads)
+        try OutputGuard.check(outputs: [output] + (raw.map { [$0] } ?? []), inputs: [model])
         let denoiser = try ModelCheckpoint.load(model)
         let kind: SamplerKind = ddpm ? .ddpm : .ddim(steps: samplingSteps, eta: eta)
         let samples = DiffusionSampler.sample(denoiser, schedule: denoiser.config.makeSchedule(), count: n, kind: kind, seed: seed)

@@ -60,6 +60,12 @@ struct SearchCommand: ParsableCommand {
         let spec = try search.spec(grid: try GridSpec.parse(grid, dimensions: models.count))
         let options = try execution.runOptions()
         try evaluation.validate()
+        // Every file this search writes, checked against every input before the first evaluation.
+        let folder = URL(fileURLWithPath: execution.output)
+        let best = bestOutput ?? folder.appendingPathComponent("best.safetensors").path
+        try OutputGuard.check(outputs: [SweepSession.recordsPath(directory: execution.output, shard: options.shard), best]
+                                  + ["results.csv", "best.json"].map { folder.appendingPathComponent($0).path },
+                              inputs: checkpoints)
         if execution.dryRun {
             let report = SweepReport.dryRun("search", spec: spec, output: execution.output)
             if execution.json { SweepReport.printJSON(report) }
@@ -76,7 +82,6 @@ struct SearchCommand: ParsableCommand {
                                      "evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         if options.shard.isWhole {
-            let best = bestOutput ?? URL(fileURLWithPath: execution.output).appendingPathComponent("best.safetensors").path
             let summary = try WeightSearch.writeOutputs(manifest: manifest, records: outcome.records, family: family,
                                                         directory: execution.output, bestCheckpoint: best)
             report["best_checkpoint"] = summary.bestCheckpoint ?? NSNull()

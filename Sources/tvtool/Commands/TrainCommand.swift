@@ -82,6 +82,8 @@ struct TrainCommand: ParsableCommand {
         }
         guard let normKind = BlockNorm(rawValue: blockNorm) else { throw ValidationError("--block-norm must be none or layer") }
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
+        // The model and its resume state are written; the data (a file, or a built-in name) is read.
+        try OutputGuard.check(outputs: [output, TrainingState.path(forModel: output)], inputs: [data])
         var o = TrainingRun.Options(output: output)
         o.dataOptions = try dataShape.options()
         o.data = data; o.steps = steps; o.checkpointEvery = checkpointEvery; o.resume = resume

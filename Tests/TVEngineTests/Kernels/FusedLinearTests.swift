@@ -27,8 +27,10 @@ final class FusedLinearTests: XCTestCase {
     }
 
     func run(_ inputs: MergeInputs, plan: TensorPlan, outDType: DType?, keys: KeyPolicy = .error,
-             fused: Bool, workers: Int = 2, writer: StreamingMerge.WriterFactory? = nil) throws -> MemoryWriter? {
+             fused: Bool, workers: Int = 2, writer: StreamingMerge.WriterFactory? = nil,
+             allowNonFinite: Bool = true) throws -> MemoryWriter? {
         var o = MergeOptions()
+        o.allowNonFinite = allowNonFinite  // the inputs hold inf/NaN on purpose
         o.progress = false
         o.fusedKernels = fused
         o.outDType = outDType

@@ -1,0 +1,101 @@
+// A probe for the one libhdf5 1.10 read that damaged files turn into a crash: variable-length
+// string attributes, whose values live in global heap collections. H5HG_read indexes the
+// collection's object table with the index stored in the attribute without a bounds check, so
+// a corrupted index reads far outside the table (segfault). The global-heap pre-check cannot see
+// those indices (they sit inside attribute messages), so tvtool reads every such attribute once
+// in a forked child first: a crash or a hang there becomes an error in the parent.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct { size_t max_values; } tv_probe_ctx;
+
+static inline void tv_probe_attributes(hid_t obj, size_t max_values) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    if (H5Oget_info3(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return;
+#else
+    H5O_info_t info;
+    if (H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return;
+#endif
+    for (hsize_t i = 0; i < info.num_attrs; i++) {
+        hid_t attr = H5Aopen_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT);
+        if (attr < 0) continue;
+        hid_t type = H5Aget_type(attr), space = H5Aget_space(attr);
+        if (type >= 0 && space >= 0 && H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
+            hssize_t n = H5Sget_simple_extent_npoints(space);
+            if (n >= 0 && (size_t)n <= max_values) {
+                hid_t mem = H5Tcopy(H5T_C_S1);
+                H5Tset_cset(mem, H5Tget_cset(type));
+                H5Tset_size(mem, H5T_VARIABLE);
+                char **ptrs = (char **)calloc((size_t)(n > 0 ? n : 1), sizeof(char *));
+                if (ptrs && H5Aread(attr, mem, ptrs) >= 0) {
+                    for (hssize_t k = 0; k < n; k++) if (ptrs[k]) H5free_memory(ptrs[k]);
+                }
+                free(ptrs);
+                H5Tclose(mem);
+            }
+        }
+        if (type >= 0) H5Tclose(type);
+        if (space >= 0) H5Sclose(space);
+        H5Aclose(attr);
+    }
+}
+
+#if H5_VERSION_GE(1, 12, 0)
+static inline herr_t tv_probe_visit(hid_t root, const char *name, const H5O_info2_t *info, void *op) {
+#else
+static inline herr_t tv_probe_visit(hid_t root, const char *name, const H5O_info_t *info, void *op) {
+#endif
+    (void)info;
+    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
+    if (obj >= 0) {
+        tv_probe_attributes(obj, ((tv_probe_ctx *)op)->max_values);
+        H5Oclose(obj);
+    }
+    return 0;
+}
+
+/// 0: every variable-length string attribute read (or failed) normally; a signal number: the
+/// probe died of it; -1: it did not finish within timeout_ms (killed); -2: no probe (fork failed).
+static inline int tv_h5_probe_vlen_strings(const char *path, size_t max_values, int timeout_ms) {
+    pid_t pid = fork();
+    if (pid < 0) return -2;
+    if (pid == 0) {
+        // The child: default signal handling, no output, its own open of the file, _exit.
+        // (The Swift runtime's crash reporter is uninstalled too: the parent reports the crash.)
+        int defaults[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+        for (size_t k = 0; k < sizeof defaults / sizeof defaults[0]; k++) signal(defaults[k], SIG_DFL);
+        int quiet = open("/dev/null", O_WRONLY);
+        if (quiet >= 0) { dup2(quiet, 1); dup2(quiet, 2); }
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (f >= 0) {
+            tv_probe_ctx ctx = { max_values };
+#if H5_VERSION_GE(1, 12, 0)
+            H5Ovisit3(f, H5_INDEX_NAME, H5_ITER_INC, tv_probe_visit, &ctx, H5O_INFO_BASIC);
+#else
+            H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, tv_probe_visit, &ctx, H5O_INFO_BASIC);
+#endif
+        }
+        _exit(0);
+    }
+    int status = 0;
+    struct timespec nap = { 0, 1000000 };
+    for (long waited = 0;; waited += 1) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0) return 0;
+        if (waited >= timeout_ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        nanosleep(&nap, NULL);
+    }
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
