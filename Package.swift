@@ -7,7 +7,7 @@ import PackageDescription
 //                               the fused linear merge, AdamW)
 //   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
 //   TVImage                     PNG encode/decode, raster drawing
-//   TVEngine                    task vectors, expressions, merge methods
+//   TVEngine                    task vectors, expressions, merge methods (LAPACK SVD for TSV/Iso)
 //   TVTrainer                   the small pure-Swift diffusion trainer
 //   TVDeMe                      Decouple-then-Merge: range finetuning, ensemble, weight search, report
 //   TVSweep                     landscapes, scriptable grid searches, external evaluators
@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib", "CKernels"]),
         .target(name: "TVImage", dependencies: ["CZlib"]),
-        .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", "COpenBLAS", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS", "CKernels"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
         .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
