@@ -1,4 +1,4 @@
-/// Iso-C ("No Task Left Behind: Isotropic Model Merging", Marczak et al., arXiv 2502.04959, §4.1),
+/// Iso-C ("No Task Left Behind: Isotropic Model Merging", Marczak et al., arXiv 2502.04959),
 /// per matrix weight (2-D, and conv weights as (out, in·kh·kw) unless `conv` 0):
 ///   Delta = Σ_i tau_i = U S Vᵀ (thin SVD); S_iso = mean(diag S) · I (flattened spectrum);
 ///   theta + alpha · U S_iso Vᵀ

@@ -1,4 +1,4 @@
-/// Iso-CTS ("No Task Left Behind", Marczak et al., arXiv 2502.04959, §4.2: common and
+/// Iso-CTS ("No Task Left Behind", Marczak et al., arXiv 2502.04959: common and
 /// task-specific subspaces), per matrix weight (2-D, and conv weights as (out, in·kh·kw) unless
 /// `conv` 0), with T models and r = min(rows, columns):
 ///   1. sizes (the reference code's): k = floor(r · common_space_fraction);

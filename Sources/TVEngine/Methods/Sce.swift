@@ -1,4 +1,4 @@
-/// SCE (FuseChat 2, Wan et al., arXiv 2408.07990, §3 "select, calculate, erase"), per tensor:
+/// SCE (FuseChat 2, Wan et al., arXiv 2408.07990, "select, calculate, erase"), per tensor:
 ///   select     var_j = population variance over models of tau_ij; with select_topk < 1 keep the
 ///              k = floor(select_topk · #{j : var_j ≠ 0}) entries of largest variance (entries
 ///              tied with the k-th are kept) in every task vector, zero the rest

@@ -1,4 +1,4 @@
-/// TSV-Merge ("Task Singular Vectors", Gargiulo et al., CVPR 2025, arXiv 2412.00081, §4), per
+/// TSV-Merge ("Task Singular Vectors", Gargiulo et al., CVPR 2025, arXiv 2412.00081), per
 /// matrix weight (2-D, and conv weights as (out, in·kh·kw) unless `conv` 0), with T models and
 /// r = min(rows, columns):
 ///   1. low-rank task matrices: tau_i = U_i S_i V_iᵀ, keep the top k = max(1, floor(r / T))
