@@ -9,8 +9,15 @@ import Glibc
 /// one line.
 func runTVTool() -> Never {
     var command: ParsableCommand
+    let arguments: [String]
     do {
-        command = try TVTool.parseAsRoot()
+        arguments = try ArgumentPrepass.normalize(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+        Console.error("tvtool: error: " + Console.oneLine((error as? ValidationError)?.message ?? String(describing: error)))
+        exit(1)
+    }
+    do {
+        command = try TVTool.parseAsRoot(arguments)
     } catch {
         let code = TVTool.exitCode(for: error)
         if code == .success { TVTool.exit(withError: error) }
@@ -27,6 +34,9 @@ func runTVTool() -> Never {
         exit(code.rawValue)
     } catch let error as ValidationError {
         Console.error("tvtool: error: " + Console.oneLine(error.message))
+        exit(1)
+    } catch let error as UsageClassifiedError where error.isUsageMistake {
+        Console.error("tvtool: error: " + Console.oneLine(String(describing: error)))
         exit(1)
     } catch let error as CleanExit {
         TVTool.exit(withError: error)

@@ -12,8 +12,8 @@ public enum RangeFinetuner {
         public var consistency: Double
     }
 
-    public static func run(pretrained: MLPDenoiser, train: ImageDataset, options o: FinetuneOptions,
-                           progress: ((Progress) -> Void)? = nil) throws -> MLPDenoiser {
+    public static func run(pretrained: any TrainableDenoiser, train: ImageDataset, options o: FinetuneOptions,
+                           progress: ((Progress) -> Void)? = nil) throws -> any TrainableDenoiser {
         try o.validate(timesteps: pretrained.config.timesteps)
         guard train.dimension == pretrained.dataDimension, train.count >= 1 else {
             throw DeMeError.invalidArgument("\(train.source): images of \(train.dimension) values do not fit the model's \(pretrained.dataDimension)")
@@ -36,6 +36,6 @@ public enum RangeFinetuner {
             return true
         }
         if let failure { throw failure }
-        return MLPDenoiser(config: student.config, parameters: trainer.exportedParameters.array)
+        return student.with(parameters: trainer.exportedParameters.array)
     }
 }

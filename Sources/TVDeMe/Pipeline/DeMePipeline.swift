@@ -8,14 +8,14 @@ import TVTrainer
 /// equal-budget plain finetune (N×K steps on all timesteps), that finetune interpolated toward the
 /// pretrained model with the same search, and the N-model ensemble.
 public struct DeMePipeline {
-    public let pretrained: MLPDenoiser
+    public let pretrained: any TrainableDenoiser
     public let pretrainedPath: String
     public let split: DatasetSplit
     public let output: URL
     public let options: DeMeOptions
     public var log: @Sendable (String) -> Void = { Console.error($0) }
 
-    public init(pretrained: MLPDenoiser, pretrainedPath: String, split: DatasetSplit, output: URL, options: DeMeOptions) throws {
+    public init(pretrained: any TrainableDenoiser, pretrainedPath: String, split: DatasetSplit, output: URL, options: DeMeOptions) throws {
         try options.validate()
         guard split.heldOut.count >= 2, split.heldOut.allSatisfy({ $0.count >= 2 }) else {
             throw DeMeError.invalidArgument("the data split needs two held-out sets of at least 2 images (search and report)")
@@ -74,11 +74,11 @@ public struct DeMePipeline {
         let order = all.indices.sorted { all[$0].options.steps > all[$1].options.steps }
         let (trained, reusedCount) = try jobs.run(order.map { all[$0] }, pretrained: pretrained, train: split.train, log: log)
         reused = reusedCount
-        var models = [MLPDenoiser?](repeating: nil, count: all.count)
+        var models = [(any TrainableDenoiser)?](repeating: nil, count: all.count)
         for (k, i) in order.enumerated() { models[i] = trained[k] }
         let members = (0..<o.ranges).map { models[$0]! }
         let plain = models[o.ranges]!
-        var ablationMembers: [[MLPDenoiser]] = []
+        var ablationMembers: [[any TrainableDenoiser]] = []
         if o.ablate {
             let n = o.ranges
             ablationMembers = [(n + 1)..<(2 * n + 1), (2 * n + 1)..<(3 * n + 1)].map { r in r.map { models[$0]! } }
@@ -162,7 +162,7 @@ public struct DeMePipeline {
         return report
     }
 
-    private func objective(searchSet: EvaluationSet, ranges: [TimestepRange], sampler: SampleMetrics) -> @Sendable (MLPDenoiser) throws -> Double {
+    private func objective(searchSet: EvaluationSet, ranges: [TimestepRange], sampler: SampleMetrics) -> @Sendable (any TrainableDenoiser) throws -> Double {
         switch options.objective {
         case .mse:
             return { m in try HeldOutErrors(m, on: searchSet, ranges: ranges, schedule: sampler.schedule).mean }

@@ -25,8 +25,8 @@ public struct FinetuneJobs {
     }
 
     /// The finetuned models and how many were reused from earlier runs.
-    public func run(_ jobs: [Job], pretrained: MLPDenoiser, train: ImageDataset,
-                    log: @escaping @Sendable (String) -> Void) throws -> (models: [MLPDenoiser], reused: Int) {
+    public func run(_ jobs: [Job], pretrained: any TrainableDenoiser, train: ImageDataset,
+                    log: @escaping @Sendable (String) -> Void) throws -> (models: [any TrainableDenoiser], reused: Int) {
         let slots = Slots(count: jobs.count)
         let shared = Shared(pretrained: pretrained)
         let n = min(workers, jobs.count)
@@ -47,7 +47,7 @@ public struct FinetuneJobs {
                 }
             }
         }
-        var models: [MLPDenoiser] = []
+        var models: [any TrainableDenoiser] = []
         var reused = 0
         for r in try slots.results() {
             models.append(r.0)
@@ -58,12 +58,12 @@ public struct FinetuneJobs {
 
     /// The pretrained model is only read (copied) by the jobs.
     private final class Shared: @unchecked Sendable {
-        let pretrained: MLPDenoiser
-        init(pretrained: MLPDenoiser) { self.pretrained = pretrained }
+        let pretrained: any TrainableDenoiser
+        init(pretrained: any TrainableDenoiser) { self.pretrained = pretrained }
     }
 
     private final class Slots: @unchecked Sendable {
-        private var slots: [Result<(MLPDenoiser, Bool), any Error>?]
+        private var slots: [Result<(any TrainableDenoiser, Bool), any Error>?]
         private let lock = NSLock()
         private(set) var failed = false
         private var taken = 0
@@ -74,12 +74,12 @@ public struct FinetuneJobs {
             taken += 1
             return taken - 1
         }
-        func set(_ i: Int, _ r: Result<(MLPDenoiser, Bool), any Error>) {
+        func set(_ i: Int, _ r: Result<(any TrainableDenoiser, Bool), any Error>) {
             lock.lock(); defer { lock.unlock() }
             slots[i] = r
             if case .failure = r { failed = true }
         }
-        func results() throws -> [(MLPDenoiser, Bool)] {
+        func results() throws -> [(any TrainableDenoiser, Bool)] {
             try slots.map { s in
                 switch s {
                 case .success(let v)?: return v

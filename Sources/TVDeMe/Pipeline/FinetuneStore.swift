@@ -11,7 +11,7 @@ public struct FinetuneStore: Sendable {
     public let pretrainedFingerprint: String
     public static let pretrainedKey = "tvtool.deme_pretrained"
 
-    public init(directory: URL, pretrained: MLPDenoiser, pretrainedPath: String) throws {
+    public init(directory: URL, pretrained: any TrainableDenoiser, pretrainedPath: String) throws {
         self.directory = directory
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         catch { throw DeMeError.invalidArgument("\(directory.path): cannot create folder: \(error.localizedDescription)") }
@@ -19,7 +19,7 @@ public struct FinetuneStore: Sendable {
     }
 
     /// A checksum of the parameters (FNV-1a over the float bits) and the config.
-    public static func fingerprint(_ model: MLPDenoiser, path: String) -> String {
+    public static func fingerprint(_ model: any TrainableDenoiser, path: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for v in model.parameters.buffer {
             h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3
@@ -31,8 +31,8 @@ public struct FinetuneStore: Sendable {
 
     /// Loads `name` when it was made with the same options from the same pretrained model, else
     /// trains it with `RangeFinetuner` and saves it. Returns the model and whether it was reused.
-    public func model(named name: String, options: FinetuneOptions, pretrained: MLPDenoiser, train: ImageDataset,
-                      showProgress: Bool = true, log: (String) -> Void = { _ in }) throws -> (model: MLPDenoiser, reused: Bool) {
+    public func model(named name: String, options: FinetuneOptions, pretrained: any TrainableDenoiser, train: ImageDataset,
+                      showProgress: Bool = true, log: (String) -> Void = { _ in }) throws -> (model: any TrainableDenoiser, reused: Bool) {
         let url = path(name)
         if FileManager.default.fileExists(atPath: url.path),
            let reader = try? Checkpoints.open(url.path),

@@ -11,7 +11,7 @@ import TVTrainer
 public enum MergedFileWriter {
     @discardableResult
     public static func write(base: String, finetuned: [String], weights: [Double], output: String,
-                             config: ModelConfig, expected: MLPDenoiser, tolerance: Float = 1e-5) throws -> MLPDenoiser {
+                             config: ModelConfig, expected: any TrainableDenoiser, tolerance: Float = 1e-5) throws -> any TrainableDenoiser {
         let inputs = try MergeInputs.open(base: base, models: finetuned)
         var options = MergeOptions()
         options.progress = false

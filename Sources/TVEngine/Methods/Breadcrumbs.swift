@@ -6,13 +6,15 @@
 struct Breadcrumbs: MergeMethod {
     let name = "breadcrumbs"
     let summary = "drop the top gamma and bottom (1 - density - gamma) of |tau| per tensor, then task arithmetic"
-    let parameterNames = ["weight", "density", "gamma", "lambda"]
+    let parameters: [MethodParameter] = [.weight, Self.density, Self.gamma, .lambda]
+    static let density = MethodParameter.density(default: 0.9, range: .closed(0, 1), doc: "fraction of |tau| kept below the dropped top gamma")
+    static let gamma = MethodParameter("gamma", .perModelNumber, default: 0.01, range: .closed(0, 1), doc: "fraction of the largest |tau| dropped (outliers); gamma + density <= 1")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let density = try c.perModel("density", default: 0.9)
-        let gamma = try c.perModel("gamma", default: 0.01)
+        let density = try c.perModel(Self.density)
+        let gamma = try c.perModel(Self.gamma)
         let n = Double(c.elementCount)
         var ranks: [[Int]] = []
         for i in 0..<c.modelCount {
@@ -29,7 +31,7 @@ struct Breadcrumbs: MergeMethod {
             return .magnitude(low: t[1], high: ranks[i][0] > 0 ? t[0] : nil)
         }
         return .elementwise(SparseDeltaCombiner(
-            masks: masks, weights: try c.perModel("weight", default: 1),
-            lambda: try c.scalar("lambda", default: 1), consensus: .sum, normalize: false))
+            masks: masks, weights: try c.perModel(.weight),
+            lambda: try c.scalar(.lambda), consensus: .sum, normalize: false))
     }
 }

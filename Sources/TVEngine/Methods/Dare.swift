@@ -4,21 +4,21 @@
 /// element index): the same seed gives the same masks on any machine and thread count.
 enum DareMasks {
     static func masks(_ c: TensorContext) throws -> [SparseDeltaCombiner.Mask] {
-        let density = try c.perModel("density", default: 1)
-        for d in density where !(0...1).contains(d) {
-            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "DARE density \(d) is outside [0, 1]")
-        }
+        // The range [0, 1] is checked up front from the definition (Merger).
+        let density = try c.perModel(DareMasks.density)
         return density.enumerated().map { i, d in
             .random(key: CounterRandom.streamKey(seed: c.seed, tensor: c.name, model: i), density: d)
         }
     }
 
+    static let density = MethodParameter.density(default: 1, range: .closed(0, 1), doc: "keep probability 1 - p; kept entries are rescaled by 1/density")
+
     /// The DARE variants differ only in how the kept deltas combine and in `normalize`'s default.
-    static func plan(_ c: TensorContext, consensus: SparseDeltaCombiner.Consensus, normalizeByDefault: Bool) throws -> TensorPlan {
+    static func plan(_ c: TensorContext, consensus: SparseDeltaCombiner.Consensus, normalize: MethodParameter) throws -> TensorPlan {
         .elementwise(SparseDeltaCombiner(
-            masks: try masks(c), weights: try c.perModel("weight", default: 1),
-            lambda: try c.scalar("lambda", default: 1), consensus: consensus,
-            normalize: try c.scalar("normalize", default: normalizeByDefault ? 1 : 0) != 0))
+            masks: try masks(c), weights: try c.perModel(.weight),
+            lambda: try c.scalar(.lambda), consensus: consensus,
+            normalize: try c.flag(normalize)))
     }
 }
 
@@ -26,12 +26,13 @@ enum DareMasks {
 struct DareLinear: MergeMethod {
     let name = "dare_linear"
     let summary = "DARE (drop with p = 1 - density, rescale exactly 1/density) then task arithmetic"
-    let parameterNames = ["weight", "density", "lambda", "normalize"]
+    let parameters: [MethodParameter] = [.weight, DareMasks.density, .lambda, Self.normalize]
+    static let normalize = MethodParameter.normalize(default: false, doc: "divide the sum by sum_i w_i")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        try DareMasks.plan(c, consensus: .sum, normalizeByDefault: false)
+        try DareMasks.plan(c, consensus: .sum, normalize: Self.normalize)
     }
 }
 
@@ -39,11 +40,12 @@ struct DareLinear: MergeMethod {
 struct DareTies: MergeMethod {
     let name = "dare_ties"
     let summary = "DARE masks then TIES sign election and disjoint mean"
-    let parameterNames = ["weight", "density", "lambda", "normalize"]
+    let parameters: [MethodParameter] = [.weight, DareMasks.density, .lambda, Self.normalize]
+    static let normalize = MethodParameter.normalize(default: true, doc: "disjoint mean (0: plain sum of the agreeing entries)")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        try DareMasks.plan(c, consensus: .signElection, normalizeByDefault: true)
+        try DareMasks.plan(c, consensus: .signElection, normalize: Self.normalize)
     }
 }

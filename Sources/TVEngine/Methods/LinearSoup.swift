@@ -5,14 +5,15 @@
 struct LinearSoup: MergeMethod {
     let name = "linear"
     let summary = "model soup: sum_i w_i theta_i / sum_i w_i (weights default 1 = uniform soup)"
-    let parameterNames = ["weight", "normalize"]
+    let parameters: [MethodParameter] = [.weight, Self.normalize]
+    static let normalize = MethodParameter.normalize(default: true, doc: "divide by sum_i w_i (0: plain weighted sum)")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ t: TensorContext) throws -> TensorPlan {
-        let w = try t.perModel("weight", default: 1)
+        let w = try t.perModel(.weight)
         let total = w.reduce(0, +)
-        if try t.scalar("normalize", default: 1) == 0 {
+        if try !t.flag(Self.normalize) {
             return .linear(baseScale: total, coefficients: w)
         }
         guard total != 0 else {

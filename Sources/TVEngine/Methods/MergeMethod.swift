@@ -24,7 +24,7 @@ extension ChunkCombiner {
 }
 
 /// One merge method: a name, the parameters it takes, and how it turns each tensor's operands into
-/// a plan. Adding a method is one new file plus one line in `MergeMethods.all`.
+/// a plan. Adding a method is one new file plus one line in `MergeMethods.all` (docs/engine.md).
 public protocol MergeMethod: Sendable {
     /// A fresh instance (the registry makes one per merge, so pre-pass state is never shared).
     init()
@@ -32,7 +32,12 @@ public protocol MergeMethod: Sendable {
     var name: String { get }
     /// One line for `--help` and `tvtool merge --list-methods`.
     var summary: String { get }
-    /// Parameter keys it reads (others are rejected up front).
+    /// The parameters it reads, as typed definitions (name, kind, default, range, one-line doc):
+    /// `--help`, `--list-methods` and up-front validation come from them; keys not listed are
+    /// rejected. Read them in `plan` with `c.perModel(Self.density)`, `c.scalar(.lambda)`, ….
+    var parameters: [MethodParameter] { get }
+    /// Their names. Default: derived from `parameters`. (Transitional: a method that lists only
+    /// names still works, with untyped definitions; declare `parameters` instead.)
     var parameterNames: [String] { get }
     /// Throws when the number of models does not suit the method.
     func validate(modelCount: Int) throws
@@ -45,6 +50,8 @@ public protocol MergeMethod: Sendable {
 }
 
 extension MergeMethod {
+    public var parameters: [MethodParameter] { parameterNames.map(MethodParameter.untyped) }
+    public var parameterNames: [String] { parameters.map(\.name) }
     public func prepare(_ pass: PrePass) throws {}
     public func validate(parameters: MergeParameters) throws {}
 

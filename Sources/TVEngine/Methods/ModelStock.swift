@@ -5,7 +5,7 @@
 struct ModelStock: MergeMethod {
     let name = "model_stock"
     let summary = "theta + t * mean_i tau_i with t = N cos / (1 + (N-1) cos) from the task vectors' mean cosine (>= 2 models)"
-    let parameterNames: [String] = []
+    let parameters: [MethodParameter] = []
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 2) }
 

@@ -7,12 +7,12 @@ import Foundation
 struct Slerp: MergeMethod {
     let name = "slerp"
     let summary = "spherical interpolation base -> model (exactly one model; lerp when |cos| > 0.9995)"
-    let parameterNames = ["t"]
+    let parameters: [MethodParameter] = [.t]
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1, exactly: true) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let t = try c.scalar("t", default: 0.5)
+        let t = try c.scalar(.t)
         let g = c.statistics().gram
         // a = theta, b = theta + tau.
         let aa = g[0][0], ab = g[0][0] + g[0][1], bb = g[0][0] + 2 * g[0][1] + g[1][1]

@@ -3,13 +3,13 @@
 struct TaskArithmetic: MergeMethod {
     let name = "task_arithmetic"
     let summary = "theta + lambda * sum_i w_i tau_i, no normalisation (DeMe's merge; the default)"
-    let parameterNames = ["weight", "lambda"]
+    let parameters: [MethodParameter] = [.weight, .lambda]
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ t: TensorContext) throws -> TensorPlan {
-        let w = try t.perModel("weight", default: 1)
-        let lambda = try t.scalar("lambda", default: 1)
+        let w = try t.perModel(.weight)
+        let lambda = try t.scalar(.lambda)
         return .linear(baseScale: 1, coefficients: w.map { $0 * lambda })
     }
 }

@@ -11,7 +11,11 @@ import Foundation
 struct Ties: MergeMethod {
     let name = "ties"
     let summary = "TIES: trim to top density (per tensor by default; trim=global as in the paper), sign election, disjoint mean, lambda"
-    let parameterNames = ["weight", "density", "lambda", "normalize"]
+    let parameters: [MethodParameter] = [.weight, Self.density, .lambda, Self.normalize, Self.trim]
+    static let density = MethodParameter.density(default: 1, range: .leftOpen(0, 1), doc: "fraction of each task vector kept (top |tau|)")
+    static let normalize = MethodParameter.normalize(default: true, doc: "disjoint mean (0: plain sum of the agreeing entries)")
+    static let trim = MethodParameter(choice: "trim", ["per_tensor", "global"], default: "per_tensor",
+                                      doc: "top-k per tensor (mergekit) or over the whole model (the paper; two extra passes)")
     let global = GlobalThresholds()
 
     final class GlobalThresholds: @unchecked Sendable {
@@ -37,7 +41,7 @@ struct Ties: MergeMethod {
 
     func prepare(_ pass: PrePass) throws {
         guard try Self.trimIsGlobal(pass.parameters) else { return }
-        let densities = try pass.globalPerModel("density", default: 1)
+        let densities = try pass.globalPerModel("density", default: Self.density.defaultValue ?? 1)
         let ranks = densities.map { [Int((Double(pass.totalElements) * $0).rounded(.down))] }
         let selector = MagnitudeSelector(ranks: ranks, segments: pass.workers)
         try pass.forEachTensor { $0.feed(selector, fine: false) }
@@ -50,15 +54,15 @@ struct Ties: MergeMethod {
         if let g = global.thresholds {
             thresholds = g
         } else {
-            let density = try c.perModel("density", default: 1)
+            let density = try c.perModel(Self.density)
             let n = Double(c.elementCount)
             thresholds = c.magnitudeThresholds(ranks: density.map { [Int((n * $0).rounded(.down))] }).map { $0[0] }
         }
         return .elementwise(SparseDeltaCombiner(
             masks: thresholds.map { .magnitude(low: $0, high: nil) },
-            weights: try c.perModel("weight", default: 1),
-            lambda: try c.scalar("lambda", default: 1),
+            weights: try c.perModel(.weight),
+            lambda: try c.scalar(.lambda),
             consensus: .signElection,
-            normalize: try c.scalar("normalize", default: 1) != 0))
+            normalize: try c.flag(Self.normalize)))
     }
 }

@@ -33,10 +33,10 @@ public struct RecipeFile {
     public static func load(_ path: String) throws -> RecipeFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw EngineError.badParameter(source: path, reason: "cannot read recipe: \(error.localizedDescription)")
+            throw EngineError.unreadableFile(path: path, reason: "cannot read recipe: \(error.localizedDescription)")
         }
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw EngineError.badParameter(source: path, reason: "not valid YAML/JSON: \(error)") }
+        do { root = try Yams.load(yaml: text) } catch { throw EngineError.unreadableFile(path: path, reason: "not valid YAML/JSON: \(error)") }
         guard let d = root as? [String: Any] else { throw EngineError.badParameter(source: path, reason: "a recipe must be a mapping") }
         return try parse(d, source: path, relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }

@@ -16,11 +16,11 @@ public enum RulesFile {
     public static func load(_ path: String) throws -> [TensorRule] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw EngineError.badParameter(source: path, reason: "cannot read rules file: \(error.localizedDescription)")
+            throw EngineError.unreadableFile(path: path, reason: "cannot read rules file: \(error.localizedDescription)")
         }
         let root: Any?
         do { root = try Yams.load(yaml: text) } catch {
-            throw EngineError.badParameter(source: path, reason: "not valid YAML/JSON: \(error)")
+            throw EngineError.unreadableFile(path: path, reason: "not valid YAML/JSON: \(error)")
         }
         let list: [Any]
         if let l = root as? [Any] { list = l } else if let d = root as? [String: Any], let l = d["rules"] as? [Any] { list = l } else {

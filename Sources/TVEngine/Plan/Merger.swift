@@ -7,13 +7,8 @@ public enum Merger {
                              options: MergeOptions, writer: StreamingMerge.WriterFactory,
                              recipeExtra: [String: Any] = [:]) throws -> MergeReport {
         try method.validate(modelCount: inputs.models.count)
-        for key in parameters.allKeys.sorted() where !method.parameterNames.contains(key) {
-            throw EngineError.unknownParameter(method: method.name, key: key, known: method.parameterNames)
-        }
         for rule in parameters.rules { try rule.pattern.validate(source: "rules") }
-        for (key, value) in parameters.global {
-            _ = try value.forModels(inputs.models.count, key: key, source: "parameters")
-        }
+        try method.check(parameters, modelCount: inputs.models.count)
         try method.validate(parameters: parameters)
         let run = StreamingMerge(inputs: inputs, parameters: parameters, options: options)
         let recipe = Provenance.recipe(method: method.name, inputs: inputs, parameters: parameters, options: options, extra: recipeExtra)

@@ -3,6 +3,13 @@
 /// that line and exits with code 2.
 public protocol BadInputError: Error, CustomStringConvertible, Sendable {}
 
+/// An error type some of whose cases are the user's usage mistakes (unknown method, wrong number
+/// of weights, an option value out of range): the CLI exits with 1 for those, as for a parse error,
+/// and with 2 for the rest.
+public protocol UsageClassifiedError: Error {
+    var isUsageMistake: Bool { get }
+}
+
 /// Format-independent storage errors. Format readers have their own error enums
 /// (`SafetensorsError`, `HDF5Error`, …) with one case per way a file can be wrong.
 public enum StorageError: BadInputError, Equatable {

@@ -1,13 +1,14 @@
 import Foundation
 import TVStorage
 
-/// Saving and loading denoisers as checkpoints (safetensors through `Checkpoints`), with PyTorch
-/// names and layouts and the `ModelConfig` as JSON in the metadata, so the file alone rebuilds
-/// the model (and loads into the equivalent PyTorch module of fixtures/trainer/make.py).
+/// Saving and loading trainable denoisers as checkpoints (safetensors through `Checkpoints`), with
+/// PyTorch names and layouts and the `ModelConfig` as JSON in the metadata, so the file alone
+/// rebuilds the model of the right architecture (and loads into the equivalent PyTorch module of
+/// fixtures/trainer/make.py).
 public enum ModelCheckpoint {
     /// Named tensors of a flat parameter vector, in layout order.
     public static func tensors(config: ModelConfig, parameters: FloatBuffer, dtype: DType = .f32) throws -> [(String, Tensor)] {
-        let layout = MLPDenoiser.layout(for: config)
+        let layout = try DenoiserArchitectures.layout(for: config)
         precondition(parameters.count == layout.count)
         return try layout.entries.map { e in
             let values = Array(UnsafeBufferPointer(start: parameters.pointer + e.offset, count: e.count))
@@ -25,7 +26,7 @@ public enum ModelCheckpoint {
         try Checkpoints.save(named, to: path, metadata: metadata, options: CreateOptions(inputs: inputs))
     }
 
-    public static func save(_ model: MLPDenoiser, to path: String, dtype: DType = .f32,
+    public static func save(_ model: any TrainableDenoiser, to path: String, dtype: DType = .f32,
                             metadata: [String: String] = [:], inputs: [String] = []) throws {
         try save(config: model.config, parameters: model.parameters, to: path, dtype: dtype, metadata: metadata, inputs: inputs)
     }
@@ -33,9 +34,10 @@ public enum ModelCheckpoint {
     /// Rebuilds a model from in-memory tensors (any float dtype), e.g. a merged state dict.
     /// `tensor` returns nil for a missing name.
     public static func model(config: ModelConfig, source: String,
-                             tensor: (String) throws -> Tensor?) throws -> MLPDenoiser {
+                             tensor: (String) throws -> Tensor?) throws -> any TrainableDenoiser {
         try config.validate(source: source)
-        let layout = MLPDenoiser.layout(for: config)
+        let type = try DenoiserArchitectures.type(for: config, source: source)
+        let layout = type.layout(for: config)
         var values = [Float](repeating: 0, count: layout.count)
         for e in layout.entries {
             guard let t = try tensor(e.name) else { throw TrainerError.missingTensor(source: source, tensor: e.name) }
@@ -48,16 +50,16 @@ public enum ModelCheckpoint {
             let f = try t.floats()
             for j in 0..<e.count { values[e.offset + j] = f[j] }
         }
-        return MLPDenoiser(config: config, parameters: values)
+        return type.init(config: config, parameters: values)
     }
 
-    public static func model(config: ModelConfig, tensors: [String: Tensor], source: String = "<memory>") throws -> MLPDenoiser {
+    public static func model(config: ModelConfig, tensors: [String: Tensor], source: String = "<memory>") throws -> any TrainableDenoiser {
         try model(config: config, source: source) { tensors[$0] }
     }
 
     /// Loads a trainer checkpoint; with `identityProjections` a model saved without projections
     /// comes back expanded with identity projections (outputs unchanged).
-    public static func load(_ path: String, identityProjections: Bool = false) throws -> MLPDenoiser {
+    public static func load(_ path: String, identityProjections: Bool = false) throws -> any TrainableDenoiser {
         let reader = try Checkpoints.open(path)
         let config = try ModelConfig.fromMetadata(reader.metadata, source: path)
         let names = Set(reader.tensors.map(\.name))

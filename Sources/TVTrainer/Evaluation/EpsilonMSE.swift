@@ -40,16 +40,18 @@ public enum EpsilonMSE {
     /// in memory, `threads` at a time, each thread with its own model. BLAS is set to one thread
     /// while this runs, so the parallelism is over candidates.
     public static func evaluate(config: ModelConfig, parameterSets: [[Float]], on set: EvaluationSet,
-                                threads: Int = 2) -> [EpsilonMSEResult] {
+                                threads: Int = 2) throws(TrainerError) -> [EpsilonMSEResult] {
         let previous = BLASThreads.current
         if threads > 1 { BLASThreads.set(1) }
         defer { BLASThreads.set(previous) }
+        // Metatypes are immutable; Swift 6.0 just does not mark existential ones Sendable.
+        nonisolated(unsafe) let type = try DenoiserArchitectures.type(for: config, source: "config")
         let results = ResultSlots<EpsilonMSEResult>(count: parameterSets.count)
         let workers = max(1, min(threads, parameterSets.count))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < parameterSets.count {
-                let model = MLPDenoiser(config: config, parameters: parameterSets[i])
+                let model = type.init(config: config, parameters: parameterSets[i])
                 results.set(i, evaluate(model, on: set))
                 i += workers
             }

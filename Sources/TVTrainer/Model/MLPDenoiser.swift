@@ -12,7 +12,9 @@ import Foundation
 ///
 /// `forward` keeps the activations `backward` needs; `backward` overwrites `gradients`.
 /// Not thread-safe (scratch buffers): use one instance per thread.
-public final class MLPDenoiser: Denoiser {
+public final class MLPDenoiser: TrainableDenoiser {
+    public static let architecture = "mlp"
+
     public let config: ModelConfig
     public let layout: ParameterLayout
     public let parameters: FloatBuffer
@@ -21,8 +23,12 @@ public final class MLPDenoiser: Denoiser {
     private let offsets: Offsets
     private let embedding: SinusoidalEmbedding
 
-    public var dataDimension: Int { config.dataDimension }
-    public var parameterCount: Int { layout.count }
+    public static func validate(_ c: ModelConfig, source: String) throws(TrainerError) {
+        guard c.hiddenWidth > 0, c.blocks >= 0 else { throw .badConfig(source: source, reason: "sizes must be positive") }
+        guard c.timeEmbedding >= 2, c.timeEmbedding % 2 == 0 else {
+            throw .badConfig(source: source, reason: "time embedding size must be even and at least 2")
+        }
+    }
 
     /// The parameter layout of a config, in checkpoint order.
     public static func layout(for c: ModelConfig) -> ParameterLayout {
@@ -51,8 +57,8 @@ public final class MLPDenoiser: Denoiser {
         embedding = SinusoidalEmbedding(timesteps: config.timesteps, dimension: config.timeEmbedding)
     }
 
-    /// A second instance over the same parameter buffer (not a copy) with its own gradients and
-    /// scratch: the trainer runs one half of a batch through each, concurrently.
+    public func replicaSharingParameters() -> MLPDenoiser { MLPDenoiser(sharingParametersOf: self) }
+
     init(sharingParametersOf other: MLPDenoiser) {
         config = other.config
         layout = other.layout
@@ -82,9 +88,6 @@ public final class MLPDenoiser: Denoiser {
         }
         self.init(config: config, parameters: values)
     }
-
-    /// A copy with the same config and current parameters.
-    public func copy() -> MLPDenoiser { MLPDenoiser(config: config, parameters: parameters.array) }
 
     public func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
         var out = [Float](repeating: 0, count: t.count * dataDimension)

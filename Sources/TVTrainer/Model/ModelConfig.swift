@@ -3,20 +3,22 @@ import Foundation
 /// Everything needed to rebuild a denoiser from a checkpoint alone. Stored as JSON in the
 /// safetensors metadata under `ModelConfig.metadataKey`.
 public struct ModelConfig: Codable, Sendable, Equatable {
-    /// Architecture name; "mlp" is the only one so far. A conv UNet would add its own case and
-    /// build a different `Denoiser` behind the same checkpoint/config plumbing.
+    /// Architecture name (`DenoiserArchitectures`): picks the `TrainableDenoiser` type a
+    /// checkpoint loads as. The MLP's fields (hiddenWidth, blocks, timeEmbedding) stay top-level
+    /// for old files; another architecture's settings go in an optional field of their own
+    /// (absent fields are not encoded, so existing metadata stays byte-identical).
     public var architecture: String
     /// Data layout of one sample: channels × height × width (flattened row-major for the MLP).
     public var channels: Int
     public var height: Int
     public var width: Int
-    /// Hidden width d of the MLP.
+    /// MLP: hidden width d.
     public var hiddenWidth: Int
-    /// Number of residual blocks.
+    /// MLP: number of residual blocks.
     public var blocks: Int
-    /// Size of the sinusoidal timestep embedding (even).
+    /// MLP: size of the sinusoidal timestep embedding (even).
     public var timeEmbedding: Int
-    /// DeMe's channel-wise projection: a learnable d×d matrix (no bias) after each block.
+    /// DeMe's channel-wise projections (for the MLP a learnable d×d matrix, no bias, after each block).
     public var projections: Bool
     /// The diffusion process the model was trained for.
     public var schedule: BetaSchedule
@@ -43,15 +45,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     public func makeSchedule() -> NoiseSchedule { NoiseSchedule(kind: schedule, timesteps: timesteps) }
 
-    /// Checks the values a file could get wrong.
+    /// Checks the values a file could get wrong: the common fields here, the architecture's own
+    /// through its type.
     public func validate(source: String) throws(TrainerError) {
-        guard architecture == "mlp" else { throw .badConfig(source: source, reason: "unknown architecture '\(architecture)'") }
-        guard channels > 0, height > 0, width > 0, hiddenWidth > 0, blocks >= 0, timesteps >= 2 else {
+        let type = try DenoiserArchitectures.type(for: self, source: source)
+        guard channels > 0, height > 0, width > 0, timesteps >= 2 else {
             throw .badConfig(source: source, reason: "sizes must be positive")
         }
-        guard timeEmbedding >= 2, timeEmbedding % 2 == 0 else {
-            throw .badConfig(source: source, reason: "time embedding size must be even and at least 2")
-        }
+        try type.validate(self, source: source)
     }
 
     public func metadataJSON() -> String {

@@ -54,7 +54,7 @@ public struct TrainingRun {
         try config.validate(source: "options")
         var settings = o.settings
         settings.learningRate.totalSteps = o.steps
-        let model = MLPDenoiser(config: config, seed: settings.seed)
+        let model = try DenoiserArchitectures.model(config: config, seed: settings.seed)
         let trainer = DiffusionTrainer(model: model, settings: settings)
         let statePath = TrainingState.path(forModel: o.output)
         if o.resume {

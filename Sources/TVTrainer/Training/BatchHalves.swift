@@ -5,8 +5,8 @@ import Foundation
 /// concurrently. The full gradient is model.gradients + replica.gradients (added in that order, so
 /// the result does not depend on scheduling).
 struct BatchHalves: @unchecked Sendable {
-    let model: MLPDenoiser
-    let replica: MLPDenoiser
+    let model: any TrainableDenoiser
+    let replica: any TrainableDenoiser
     let batch: Int
     var half: Int { batch / 2 }
 

@@ -9,7 +9,7 @@ public final class DiffusionTrainer {
         public var learningRate: Float
     }
 
-    public let model: MLPDenoiser
+    public let model: any TrainableDenoiser
     public let schedule: NoiseSchedule
     public let optimizer: AdamW
     public let ema: ExponentialMovingAverage?
@@ -22,7 +22,7 @@ public final class DiffusionTrainer {
     private var timesteps: [Int]
     private let noise: FloatBuffer
 
-    public init(model: MLPDenoiser, settings: TrainingSettings,
+    public init(model: any TrainableDenoiser, settings: TrainingSettings,
                 timestepSampler: any TimestepSampler = UniformTimestepSampler(), teacher: (any Denoiser)? = nil) {
         self.model = model
         self.settings = settings
@@ -136,10 +136,10 @@ public final class DiffusionTrainer {
         return (value, split)
     }
 
-    private var replicaModel: MLPDenoiser?
-    private func replica() -> MLPDenoiser {
+    private var replicaModel: (any TrainableDenoiser)?
+    private func replica() -> any TrainableDenoiser {
         if let replicaModel { return replicaModel }
-        let r = MLPDenoiser(sharingParametersOf: model)
+        let r = model.replicaSharingParameters()
         replicaModel = r
         return r
     }

@@ -59,10 +59,7 @@ struct ConvertCommand: ParsableCommand {
                                      open: OpenOptions(variant: variant), progress: !quiet)
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(summary))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            print(try JSONText.encode(codable: summary))
         } else {
             print("wrote \(output): \(summary.tensors) tensors (\(summary.convertedTensors) converted), "
                   + "\(ByteFormat.human(summary.inputBytes)) -> \(ByteFormat.human(summary.outputBytes))")

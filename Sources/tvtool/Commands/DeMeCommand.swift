@@ -37,7 +37,7 @@ struct DeMeCommand: ParsableCommand {
     @Option(help: "Weight grid lo:hi:step or a list a,b,c; once for all weights or once per range.") var grid: [String] = ["0:1:0.25"]
     @Option(help: "Coarse-to-fine refinements around the best point (each halves the step).") var refine = 2
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
-    @Option(help: "Parallel candidate evaluations.") var workers = 2
+    @Option(help: "Concurrent finetunes and candidate evaluations.") var jobs = 2
     @Option(help: "Evaluation timesteps per image and range.") var evalTimesteps = 4
     @Option(help: "Samples per Fréchet distance.") var fdSamples = 500
     @Option(help: "Sampling seeds for the Fréchet distance (comma-separated; empty = skip).") var fdSeeds = "1,2,3"
@@ -66,7 +66,7 @@ struct DeMeCommand: ParsableCommand {
             throw DeMeError.invalidArgument("--objective must be mse or frechet, not '\(objective)'")
         }
         o.objective = obj
-        o.workers = workers
+        o.workers = jobs
         o.evalTimestepsPerRange = evalTimesteps
         o.frechetSamples = fdSamples
         o.frechetSeeds = try fdSeeds.split(separator: ",").map {
@@ -87,7 +87,7 @@ struct DeMeCommand: ParsableCommand {
                                         output: URL(fileURLWithPath: output), options: o)
         let report = try pipeline.run()
         if json {
-            print(String(decoding: try report.json(), as: UTF8.self))
+            print(try JSONText.encode(jsonData: report.json()))
         } else {
             for r in report.rows + report.ablation {
                 print(String(format: "%-30@ eps-MSE %.5f", r.name as NSString, r.heldOutMSE)

@@ -36,8 +36,8 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "Tensors listed in the table (largest relative change first; 0 = all).")
     var top: Int = 20
 
-    @Option(name: .customLong("out-dtype"), help: "Dtype of the written task vector (default f32).")
-    var outDType: String = "f32"
+    @Option(help: "Dtype of the written task vector: f32 (default), f16, bf16 or f64.")
+    var dtype: String = "f32"
 
     @Option(name: .customLong("compute-dtype"), help: "f32 (default) or f64.")
     var computeDType: String = "f32"
@@ -59,7 +59,7 @@ struct DiffCommand: ParsableCommand {
         let summary = try TaskVectorAnalysis.summarize(merge, options: options)
         var written: MergeReport?
         if let output {
-            guard let d = DType(userName: outDType), d.supportsArithmetic else { throw ValidationError("--out-dtype must be f32, f16, bf16 or f64") }
+            guard let d = DType(userName: dtype), d.supportsArithmetic else { throw ValidationError("--dtype must be f32, f16, bf16 or f64, not '\(dtype)'") }
             options.outDType = d
             options.keys = .intersection
             options.mismatch = .skip
@@ -67,10 +67,7 @@ struct DiffCommand: ParsableCommand {
             written = try evaluator.evaluate(.taskVector(finetuned: .source(1), base: .source(0)), to: output, recipeExtra: ["command": "diff"])
         }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            enc.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try enc.encode(summary), as: UTF8.self))
+            print(try JSONText.encode(codable: summary))
         } else {
             DiffTable.print(summary, top: top)
             if let written { print("wrote task vector \(written.outputPath): \(written.tensors) tensors, \(ByteFormat.human(written.outputBytes))") }

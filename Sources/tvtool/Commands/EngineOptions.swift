@@ -11,13 +11,13 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "A model's tensor with another shape, or an integer dtype where the base has a float: error (default) or skip (keep the base's value, reported). Different float dtypes (F16 vs BF16) are fine.")
     var mismatch: MismatchPolicy = .error
 
-    @Option(name: .customLong("out-dtype"), help: "Output dtype of float tensors: f32, f16, bf16, f64 (default: each tensor's base dtype; F16/BF16 round to nearest even).")
-    var outDType: String?
+    @Option(help: "Output dtype of float tensors: f32, f16, bf16, f64 (default: each tensor's base dtype; F16/BF16 round to nearest even).")
+    var dtype: String?
 
     @Option(name: .customLong("compute-dtype"), help: "Arithmetic precision: f32 (default) or f64.")
     var computeDType: String = "f32"
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(help: "Compute threads (default: all cores).")
     var threads: Int?
 
     @Flag(help: "No progress line on stderr.")
@@ -27,8 +27,8 @@ struct EngineOptions: ParsableArguments {
         var o = MergeOptions()
         o.keys = keys
         o.mismatch = mismatch
-        if let s = outDType {
-            guard let d = DType(userName: s), d.supportsArithmetic else { throw ValidationError("--out-dtype must be f32, f16, bf16 or f64") }
+        if let s = dtype {
+            guard let d = DType(userName: s), d.supportsArithmetic else { throw ValidationError("--dtype must be f32, f16, bf16 or f64, not '\(s)'") }
             o.outDType = d
         }
         guard let p = ComputePrecision(userName: computeDType) else { throw ValidationError("--compute-dtype must be f32 or f64") }
@@ -63,12 +63,5 @@ enum MergeReportPrinter {
         } else if !quiet {
             Swift.print("wrote \(r.outputPath): \(r.tensors) tensors (\(r.computed) computed, \(r.copied) copied), \(ByteFormat.human(r.outputBytes)) in \(String(format: "%.2f", r.seconds)) s")
         }
-    }
-}
-
-enum JSONText {
-    static func encode(_ obj: Any) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
     }
 }

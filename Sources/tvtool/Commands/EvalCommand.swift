@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
         abstract: "Held-out epsilon-MSE (overall and per timestep range) and sample Fréchet distance of a model.",
         discussion: """
             Epsilon-MSE uses a fixed set of (x0, t, noise) triples on a held-out set of the standard \
-            seeded split (--held-out 2, the report set, by default): 16 triples per image with t \
+            seeded split (--eval-split 1, the search set, by default; 2 is the report set): 16 triples per image with t \
             stratified over [0, T), so the overall value is uniform over t; standard errors are over \
             images. Deterministic for given seeds. The Fréchet distance compares --fd-samples \
             generated samples (DDIM, --sampling-seed) with the training images, in pixel space.
@@ -23,29 +23,28 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "Model checkpoint.") var model: String
     @Option(help: "Data the model was trained on (as for train).") var data = "digits"
     @Option(help: "Number of equal timestep ranges to report.") var ranges = 4
-    @Option(help: "Held-out set: 1 (search) or 2 (report).") var heldOut = 2
+    @Option(name: .customLong("eval-split"), help: "Held-out split: 1 (the search/validation set, default, as for search, landscape and deme's weight search) or 2 (the report set: use it for final numbers only).") var evalSplit = 1
     @Option(help: "Seed of the (x0, t, noise) triples.") var evalSeed: UInt64 = 0
     @Option(help: "Seed of the train/held-out split.") var splitSeed: UInt64 = 0
     @Option(help: "Samples for the Fréchet distance (0: skip).") var fdSamples = 1000
     @Option(help: "Seed of the samples for the Fréchet distance.") var samplingSeed: UInt64 = 0
-    @Option(help: "DDIM steps for the Fréchet samples.") var ddimSteps = 50
+    @Option(help: "DDIM steps for the Fréchet samples.") var samplingSteps = 50
     @Option(help: "OpenBLAS threads.") var threads = 1
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        guard ranges > 0, fdSamples >= 0, ddimSteps > 0, threads > 0 else { throw ValidationError("counts must be positive") }
+        guard ranges > 0, fdSamples >= 0, samplingSteps > 0, threads > 0 else { throw ValidationError("counts must be positive") }
         BLASThreads.set(threads)
         let denoiser = try ModelCheckpoint.load(model)
         var o = ModelEvaluation.Options()
-        o.ranges = ranges; o.heldOutSet = heldOut; o.evaluationSeed = evalSeed; o.splitSeed = splitSeed
-        o.frechetSamples = fdSamples; o.samplingSeed = samplingSeed; o.sampler = .ddim(steps: ddimSteps, eta: 0)
+        o.ranges = ranges; o.heldOutSet = evalSplit; o.evaluationSeed = evalSeed; o.splitSeed = splitSeed
+        o.frechetSamples = fdSamples; o.samplingSeed = samplingSeed; o.sampler = .ddim(steps: samplingSteps, eta: 0)
         let report = try ModelEvaluation.run(denoiser, schedule: denoiser.config.makeSchedule(), data: try DatasetLoader.load(data), options: o)
         if json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try JSONText.encode(codable: report))
             return
         }
-        print("model \(model) on \(report.data): held-out set \(heldOut), \(report.heldOutImages) images × \(report.triplesPerImage) triples (seed \(report.evaluationSeed))")
+        print("model \(model) on \(report.data): held-out split \(evalSplit), \(report.heldOutImages) images × \(report.triplesPerImage) triples (seed \(report.evaluationSeed))")
         print(String(format: "epsilon-MSE (uniform t)  %.5f ± %.5f", report.epsilonMSE, report.standardError))
         for r in report.ranges { print("  t in " + r.range.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %.5f ± %.5f", r.epsilonMSE, r.standardError)) }
         if let fd = report.frechetDistance {

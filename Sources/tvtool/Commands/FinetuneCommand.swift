@@ -20,12 +20,12 @@ struct FinetuneCommand: ParsableCommand {
             vector base is PRETRAINED expanded with identity projections (--write-base writes it).
 
             Examples:
-              tvtool finetune pretrained.safetensors --data digits --range 0:250 --steps 2000 -o ft_0_250.safetensors
+              tvtool finetune pretrained.safetensors --data digits --t-range 0:250 --steps 2000 -o ft_0_250.safetensors
             """)
 
     @Argument(help: "Pretrained trainer checkpoint (.safetensors made by `tvtool train`).") var pretrained: String
     @Option(help: "Training data: digits, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
-    @Option(help: "Timestep range lo:hi (half-open).") var range: String
+    @Option(name: .customLong("t-range"), help: "Timestep range lo:hi (half-open).") var tRange: String
     @Option(help: "Optimiser steps.") var steps: Int
     @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T).") var p = 0.3
     @Option(help: "Weight of the consistency loss (0 turns it off).") var consistency: Float = 1
@@ -36,7 +36,9 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "AdamW beta2.") var beta2: Float = 0.999
     @Option(help: "AdamW weight decay.") var weightDecay: Float = 1e-6
     @Option(help: "Gradient-norm clip (0 = none).") var clip: Float = 1
-    @Option(help: "EMA maximum decay (0 = no EMA: save the raw weights).") var emaDecay: Double = 0.9999
+    @Option(help: "EMA maximum decay (0 = no EMA, as --no-ema).") var emaDecay: Double = 0.9999
+    @Option(help: "EMA warm-up power: decay = min(max, 1 - n^-power).") var emaPower: Double = 0.75
+    @Flag(help: "Save the raw weights instead of an EMA.") var noEma = false
     @Option(help: "Seed (batches, timesteps, noise).") var seed: UInt64 = 1
     @Option(help: "Training/held-out split seed (default: the one recorded in PRETRAINED, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors).") var output: String
@@ -49,13 +51,13 @@ struct FinetuneCommand: ParsableCommand {
         let recorded = try Checkpoints.open(pretrained).metadata["tvtool.split_seed"].flatMap { UInt64($0) }
         let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed ?? recorded ?? 0)
         let options = FinetuneOptions(
-            range: try TimestepRange.parse(range), steps: steps, globalProbability: p, consistencyWeight: consistency,
+            range: try TimestepRange.parse(tRange), steps: steps, globalProbability: p, consistencyWeight: consistency,
             projections: projections, batchSize: batch,
             optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: 1e-8,
                                      gradientClip: clip > 0 ? clip : nil),
-            ema: emaDecay > 0 ? ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: 0.75) : nil, seed: seed)
+            ema: emaDecay > 0 && !noEma ? ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: emaPower) : nil, seed: seed)
         let start = Date()
-        let progress = ProgressReporter(label: "finetune \(range)", totalUnits: steps, unitName: "steps")
+        let progress = ProgressReporter(label: "finetune \(tRange)", totalUnits: steps, unitName: "steps")
         var last: RangeFinetuner.Progress?
         let tuned = try RangeFinetuner.run(pretrained: model, train: split.train, options: options) { s in
             last = s
@@ -68,12 +70,12 @@ struct FinetuneCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         if json {
-            let obj: [String: Any] = ["output": output, "range": range, "steps": steps, "seconds": seconds,
+            let obj: [String: Any] = ["output": output, "t_range": tRange, "steps": steps, "seconds": seconds,
                                       "last_eps_mse": last?.loss ?? Double.nan, "last_consistency_mse": last?.consistency ?? Double.nan, "projections": projections]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            print(try JSONText.encode(obj))
         } else {
             print(String(format: "wrote %@ (range %@, %d steps, %.1f s; last batch eps-MSE %.4f, consistency %.4f)",
-                         output, range, steps, seconds, last?.loss ?? .nan, last?.consistency ?? .nan))
+                         output, tRange, steps, seconds, last?.loss ?? .nan, last?.consistency ?? .nan))
         }
     }
 }

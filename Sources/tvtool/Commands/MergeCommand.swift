@@ -12,18 +12,9 @@ struct MergeCommand: ParsableCommand {
             with tau_i = theta_i - theta and no normalisation (DeMe's weights
             0.1,0.1,0.2,0.5 sum to 0.9 on purpose).
 
-            Methods (--method) and their parameters:
-              task_arithmetic  weight (1), lambda (1)
-              linear           soup sum w_i theta_i / sum w_i; weight, normalize (1)
-              lerp, slerp      base -> one model; t (0.5); slerp uses lerp when
-                               |cos| > 0.9995
-              ties             weight, density (1), lambda, normalize (1), --trim
-              dare_linear      DARE, then task arithmetic; weight, density,
-                               lambda, normalize (0), --seed
-              dare_ties        DARE, then TIES sign election and disjoint mean
-              breadcrumbs      drop the top gamma (0.01) and the bottom
-                               1 - density - gamma (density 0.9) of |tau|
-              model_stock      theta + t * mean tau_i, t = N cos / (1 + (N-1) cos)
+            Methods (--method) and their parameters, default and valid range
+            (`tvtool merge --list-methods` shows each parameter's kind and meaning):
+              \(MergeMethods.helpSummary().replacingOccurrences(of: "\n", with: "\n  "))
 
             Choices and deviations (see docs/engine.md):
               * TIES trims per tensor by default, as mergekit: every layer keeps
@@ -66,10 +57,13 @@ struct MergeCommand: ParsableCommand {
     var inputs: [String] = []
 
     @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors).")
-    var output: String
+    var output: String?
 
-    @Option(help: "Merge method (task_arithmetic, linear, lerp, slerp, ties, dare_linear, dare_ties, breadcrumbs, model_stock).")
+    @Option(help: "Merge method: \(MergeMethods.names.joined(separator: ", ")) (see --list-methods).")
     var method: String?
+
+    @Flag(name: .customLong("list-methods"), help: "Print every merge method with its parameters (kind, default, valid range, meaning) and exit.")
+    var listMethods = false
 
     @Option(help: "Comma-separated per-model weights, e.g. 0.1,0.1,0.2,0.5 (one value = all models).")
     var weights: String?
@@ -110,6 +104,11 @@ struct MergeCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
+        if listMethods {
+            print(json ? try JSONText.encode(MergeMethods.jsonValue()) : MergeMethods.table())
+            return
+        }
+        guard let output else { throw ValidationError("Missing expected argument '--output <output>'") }
         var options = try engine.mergeOptions()
         var parameters = MergeParameters()
         var methodName = method ?? "task_arithmetic"
@@ -121,7 +120,7 @@ struct MergeCommand: ParsableCommand {
             guard inputs.isEmpty else { throw ValidationError("give the inputs either in the recipe or on the command line") }
             base = r.base; models = r.models; parameters = r.parameters
             methodName = method ?? r.method
-            if engine.outDType == nil { options.outDType = r.outDType }
+            if engine.dtype == nil { options.outDType = r.outDType }
             if let p = r.precision, engine.computeDType == "f32" { options.precision = p }
             if let s = r.seed { options.seed = s }
             if let k = r.keys { options.keys = k }

@@ -8,12 +8,12 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Generate images from a trained model and write a PNG grid (and raw values).",
         discussion: """
-            DDIM with --ddim-steps (eta 0: deterministic given the seed) or full DDPM ancestral \
+            DDIM with --sampling-steps (eta 0: deterministic given the seed) or full DDPM ancestral \
             sampling with --ddpm. Predicted x0 is clipped to [-1, 1] at each step.
 
             Examples:
               tvtool sample pretrained.safetensors -n 64 -o grid.png
-              tvtool sample merged.safetensors -n 1000 -o grid.png --raw samples.npy --ddim-steps 100 --eta 0.5
+              tvtool sample merged.safetensors -n 1000 -o grid.png --raw samples.npy --sampling-steps 100 --eta 0.5
               tvtool sample pretrained.safetensors -n 16 -o grid.png --ddpm --seed 3
             """)
 
@@ -21,7 +21,7 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .short, help: "Number of samples.") var n = 64
     @Option(name: [.short, .customLong("output")], help: "PNG grid to write.") var output: String
     @Option(help: "Also write the raw samples [n, C, H, W] as .npy or .safetensors.") var raw: String?
-    @Option(help: "DDIM steps.") var ddimSteps = 50
+    @Option(help: "DDIM sampling steps.") var samplingSteps = 50
     @Option(help: "DDIM eta (0: deterministic).") var eta: Double = 0
     @Flag(help: "Use DDPM ancestral sampling over all T steps instead of DDIM.") var ddpm = false
     @Option(help: "Sampling seed.") var seed: UInt64 = 0
@@ -31,20 +31,20 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary.") var json = false
 
     func run() throws {
-        guard n > 0, ddimSteps > 0, scale > 0, threads > 0 else { throw ValidationError("-n, --ddim-steps, --scale and --threads must be positive") }
+        guard n > 0, samplingSteps > 0, scale > 0, threads > 0 else { throw ValidationError("-n, --sampling-steps, --scale and --threads must be positive") }
         BLASThreads.set(threads)
         let denoiser = try ModelCheckpoint.load(model)
-        let kind: SamplerKind = ddpm ? .ddpm : .ddim(steps: ddimSteps, eta: eta)
+        let kind: SamplerKind = ddpm ? .ddpm : .ddim(steps: samplingSteps, eta: eta)
         let samples = DiffusionSampler.sample(denoiser, schedule: denoiser.config.makeSchedule(), count: n, kind: kind, seed: seed)
         try SampleOutput.writeGrid(samples, config: denoiser.config, to: output, columns: columns, scale: scale)
         if let raw {
             try SampleOutput.writeRaw(samples, config: denoiser.config, to: raw, metadata: ["tvtool.sampling_seed": String(seed), "tvtool.model": model])
         }
-        let sampler = ddpm ? "ddpm" : "ddim steps \(ddimSteps) eta \(eta)"
+        let sampler = ddpm ? "ddpm" : "ddim steps \(samplingSteps) eta \(eta)"
         if json {
-            let doc: [String: String] = ["model": model, "samples": String(n), "grid": output, "raw": raw ?? "", "seed": String(seed), "sampler": sampler]
-            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(doc), as: UTF8.self))
+            let doc: [String: Any] = ["model": model, "samples": n, "grid": output, "raw": raw ?? NSNull(), "seed": seed,
+                                      "sampler": sampler, "sampling_steps": ddpm ? NSNull() : samplingSteps as Any]
+            print(try JSONText.encode(doc))
         } else {
             print("wrote \(output) (\(n) samples, \(sampler), seed \(seed))" + (raw.map { " and \($0)" } ?? ""))
         }

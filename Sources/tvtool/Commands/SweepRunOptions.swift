@@ -101,9 +101,8 @@ struct SweepExecutionOptions: ParsableArguments {
 enum SweepReport {
     /// Prints a JSON object (sorted keys) on stdout.
     static func printJSON(_ object: [String: Any]) {
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) {
-            print(String(decoding: data, as: UTF8.self))
-        }
+        // Through JSONText: a NaN score no longer makes the whole summary vanish.
+        if let text = try? JSONText.encode(object) { print(text) }
     }
 
     /// Ends a sweep-running command: the JSON report (`--json`) or, unless quiet, the console

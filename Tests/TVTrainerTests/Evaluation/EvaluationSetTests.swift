@@ -33,11 +33,11 @@ final class EvaluationSetTests: XCTestCase {
     }
 
     /// Batch evaluation of parameter sets in parallel equals one-by-one evaluation.
-    func testParallelEvaluationMatchesSerial() {
+    func testParallelEvaluationMatchesSerial() throws {
         let c = ModelConfig(channels: 1, height: 2, width: 2, hiddenWidth: 8, blocks: 1, timeEmbedding: 4)
         let sets = (0..<3).map { MLPDenoiser(config: c, seed: UInt64($0)).parameters.array }
         let eval = EvaluationSet(data: data(6), repeats: 4, seed: 0)
-        let par = EpsilonMSE.evaluate(config: c, parameterSets: sets, on: eval, threads: 2)
+        let par = try EpsilonMSE.evaluate(config: c, parameterSets: sets, on: eval, threads: 2)
         for (i, p) in sets.enumerated() {
             XCTAssertEqual(par[i].perTriple, EpsilonMSE.evaluate(MLPDenoiser(config: c, parameters: p), on: eval).perTriple)
         }

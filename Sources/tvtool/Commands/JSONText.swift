@@ -1,0 +1,60 @@
+import Foundation
+
+/// Every `--json` output goes through here, so all commands print the same style: sorted
+/// snake_case keys, numbers as numbers, NaN/infinity as null (JSON has no such numbers; before,
+/// one NaN made the whole output an internal encoding error or vanish).
+enum JSONText {
+    /// A JSON-compatible value (dictionaries, arrays, strings, numbers, bools, NSNull).
+    static func encode(_ obj: Any) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: sanitized(obj), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A Codable value, its camelCase property names turned into snake_case keys.
+    static func encode<T: Encodable>(codable value: T) throws -> String {
+        let enc = JSONEncoder()
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let object = try JSONSerialization.jsonObject(with: enc.encode(value), options: [.fragmentsAllowed])
+        return try encode(snakeCased(sanitized(object, nonFiniteStrings: true)))
+    }
+
+    /// Already-encoded JSON (e.g. a report file's bytes), re-keyed in snake_case.
+    static func encode(jsonData data: Data) throws -> String {
+        try encode(snakeCased(sanitized(JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), nonFiniteStrings: true)))
+    }
+
+    /// Keys of every object renamed camelCase → snake_case (`heldOutMSE` → `held_out_mse`).
+    static func snakeCased(_ obj: Any) -> Any {
+        if let d = obj as? [String: Any] {
+            return Dictionary(d.map { (snakeCase($0.key), snakeCased($0.value)) }, uniquingKeysWith: { a, _ in a })
+        }
+        if let a = obj as? [Any] { return a.map(snakeCased) }
+        return obj
+    }
+
+    static func snakeCase(_ key: String) -> String {
+        let chars = Array(key)
+        var out = ""
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase && i > 0 {
+                let prev = chars[i - 1], next = i + 1 < chars.count ? chars[i + 1] : nil
+                // A word starts at lower→Upper, digit→Upper, or at the last capital of an acronym
+                // followed by lowercase (MSEValue → mse_value).
+                if prev.isLowercase || prev.isNumber || (prev.isUppercase && next?.isLowercase == true) { out += "_" }
+            }
+            out += c.lowercased()
+        }
+        return out
+    }
+
+    /// Non-finite numbers become null; with `nonFiniteStrings`, so do the "nan"/"inf" strings
+    /// JSONEncoder writes for them in encoded Codable values.
+    private static func sanitized(_ obj: Any, nonFiniteStrings: Bool = false) -> Any {
+        if let d = obj as? [String: Any] { return d.mapValues { sanitized($0, nonFiniteStrings: nonFiniteStrings) } }
+        if let a = obj as? [Any] { return a.map { sanitized($0, nonFiniteStrings: nonFiniteStrings) } }
+        if let x = obj as? Double, !x.isFinite { return NSNull() }
+        if let x = obj as? Float, !x.isFinite { return NSNull() }
+        if nonFiniteStrings, let s = obj as? String, ["nan", "inf", "-inf"].contains(s) { return NSNull() }
+        return obj
+    }
+}
