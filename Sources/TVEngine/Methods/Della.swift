@@ -12,9 +12,33 @@
 /// seed gives the same masks everywhere; with epsilon 0 the masks are exactly DARE's.
 /// density ≥ 1 keeps tau_i unchanged, density ≤ 0 zeroes it (mergekit's shortcuts).
 enum DellaPruning {
-    static let parameterNames = ["weight", "density", "epsilon", "lambda", "normalize", "rescale"]
+    static let density = MethodParameter.density(default: 1, range: .closed(0, 1), doc: "mean keep probability (1: no pruning)")
+    static let epsilon = MethodParameter("epsilon", .perModelNumber, default: 0.15, range: .nonNegative,
+                                         doc: "keep probabilities span density ± epsilon by magnitude rank")
+    static let rescale = MethodParameter("rescale", .flag, default: 1, doc: "rescale kept entries (see rescale_norm)")
+    static let rescaleNorm = MethodParameter(choice: "rescale_norm", ["inverse", "l1"], default: "inverse",
+                                             doc: "inverse: divide by the keep probability (paper); l1: keep the L1 norm (mergekit)")
+    static func parameters(normalizeByDefault on: Bool) -> [MethodParameter] {
+        [.weight, density, epsilon, .lambda, .normalize(default: on, doc: on ? "disjoint mean (0: sum of agreeing entries)" : "divide the sum by sum_i w_i"),
+         rescale, rescaleNorm]
+    }
 
     enum RescaleNorm { case inverse, l1 }
+
+    /// Up-front check of the global density/epsilon pairs (rules are checked per tensor in `prune`).
+    static func validate(_ p: MergeParameters) throws {
+        _ = try rescaleNorm(p)
+        func values(_ v: ParameterValue?, _ d: Double) -> [Double] {
+            switch v { case nil: return [d]; case .scalar(let x)?: return [x]; case .perModel(let xs)?: return xs }
+        }
+        let ds = values(p.global["density"], 1), es = values(p.global["epsilon"], 0.15)
+        for i in 0..<max(ds.count, es.count) {
+            let (d, e) = (ds[min(i, ds.count - 1)], es[min(i, es.count - 1)])
+            if d > 0, d < 1, d - e < 0 || d + e > 1 {
+                throw EngineError.badParameter(source: "parameters", reason: "DELLA needs density ± epsilon within [0, 1], got density \(d), epsilon \(e)")
+            }
+        }
+    }
 
     static func rescaleNorm(_ p: MergeParameters) throws -> RescaleNorm {
         switch p.options["rescale_norm"]?.lowercased() {
@@ -26,9 +50,9 @@ enum DellaPruning {
 
     /// Prunes every task vector of `d` in place.
     static func prune(_ d: DenseTensor, _ c: TensorContext) throws {
-        let density = try c.perModel("density", default: 1)
-        let epsilon = try c.perModel("epsilon", default: 0.15)
-        let rescale = try c.scalar("rescale", default: 1) != 0
+        let density = try c.perModel(Self.density)
+        let epsilon = try c.perModel(Self.epsilon)
+        let rescale = try c.flag(Self.rescale)
         let norm = try rescaleNorm(c.parameters)
         for i in 0..<d.modelCount {
             let (p, e) = (density[i], epsilon[i])
@@ -119,16 +143,16 @@ enum DellaPruning {
 struct Della: MergeMethod {
     let name = "della"
     let summary = "DELLA: magnitude-ranked drop (density ± epsilon), rescale, TIES sign election and disjoint mean"
-    let parameterNames = DellaPruning.parameterNames
+    let parameters = DellaPruning.parameters(normalizeByDefault: true)
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
-    func validate(parameters: MergeParameters) throws { _ = try DellaPruning.rescaleNorm(parameters) }
+    func validate(parameters: MergeParameters) throws { try DellaPruning.validate(parameters) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
         let d = DenseTensor(c)
         try DellaPruning.prune(d, c)
         return .precomputed(DellaPruning.signElection(
-            d, weights: try c.perModel("weight", default: 1), lambda: try c.scalar("lambda", default: 1),
+            d, weights: try c.perModel(.weight), lambda: try c.scalar(.lambda),
             normalize: try c.scalar("normalize", default: 1) != 0))
     }
 }
@@ -137,16 +161,16 @@ struct Della: MergeMethod {
 struct DellaLinear: MergeMethod {
     let name = "della_linear"
     let summary = "DELLA: magnitude-ranked drop (density ± epsilon), rescale, then task arithmetic"
-    let parameterNames = DellaPruning.parameterNames
+    let parameters = DellaPruning.parameters(normalizeByDefault: false)
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
-    func validate(parameters: MergeParameters) throws { _ = try DellaPruning.rescaleNorm(parameters) }
+    func validate(parameters: MergeParameters) throws { try DellaPruning.validate(parameters) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
         let d = DenseTensor(c)
         try DellaPruning.prune(d, c)
         return .precomputed(DellaPruning.sum(
-            d, weights: try c.perModel("weight", default: 1), lambda: try c.scalar("lambda", default: 1),
+            d, weights: try c.perModel(.weight), lambda: try c.scalar(.lambda),
             normalize: try c.scalar("normalize", default: 0) != 0))
     }
 }

@@ -6,13 +6,13 @@
 struct IsoC: MergeMethod {
     let name = "iso_c"
     let summary = "Iso-C: SVD of the summed task matrix with its singular values replaced by their mean (alpha, conv)"
-    let parameterNames = ["alpha", "conv"]
+    let parameters: [MethodParameter] = [SpectralShape.alpha, SpectralShape.conv]
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let alpha = try c.scalar("alpha", default: 1)
-        let conv = try c.scalar("conv", default: 1) != 0
+        let alpha = try c.scalar(SpectralShape.alpha)
+        let conv = try c.flag(SpectralShape.conv)
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: c.modelCount, alpha: alpha)
         }

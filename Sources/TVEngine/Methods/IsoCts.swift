@@ -13,17 +13,16 @@
 struct IsoCts: MergeMethod {
     let name = "iso_cts"
     let summary = "Iso-CTS: common subspace of the summed task matrix plus task-specific subspaces, isotropic spectrum (alpha, common_space_fraction, conv)"
-    let parameterNames = ["alpha", "common_space_fraction", "conv"]
+    let parameters: [MethodParameter] = [SpectralShape.alpha, Self.fraction, SpectralShape.conv]
+    static let fraction = MethodParameter("common_space_fraction", .number, default: 0.8, range: .leftOpen(0, 1),
+                                          doc: "share of the rank given to the common subspace")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let alpha = try c.scalar("alpha", default: 1)
-        let fraction = try c.scalar("common_space_fraction", default: 0.8)
-        guard fraction > 0, fraction <= 1 else {
-            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "iso_cts common_space_fraction \(fraction) is outside (0, 1]")
-        }
-        let conv = try c.scalar("conv", default: 1) != 0
+        let alpha = try c.scalar(SpectralShape.alpha)
+        let fraction = try c.scalar(Self.fraction)  // range checked up front (Merger)
+        let conv = try c.flag(SpectralShape.conv)
         let models = c.modelCount
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: models, alpha: alpha)

@@ -11,19 +11,19 @@ import Foundation
 struct Karcher: MergeMethod {
     let name = "karcher"
     let summary = "Karcher mean of the models on the hypersphere (iterative; max_iter, tol), scaled by the mean norm"
-    let parameterNames = ["weight", "max_iter", "tol"]
+    let parameters: [MethodParameter] = [.weight, Self.maxIter, Self.tol]
+    static let maxIter = MethodParameter("max_iter", .number, default: 10, range: .closed(0, 100_000), doc: "iterations at most (whole number)")
+    static let tol = MethodParameter("tol", .number, default: 1e-5, range: ValueRange(lower: 0, lowerInclusive: false, upper: nil),
+                                     doc: "stop when the tangent step is shorter")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let w = try c.perModel("weight", default: 1)
-        let maxIter = try c.scalar("max_iter", default: 10)
-        let tol = try c.scalar("tol", default: 1e-5)
-        guard maxIter >= 0, maxIter == maxIter.rounded(), maxIter <= 100_000 else {
-            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "karcher max_iter \(maxIter) must be a whole number in [0, 100000]")
-        }
-        guard tol > 0, tol.isFinite else {
-            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "karcher tol \(tol) must be a positive number")
+        let w = try c.perModel(.weight)
+        let maxIter = try c.scalar(Self.maxIter)  // ranges checked up front (Merger)
+        let tol = try c.scalar(Self.tol)
+        guard maxIter == maxIter.rounded() else {
+            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "karcher max_iter \(maxIter) must be a whole number")
         }
         let total = w.reduce(0, +)
         guard total != 0 else {

@@ -12,19 +12,19 @@ import Foundation
 struct MultiSlerp: MergeMethod {
     let name = "multislerp"
     let summary = "multi-model SLERP: weighted barycentre of the task vectors on the hypersphere, scaled by the mean norm"
-    let parameterNames = ["weight", "normalize_weights", "eps"]
+    let parameters: [MethodParameter] = [.weight, Self.normalizeWeights, Self.eps]
+    static let normalizeWeights = MethodParameter("normalize_weights", .flag, default: 1, doc: "divide the weights by their sum")
+    static let eps = MethodParameter("eps", .number, default: 1e-8, range: ValueRange(lower: 0, lowerInclusive: false, upper: nil),
+                                     doc: "numerical floor of norms")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        var w = try c.perModel("weight", default: 1)
-        let eps = try c.scalar("eps", default: 1e-8)
-        guard eps > 0, eps.isFinite else {
-            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "multislerp eps \(eps) must be a positive number")
-        }
+        var w = try c.perModel(.weight)
+        let eps = try c.scalar(Self.eps)
         let m = c.modelCount
         if m == 1 { return .linear(baseScale: 1, coefficients: [1]) }
-        if try c.scalar("normalize_weights", default: 1) != 0 {
+        if try c.flag(Self.normalizeWeights) {
             let total = w.reduce(0, +)
             guard total != 0 else {
                 throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "multislerp weights sum to 0, cannot normalise")

@@ -12,16 +12,18 @@ import Foundation
 struct NuSlerp: MergeMethod {
     let name = "nuslerp"
     let summary = "NuSLERP: slerp between two task vectors, t = w2/(w1+w2); per tensor, row or column (nuslerp_flatten, nuslerp_row_wise)"
-    let parameterNames = ["weight", "nuslerp_flatten", "nuslerp_row_wise"]
+    let parameters: [MethodParameter] = [.weight, Self.flatten, Self.rowWise]
+    static let flatten = MethodParameter("nuslerp_flatten", .flag, default: 1, doc: "one angle for the whole tensor (0: per row or column)")
+    static let rowWise = MethodParameter("nuslerp_row_wise", .flag, default: 0, doc: "with nuslerp_flatten 0: vectors along the first axis (columns)")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 2, exactly: true) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let w = try c.perModel("weight", default: 1)
+        let w = try c.perModel(.weight)
         let total = w[0] + w[1]
         let t = Swift.abs(total) < 1e-6 ? 0.5 : w[1] / total
-        let flatten = try c.scalar("nuslerp_flatten", default: 1) != 0
-        let rowWise = try c.scalar("nuslerp_row_wise", default: 0) != 0
+        let flatten = try c.flag(Self.flatten)
+        let rowWise = try c.flag(Self.rowWise)
         let d = DenseTensor(c)
         var out = Array(UnsafeBufferPointer(start: d.base, count: d.count))
         let shape = d.shape

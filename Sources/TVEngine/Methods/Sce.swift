@@ -12,16 +12,15 @@
 struct Sce: MergeMethod {
     let name = "sce"
     let summary = "SCE: select top-variance entries (select_topk), weight models by mean tau^2, erase minority signs"
-    let parameterNames = ["select_topk", "lambda"]
+    let parameters: [MethodParameter] = [Self.selectTopK, .lambda]
+    static let selectTopK = MethodParameter("select_topk", .number, default: 1, range: .closed(0, 1),
+                                            doc: "fraction of entries (by variance across models) kept")
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let topk = try c.scalar("select_topk", default: 1)
-        guard (0...1).contains(topk) else {
-            throw EngineError.badParameter(source: "tensor '\(c.name)'", reason: "SCE select_topk \(topk) is outside [0, 1]")
-        }
-        let lambda = try c.scalar("lambda", default: 1)
+        let topk = try c.scalar(Self.selectTopK)  // range checked up front (Merger)
+        let lambda = try c.scalar(.lambda)
         let d = DenseTensor(c)
         let n = d.count, m = d.modelCount
         if topk < 1 { select(d, fraction: topk) }

@@ -118,6 +118,8 @@ struct SpectralMatrix {
 /// shape[0] × (product of the rest), i.e. (out, in·kh·kw), unless `conv` is 0. Others: nil
 /// (the methods fall back to task arithmetic, as the papers do for non-matrix parameters).
 enum SpectralShape {
+    static let alpha = MethodParameter("alpha", .number, default: 1, doc: "scale of the merged task matrix (the papers tune it)")
+    static let conv = MethodParameter("conv", .flag, default: 1, doc: "factorise conv weights as (out, in*kh*kw) (0: mean tau)")
     static func matrix(_ shape: [Int], includeConv: Bool) -> (rows: Int, columns: Int)? {
         switch shape.count {
         case 2: return shape[0] > 0 && shape[1] > 0 ? (shape[0], shape[1]) : nil

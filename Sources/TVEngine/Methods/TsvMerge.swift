@@ -11,13 +11,13 @@
 struct TsvMerge: MergeMethod {
     let name = "tsv"
     let summary = "TSV-Merge: per matrix, top 1/T singular triplets of each task, decorrelated by Procrustes (SVD; alpha, conv)"
-    let parameterNames = ["alpha", "conv"]
+    let parameters: [MethodParameter] = [SpectralShape.alpha, SpectralShape.conv]
 
     func validate(modelCount: Int) throws { try requireModels(modelCount, atLeast: 1) }
 
     func plan(_ c: TensorContext) throws -> TensorPlan {
-        let alpha = try c.scalar("alpha", default: 1)
-        let conv = try c.scalar("conv", default: 1) != 0
+        let alpha = try c.scalar(SpectralShape.alpha)
+        let conv = try c.flag(SpectralShape.conv)
         let models = c.modelCount
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: models, alpha: alpha)
