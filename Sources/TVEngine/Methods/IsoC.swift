@@ -16,14 +16,16 @@ struct IsoC: MergeMethod {
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: c.modelCount, alpha: alpha)
         }
-        let d = DenseTensor(c)
-        var sum = [Double](repeating: 0, count: d.count)
-        for t in d.deltas { for j in 0..<d.count { sum[j] += t[j] } }
-        let f = try sum.withUnsafeBufferPointer {
-            try SpectralMatrix(rowMajor: $0.baseAddress!, rows: rows, columns: columns).svd(tensor: c.name)
+        return try SpectralShape.withBLASThreads(elements: rows * columns, workers: c.runner.workers) {
+            let d = DenseTensor(c)
+            var sum = [Double](repeating: 0, count: d.count)
+            for t in d.deltas { for j in 0..<d.count { sum[j] += t[j] } }
+            let f = try sum.withUnsafeBufferPointer {
+                try SpectralMatrix(rowMajor: $0.baseAddress!, rows: rows, columns: columns).svd(tensor: c.name)
+            }
+            let mean = f.s.reduce(0, +) / Double(f.s.count)
+            let merged = f.u.times(f.vt).rowMajor
+            return .precomputed((0..<d.count).map { d.base[$0] + alpha * mean * merged[$0] })
         }
-        let mean = f.s.reduce(0, +) / Double(f.s.count)
-        let merged = f.u.times(f.vt).rowMajor
-        return .precomputed((0..<d.count).map { d.base[$0] + alpha * mean * merged[$0] })
     }
 }

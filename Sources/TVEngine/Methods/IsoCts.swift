@@ -28,35 +28,37 @@ struct IsoCts: MergeMethod {
             return SpectralShape.fallback(models: models, alpha: alpha)
         }
         let (common, perTask) = Self.sizes(rank: min(rows, columns), tasks: models, fraction: fraction)
-        let d = DenseTensor(c)
-        let taus = (0..<models).map { SpectralMatrix(rowMajor: d.deltas[$0], rows: rows, columns: columns) }
-        var sum = SpectralMatrix(rows: rows, columns: columns)
-        for t in taus { for j in 0..<sum.values.count { sum.values[j] += t.values[j] } }
-        let f = try sum.svd(tensor: c.name)
-        let uc = f.u.leadingColumns(common)
-        var us: [SpectralMatrix] = [], vts: [SpectralMatrix] = [], s: [Double] = []
-        if perTask > 0 {
-            let ucT = Self.transpose(uc)
-            for t in taus {
-                var residual = t
-                if common > 0 {
-                    let projected = uc.times(ucT.times(t))
-                    for j in 0..<residual.values.count { residual.values[j] -= projected.values[j] }
+        return try SpectralShape.withBLASThreads(elements: rows * columns, workers: c.runner.workers) {
+            let d = DenseTensor(c)
+            let taus = (0..<models).map { SpectralMatrix(rowMajor: d.deltas[$0], rows: rows, columns: columns) }
+            var sum = SpectralMatrix(rows: rows, columns: columns)
+            for t in taus { for j in 0..<sum.values.count { sum.values[j] += t.values[j] } }
+            let f = try sum.svd(tensor: c.name)
+            let uc = f.u.leadingColumns(common)
+            var us: [SpectralMatrix] = [], vts: [SpectralMatrix] = [], s: [Double] = []
+            if perTask > 0 {
+                let ucT = Self.transpose(uc)
+                for t in taus {
+                    var residual = t
+                    if common > 0 {
+                        let projected = uc.times(ucT.times(t))
+                        for j in 0..<residual.values.count { residual.values[j] -= projected.values[j] }
+                    }
+                    let g = try residual.svd(tensor: c.name)
+                    us.append(g.u.leadingColumns(perTask))
+                    vts.append(g.vt.leadingRows(perTask))
+                    s += g.s[0..<perTask]
                 }
-                let g = try residual.svd(tensor: c.name)
-                us.append(g.u.leadingColumns(perTask))
-                vts.append(g.vt.leadingRows(perTask))
-                s += g.s[0..<perTask]
             }
+            us.append(uc)
+            vts.append(f.vt.leadingRows(common))
+            s += f.s[0..<common]
+            let u = try SpectralMatrix.horizontal(us, rows: rows).nearestOrthogonal(tensor: c.name)
+            let vt = try SpectralMatrix.vertical(vts, columns: columns).nearestOrthogonal(tensor: c.name)
+            let mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
+            let merged = u.times(vt).rowMajor
+            return .precomputed((0..<d.count).map { d.base[$0] + alpha * mean * merged[$0] })
         }
-        us.append(uc)
-        vts.append(f.vt.leadingRows(common))
-        s += f.s[0..<common]
-        let u = try SpectralMatrix.horizontal(us, rows: rows).nearestOrthogonal(tensor: c.name)
-        let vt = try SpectralMatrix.vertical(vts, columns: columns).nearestOrthogonal(tensor: c.name)
-        let mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
-        let merged = u.times(vt).rowMajor
-        return .precomputed((0..<d.count).map { d.base[$0] + alpha * mean * merged[$0] })
     }
 
     /// (common dimensions, dimensions per task) with common + tasks · perTask = rank.

@@ -130,6 +130,16 @@ enum SpectralShape {
         }
     }
 
+    /// Runs `body` with OpenBLAS on one thread for matrices under 2^20 entries (its threads spin
+    /// and, on a loaded machine, made small SVDs 18× slower), else on the merge's worker count.
+    /// The previous setting is restored (the merge does not run other BLAS work meanwhile).
+    static func withBLASThreads<T>(elements: Int, workers: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = openblas_get_num_threads()
+        openblas_set_num_threads(elements < 1 << 20 ? 1 : Int32(max(1, workers)))
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+    }
+
     /// The fallback for a non-matrix tensor: theta + alpha · mean_i tau_i (TSV's and Iso's code).
     static func fallback(models: Int, alpha: Double) -> TensorPlan {
         .linear(baseScale: 1, coefficients: Array(repeating: alpha / Double(models), count: models))

@@ -22,18 +22,20 @@ struct TsvMerge: MergeMethod {
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: models, alpha: alpha)
         }
-        let d = DenseTensor(c)
-        let k = max(1, min(rows, columns) / models)
-        var us: [SpectralMatrix] = [], vts: [SpectralMatrix] = [], s: [Double] = []
-        for i in 0..<models {
-            let f = try SpectralMatrix(rowMajor: d.deltas[i], rows: rows, columns: columns).svd(tensor: c.name)
-            us.append(f.u.leadingColumns(k))
-            vts.append(f.vt.leadingRows(k))
-            s += f.s[0..<k]
+        return try SpectralShape.withBLASThreads(elements: rows * columns, workers: c.runner.workers) {
+            let d = DenseTensor(c)
+            let k = max(1, min(rows, columns) / models)
+            var us: [SpectralMatrix] = [], vts: [SpectralMatrix] = [], s: [Double] = []
+            for i in 0..<models {
+                let f = try SpectralMatrix(rowMajor: d.deltas[i], rows: rows, columns: columns).svd(tensor: c.name)
+                us.append(f.u.leadingColumns(k))
+                vts.append(f.vt.leadingRows(k))
+                s += f.s[0..<k]
+            }
+            let u = try SpectralMatrix.horizontal(us, rows: rows).nearestOrthogonal(tensor: c.name)
+            let vt = try SpectralMatrix.vertical(vts, columns: columns).nearestOrthogonal(tensor: c.name)
+            let merged = u.times(vt, columnScale: s).rowMajor
+            return .precomputed((0..<d.count).map { d.base[$0] + alpha * merged[$0] })
         }
-        let u = try SpectralMatrix.horizontal(us, rows: rows).nearestOrthogonal(tensor: c.name)
-        let vt = try SpectralMatrix.vertical(vts, columns: columns).nearestOrthogonal(tensor: c.name)
-        let merged = u.times(vt, columnScale: s).rowMajor
-        return .precomputed((0..<d.count).map { d.base[$0] + alpha * merged[$0] })
     }
 }
