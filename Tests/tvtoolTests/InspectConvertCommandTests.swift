@@ -73,7 +73,7 @@ final class InspectConvertCommandTests: XCTestCase {
         let index = dir.appendingPathComponent("m.safetensors.index.json").path
         let r = try TVToolBinary.run(["convert", input, index, "--dtype", "f16", "--max-shard-size", "100B", "--json", "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try json(r.stdout)["convertedTensors"] as? Int, 7)  // 4 F32, 1 BF16, 2 F64; F16 ones are copied
+        XCTAssertEqual(try json(r.stdout)["converted_tensors"] as? Int, 7)  // 4 F32, 1 BF16, 2 F64; F16 ones are copied
         let listing = try json(try TVToolBinary.run(["inspect", index, "--json"]).stdout)
         let dtypes = Dictionary(uniqueKeysWithValues: (listing["tensors"] as! [[String: Any]]).map { ($0["name"] as! String, $0["dtype"] as! String) })
         XCTAssertEqual(dtypes["f32.matrix"], "F16")

@@ -55,7 +55,7 @@ public struct DeMeOptions: Sendable {
         guard stepsPerRange >= 1 else { throw .invalidArgument("--steps-per-range must be at least 1") }
         guard evalTimestepsPerRange >= 1 else { throw .invalidArgument("--eval-timesteps must be at least 1") }
         guard frechetSeeds.isEmpty || frechetSamples >= 2 else { throw .invalidArgument("--fd-samples must be at least 2") }
-        guard workers >= 1 else { throw .invalidArgument("--workers must be at least 1") }
+        guard workers >= 1 else { throw .invalidArgument("--jobs must be at least 1") }
     }
 
     /// The finetune options of range model i ("full" = every technique on; the ablation turns them off).

@@ -1,7 +1,7 @@
 import TVTrainer
 
 /// Checked construction of the trainer's `TimestepRange` (half-open [lower, upper)) from user
-/// input, so a bad `--range` is an error message, never a trap.
+/// input, so a bad `--t-range` is an error message, never a trap.
 extension TimestepRange {
     /// Parses "lo:hi" (half-open), requiring 0 <= lo < hi.
     public static func parse(_ text: String) throws(DeMeError) -> TimestepRange {

@@ -46,7 +46,7 @@ struct DeMeCommand: ParsableCommand {
     @Option(help: "Seed of finetunes and evaluation sets.") var seed: UInt64 = 0
     @Option(help: "Training/held-out split seed (default: the one recorded in the pretrained checkpoint, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output folder.") var output = "out"
-    @Flag(help: "Print report.json to stdout.") var json = false
+    @Flag(help: "Print the report to stdout as JSON (report.json's content with snake_case keys, like every --json output).") var json = false
 
     func run() throws {
         guard let path = pretrained ?? BundledPretrained.path() else {
@@ -87,7 +87,7 @@ struct DeMeCommand: ParsableCommand {
                                         output: URL(fileURLWithPath: output), options: o)
         let report = try pipeline.run()
         if json {
-            print(try JSONText.encode(jsonData: report.json()))
+            print(try JSONText.encode(jsonData: report.json(), numericTextIn: ["configuration"]))
         } else {
             for r in report.rows + report.ablation {
                 print(String(format: "%-30@ eps-MSE %.5f", r.name as NSString, r.heldOutMSE)

@@ -15,7 +15,7 @@ struct DiffCommand: ParsableCommand {
             of a task vector.
 
             With -o (one finetuned model), writes tau over the tensors both have (integer tensors \
-            copied from the base); dtype f32 unless --out-dtype, since rounding small differences to \
+            copied from the base); dtype f32 unless --dtype, since rounding small differences to \
             f16 loses precision.
 
             Examples:

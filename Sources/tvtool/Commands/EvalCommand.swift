@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         guard ranges > 0, fdSamples >= 0, samplingSteps > 0, threads > 0 else { throw ValidationError("counts must be positive") }
+        guard evalSplit == 1 || evalSplit == 2 else { throw ValidationError("--eval-split must be 1 or 2, not \(evalSplit)") }
         BLASThreads.set(threads)
         let denoiser = try ModelCheckpoint.load(model)
         var o = ModelEvaluation.Options()

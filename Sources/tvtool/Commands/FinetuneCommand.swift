@@ -43,9 +43,12 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Training/held-out split seed (default: the one recorded in PRETRAINED, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors).") var output: String
     @Option(help: "Also write the task-vector base (PRETRAINED with identity projections) here.") var writeBase: String?
+    @Option(help: "Compute (OpenBLAS) threads.") var threads = 1
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        BLASThreads.set(threads)
         try Checkpoints.refuseOverwritingInputs(output: output, inputs: [pretrained])
         let model = try ModelCheckpoint.load(pretrained)
         let recorded = try Checkpoints.open(pretrained).metadata["tvtool.split_seed"].flatMap { UInt64($0) }

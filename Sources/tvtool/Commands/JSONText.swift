@@ -18,9 +18,15 @@ enum JSONText {
         return try encode(snakeCased(sanitized(object, nonFiniteStrings: true)))
     }
 
-    /// Already-encoded JSON (e.g. a report file's bytes), re-keyed in snake_case.
-    static func encode(jsonData data: Data) throws -> String {
-        try encode(snakeCased(sanitized(JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), nonFiniteStrings: true)))
+    /// Already-encoded JSON (e.g. a report file's bytes), re-keyed in snake_case; the objects
+    /// under `numericTextIn` get their number-like strings turned into numbers.
+    static func encode(jsonData data: Data, numericTextIn: Set<String> = []) throws -> String {
+        var object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        if var d = object as? [String: Any] {
+            for key in numericTextIn { if let v = d[key] { d[key] = numbersFromText(v) } }
+            object = d
+        }
+        return try encode(snakeCased(sanitized(object, nonFiniteStrings: true)))
     }
 
     /// Keys of every object renamed camelCase → snake_case (`heldOutMSE` → `held_out_mse`).
@@ -32,10 +38,17 @@ enum JSONText {
         return obj
     }
 
+    /// camelCase → snake_case, accents dropped; any other run of characters outside [a-z0-9] (spaces, slashes in
+    /// human-readable labels) → one "_".
     static func snakeCase(_ key: String) -> String {
-        let chars = Array(key)
+        // ASCII keys: "fréchet" → "frechet".
+        let chars = Array(key.folding(options: .diacriticInsensitive, locale: nil)).map { $0.isASCII ? $0 : " " }
         var out = ""
         for (i, c) in chars.enumerated() {
+            guard c.isLetter || c.isNumber else {
+                if !out.isEmpty && !out.hasSuffix("_") { out += "_" }
+                continue
+            }
             if c.isUppercase && i > 0 {
                 let prev = chars[i - 1], next = i + 1 < chars.count ? chars[i + 1] : nil
                 // A word starts at lower→Upper, digit→Upper, or at the last capital of an acronym
@@ -44,7 +57,18 @@ enum JSONText {
             }
             out += c.lowercased()
         }
+        while out.hasSuffix("_") { out.removeLast() }
         return out
+    }
+
+    /// `deme`'s report keeps its configuration as text (for report.md); on stdout its numeric
+    /// entries become numbers.
+    static func numbersFromText(_ obj: Any) -> Any {
+        guard let d = obj as? [String: Any] else { return obj }
+        return d.mapValues { v -> Any in
+            if let s = v as? String, let x = Double(s), x.isFinite { return x }
+            return v
+        }
     }
 
     /// Non-finite numbers become null; with `nonFiniteStrings`, so do the "nan"/"inf" strings

@@ -50,13 +50,18 @@ struct MergeCommand: ParsableCommand {
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --method ties --density 0.2 --lambda 1 -o ties.safetensors
               tvtool merge --recipe merge.yml -o merged.safetensors
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --weights -1,0.5 -o extrapolated.safetensors
+              tvtool merge --list-methods
+              tvtool merge base.safetensors a.safetensors b.safetensors \\
+                --method ties --rules rules.yml --explain
             """
     )
 
     @Argument(help: "Base checkpoint, then the finetuned checkpoints (or task vectors with --task-vectors).")
     var inputs: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors).")
+    @Option(name: [.short, .customLong("output")], help: "Output checkpoint (.safetensors); not needed with --explain or --list-methods.")
     var output: String?
 
     @Option(help: "Merge method: \(MergeMethods.names.joined(separator: ", ")) (see --list-methods).")
@@ -64,6 +69,9 @@ struct MergeCommand: ParsableCommand {
 
     @Flag(name: .customLong("list-methods"), help: "Print every merge method with its parameters (kind, default, valid range, meaning) and exit.")
     var listMethods = false
+
+    @Flag(help: "Print the parameters each tensor gets (value, and the rule, global option or default it comes from), check them, and exit without writing.")
+    var explain = false
 
     @Option(help: "Comma-separated per-model weights, e.g. 0.1,0.1,0.2,0.5 (one value = all models).")
     var weights: String?
@@ -108,7 +116,7 @@ struct MergeCommand: ParsableCommand {
             print(json ? try JSONText.encode(MergeMethods.jsonValue()) : MergeMethods.table())
             return
         }
-        guard let output else { throw ValidationError("Missing expected argument '--output <output>'") }
+        guard output != nil || explain else { throw ValidationError("Missing expected argument '--output <output>'") }
         var options = try engine.mergeOptions()
         var parameters = MergeParameters()
         var methodName = method ?? "task_arithmetic"
@@ -130,8 +138,8 @@ struct MergeCommand: ParsableCommand {
             guard inputs.count >= 2 else { throw ValidationError("give a base checkpoint and at least one model") }
             base = inputs[0]; models = Array(inputs.dropFirst())
         }
-        if let weights { parameters.global["weight"] = try ParameterParsing.values(weights, key: "weights") }
-        if let density { parameters.global["density"] = try ParameterParsing.values(density, key: "density") }
+        if let weights { parameters.global["weight"] = try ParameterParsing.values(weights, key: "--weights") }
+        if let density { parameters.global["density"] = try ParameterParsing.values(density, key: "--density") }
         if let lambda { parameters.global["lambda"] = .scalar(lambda) }
         if let t { parameters.global["t"] = .scalar(t) }
         if let gamma { parameters.global["gamma"] = .scalar(gamma) }
@@ -150,9 +158,40 @@ struct MergeCommand: ParsableCommand {
         if let rules { parameters.rules += try RulesFile.load(rules) }
         let m = try MergeMethods.named(methodName)
         let inputs = try MergeInputs.open(base: base, models: models, modelsAreTaskVectors: tv)
+        try Merger.check(method: m, parameters: parameters, modelCount: inputs.models.count)
+        let names = ParameterExplanation.computedTensorNames(inputs)
+        for i in ParameterExplanation.unmatchedRules(parameters, tensorNames: names) {
+            Console.error("warning: \(ParameterExplanation.ruleLabel(i, parameters.rules[i])) matches no floating-point tensor")
+        }
+        if explain {
+            try ExplainPrinter.print(ParameterExplanation.explain(method: m, parameters: parameters, tensorNames: names),
+                                     method: m.name, json: json)
+            return
+        }
+        guard let output else { return }
         let report = try Merger.merge(method: m, inputs: inputs, parameters: parameters, options: options, output: output,
                                       recipeExtra: recipe.map { ["recipe_file": $0] } ?? [:])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
+    }
+}
+
+/// `merge --explain`: one line per tensor (or JSON).
+enum ExplainPrinter {
+    static func print(_ rows: [ParameterExplanation], method: String, json: Bool) throws {
+        if json {
+            let tensors = rows.map { row -> [String: Any] in
+                ["tensor": row.tensor, "parameters": Dictionary(uniqueKeysWithValues: row.parameters.map {
+                    ($0.parameter, ["value": $0.value.jsonValue, "from": $0.source] as [String: Any])
+                })]
+            }
+            Swift.print(try JSONText.encode(["method": method, "tensors": tensors]))
+            return
+        }
+        Swift.print("method \(method); \(rows.count) floating-point tensor(s)")
+        for row in rows {
+            let items = row.parameters.map { "\($0.parameter)=\($0.value) (\($0.source))" }
+            Swift.print(row.tensor + (items.isEmpty ? "  (no parameters)" : "  " + items.joined(separator: "  ")))
+        }
     }
 }
 

@@ -31,7 +31,7 @@ struct SweepEvaluationOptions: ParsableArguments {
     @Option(help: "Built-in evaluator: the images (digits, a .npy file, a PNG folder, or checkpoint:tensor).")
     var data: String = "digits"
 
-    @Option(name: .customLong("eval-split"), help: "Built-in evaluator: which held-out split of the data (1 or 2).")
+    @Option(name: .customLong("eval-split"), help: "Built-in evaluator: held-out split 1 (the search/validation set, default, as in eval and deme's weight search) or 2 (the report set).")
     var evalSplit: Int = 1
 
     @Option(name: .customLong("eval-repeats"), help: "Built-in evaluator: timesteps per image (stratified over the range).")
@@ -55,6 +55,7 @@ struct SweepEvaluationOptions: ParsableArguments {
     func validate() throws {
         if evalCommand != nil && tRange != nil { throw ValidationError("--t-range applies to the built-in evaluator, not to --eval-cmd") }
         if let tRange { _ = try EpsilonMSEEvaluator.parseRange(tRange) }
+        guard evalSplit == 1 || evalSplit == 2 else { throw ValidationError("--eval-split must be 1 or 2, not \(evalSplit)") }
     }
 
     var defaultValueName: String {

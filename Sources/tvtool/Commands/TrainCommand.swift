@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 0
     @Option(help: "AdamW epsilon.") var adamEps: Float = 1e-8
     @Option(help: "Gradient-norm clip (0: off).") var clip: Float = 1
-    @Option(help: "EMA maximum decay.") var emaDecay: Double = 0.9999
+    @Option(help: "EMA maximum decay (0 = no EMA, as --no-ema).") var emaDecay: Double = 0.9999
     @Option(help: "EMA warm-up power: decay = min(max, 1 - n^-power).") var emaPower: Double = 0.75
     @Flag(help: "Save the raw weights instead of an EMA.") var noEma = false
     @Option(help: "Seed for initialisation, batches, timesteps and noise.") var seed: UInt64 = 0
@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
             optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: adamEps,
                                      gradientClip: clip > 0 ? clip : nil),
             learningRate: LearningRateSchedule(shape: shape, warmupSteps: warmup, totalSteps: steps),
-            ema: noEma ? nil : ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: emaPower),
+            ema: noEma || emaDecay == 0 ? nil : ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: emaPower),
             seed: seed)
         let progress = ProgressReporter(label: "train", totalUnits: steps, unitName: "steps", enabled: !quiet)
         let start = Date()

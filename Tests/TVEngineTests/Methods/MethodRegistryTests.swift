@@ -88,4 +88,23 @@ final class MethodRegistryTests: XCTestCase {
         assertUsageError("lerp", MergeParameters(global: ["density": .scalar(0.5)]), models: 1, mentions: "no parameter 'density'")
         XCTAssertThrowsError(try MergeMethods.named("nope")) { XCTAssertTrue(($0 as? EngineError)?.isUsageMistake == true) }
     }
+
+    func testExplanationNamesTheSourceOfEachValueAndFindsUnmatchedRules() throws {
+        let p = MergeParameters(global: ["density": .scalar(0.4)], rules: [
+            TensorRule(pattern: .glob("down.*"), values: ["weight": .perModel([0.2, 0.8])]),
+            TensorRule(pattern: .substring("nowhere"), values: ["lambda": .scalar(2)]),
+            TensorRule(pattern: .regex("^down\\.1"), values: ["weight": .scalar(9), "lambda": .scalar(3)]),
+        ], options: ["trim": "global"])
+        let rows = ParameterExplanation.explain(method: try MergeMethods.named("ties"), parameters: p, tensorNames: ["down.1.w", "up.w"])
+        func get(_ row: Int, _ name: String) -> ParameterExplanation.Resolved? { rows[row].parameters.first { $0.parameter == name } }
+        // First matching rule that sets the key wins; a later rule still supplies other keys.
+        XCTAssertEqual(get(0, "weight"), .init(parameter: "weight", value: .perModel([0.2, 0.8]), source: "rule 1 (glob:down.*)"))
+        XCTAssertEqual(get(0, "lambda"), .init(parameter: "lambda", value: .number(3), source: "rule 3 (regex:^down\\.1)"))
+        XCTAssertEqual(get(0, "density"), .init(parameter: "density", value: .number(0.4), source: "global"))
+        XCTAssertEqual(get(1, "weight"), .init(parameter: "weight", value: .number(1), source: "default"))
+        XCTAssertEqual(get(1, "normalize"), .init(parameter: "normalize", value: .number(1), source: "default"))
+        XCTAssertEqual(get(1, "trim"), .init(parameter: "trim", value: .word("global"), source: "global"))
+        XCTAssertEqual(ParameterExplanation.unmatchedRules(p, tensorNames: ["down.1.w", "up.w"]), [1])
+        XCTAssertEqual(ParameterExplanation.unmatchedRules(p, tensorNames: []), [0, 1, 2])
+    }
 }

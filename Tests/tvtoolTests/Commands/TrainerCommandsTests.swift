@@ -22,13 +22,14 @@ final class TrainerCommandsTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(4)), [137, 80, 78, 71])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: raw)).count, 128 + 6 * 64 * 4)
 
-        r = try TVToolBinary.run(["eval", model, "--data", "digits", "--fd-samples", "50", "--ddim-steps", "5", "--json"])
+        r = try TVToolBinary.run(["eval", model, "--data", "digits", "--fd-samples", "50", "--sampling-steps", "5", "--eval-split", "2", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual((report["ranges"] as! [Any]).count, 4)
-        XCTAssertEqual(report["heldOutImages"] as? Int, 149)
-        XCTAssertNotNil(report["frechetDistance"] as? Double)
-        let again = try TVToolBinary.run(["eval", model, "--data", "digits", "--fd-samples", "50", "--ddim-steps", "5", "--json"])
+        XCTAssertEqual(report["held_out_images"] as? Int, 149)
+        XCTAssertNotNil(report["frechet_distance"] as? Double)
+        // The old spellings (--ddim-steps, --held-out) still work and mean the same.
+        let again = try TVToolBinary.run(["eval", model, "--data", "digits", "--fd-samples", "50", "--ddim-steps", "5", "--held-out", "2", "--json"])
         XCTAssertEqual(again.stdout, r.stdout, "eval is deterministic")
     }
 

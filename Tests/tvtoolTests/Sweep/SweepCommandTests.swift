@@ -100,7 +100,7 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(all.status, 2)
         XCTAssertTrue(all.stderr.contains("all 4 evaluated points failed"), all.stderr)
         let usage = try SweepCLI.run(["landscape"] + inputs + ["--grid", "1:0:3", "--eval-cmd", "echo 1", "-o", "x"], in: dir)
-        XCTAssertEqual(usage.status, 2)
+        XCTAssertEqual(usage.status, 1, "a bad grid is a usage mistake")
         XCTAssertTrue(usage.stderr.contains("grid '1:0:3'"), usage.stderr)
     }
 
