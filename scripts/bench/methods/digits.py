@@ -67,7 +67,8 @@ def with_model_config(path, base):
 
 def evaluate(tv, model, held_out):
     out = json.loads(run([tv, "eval", model, "--data", "digits", "--held-out", str(held_out), "--fd-samples", "0", "--json"]))
-    return out["epsilonMSE"], out["perImageEpsilonMSE"]
+    # `--json` keys are snake_case (older builds: camelCase).
+    return out.get("epsilon_mse", out.get("epsilonMSE")), out.get("per_image_epsilon_mse", out.get("perImageEpsilonMSE"))
 
 
 def paired(a, b):

@@ -29,4 +29,4 @@ fi
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, avx512: $(grep -q avx512f /proc/cpuinfo && echo yes || echo no); shared machine, load: $(uptime | sed 's/.*load average: //')"
 echo "inputs: base + 4 x $(numfmt --to=iec "$(stat -c %s "$dir/base.safetensors")") float32 (scale $scale)"
 cat "$dir"/*.safetensors > /dev/null
-"$venv/bin/python" scripts/bench/methods/bench.py "$dir" "$tv" "$repeats" "${methods[@]}"
+TQDM_DISABLE=1 "$venv/bin/python" scripts/bench/methods/bench.py "$dir" "$tv" "$repeats" "${methods[@]}"
