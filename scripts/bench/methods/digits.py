@@ -106,19 +106,20 @@ def main():
     for name in chosen:
         args, scale = table[name]
         out = str(d / f"method_{name}.safetensors")
+        tmp = str(d / f"method_{name}.tmp.safetensors")
         candidates = SCALES if scale else [None]
         best = None
         for s in candidates:
             extra = ["--param", f"{scale}={s}"] if scale else []
-            run([tv, "merge", base, *fts, *args, *extra, "-o", out + ".tmp", "--quiet", "--seed", "0"])
-            pathlib.Path(out + ".tmp").rename(out)
+            run([tv, "merge", base, *fts, *args, *extra, "-o", tmp, "--quiet", "--seed", "0"])
+            pathlib.Path(tmp).rename(out)
             with_model_config(out, base)
             mse, _ = evaluate(tv, out, 1)
             if best is None or mse < best[1]:
                 best = (s, mse)
         if scale:
-            run([tv, "merge", base, *fts, *args, "--param", f"{scale}={best[0]}", "-o", out + ".tmp", "--quiet", "--seed", "0"])
-            pathlib.Path(out + ".tmp").rename(out)
+            run([tv, "merge", base, *fts, *args, "--param", f"{scale}={best[0]}", "-o", tmp, "--quiet", "--seed", "0"])
+            pathlib.Path(tmp).rename(out)
             with_model_config(out, base)
         mse, images = evaluate(tv, out, 2)
         diff, se = paired(images, ref_images)
