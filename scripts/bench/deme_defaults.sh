@@ -9,14 +9,22 @@
 # Selection rule (fixed before the runs): DeMe's defaults = the candidate with the lowest `deme`;
 # the plain baseline's lr = the lr with the lowest `plain` at the same steps. The report set
 # (held-out set 2) is never read here.
-# Usage: scripts/bench/deme_defaults.sh [OUTDIR]   (env: LRS, PS, STEPS override the candidates)
+# Usage: scripts/bench/deme_defaults.sh [OUTDIR]   (env: LRS, PS, STEPS override the candidates;
+#   PRETRAINED=FILE starts from another pretrained model, e.g. a block-conditioned MLP;
+#   TVTOOL=BINARY uses a prebuilt tvtool instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-${TMPDIR:-/tmp}/deme-defaults-$$}
 LRS=${LRS:-"5e-5 2e-4 1e-3"}
 PS=${PS:-"0.3 0.5"}
 STEPS=${STEPS:-"1000 2000"}
-swift build -c release --product tvtool >&2
+PRETRAINED=${PRETRAINED:-}
+if [ -z "${TVTOOL:-}" ]; then
+  swift build -c release --product tvtool >&2
+  TVTOOL=.build/release/tvtool
+fi
+pre=()
+if [ -n "$PRETRAINED" ]; then pre=(--pretrained "$PRETRAINED"); fi
 for k in $STEPS; do
   for lr in $LRS; do
     # One folder per (K, lr): the plain finetune does not depend on p and is reused across p.
@@ -25,7 +33,7 @@ for k in $STEPS; do
       tag="$OUT/runs/k${k}_lr${lr}_p${p}"
       if [ ! -f "$tag/search_deme.csv" ]; then
         start=$(date +%s)
-        .build/release/tvtool deme --data digits --steps-per-range "$k" --lr "$lr" --p "$p" --fd-seeds "" -o "$dir" >&2
+        "$TVTOOL" deme --data digits "${pre[@]}" --steps-per-range "$k" --lr "$lr" --p "$p" --fd-seeds "" -o "$dir" >&2
         mkdir -p "$tag"
         cp "$dir"/search_deme.csv "$dir"/search_plain.csv "$dir"/report.json "$tag"/
         echo "$(( $(date +%s) - start ))" > "$tag/seconds"

@@ -10,7 +10,7 @@ public enum PNGError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .notPNG(path): return "\(path): not a PNG file (bad signature)"
         case let .corrupt(path, reason): return "\(path): corrupt PNG: \(reason)"
         case let .unsupported(path, feature):
-            return "\(path): unsupported PNG variant: \(feature) (tvtool reads 8-bit grey or RGB, non-interlaced)"
+            return "\(path): unsupported PNG variant: \(feature) (tvtool reads every colour type and bit depth, non-interlaced)"
         case let .cannotWrite(path, reason): return "\(path): cannot write PNG: \(reason)"
         }
     }

@@ -19,6 +19,11 @@ enum AllowedGlobal: Sendable, Equatable {
     case codecsEncode
     case numpyScalar
     case numpyDType
+    /// `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')` + BUILD: how numpy arrays
+    /// pickle (e.g. CIFAR-10's python batches). Resolved only by unpicklers that allow numpy
+    /// arrays (`Unpickler.allowsNumpyArrays`); rebuilt as inert bytes, never as an object.
+    case numpyReconstruct
+    case numpyNDArray
 
     static func resolve(module: String, name: String) -> AllowedGlobal? {
         switch (module, name) {
@@ -33,6 +38,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case ("_codecs", "encode"): return .codecsEncode
         case ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"): return .numpyScalar
         case ("numpy", "dtype"): return .numpyDType
+        case ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"): return .numpyReconstruct
+        case ("numpy", "ndarray"): return .numpyNDArray
         case ("torch", _):
             if let d = storageDTypes[name] { return .storageClass(d, name: name) }
             if let d = torchDTypes[name] { return .torchDType(d, name: name) }
@@ -55,6 +62,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case .codecsEncode: return "_codecs.encode"
         case .numpyScalar: return "numpy.core.multiarray.scalar"
         case .numpyDType: return "numpy.dtype"
+        case .numpyReconstruct: return "numpy.core.multiarray._reconstruct"
+        case .numpyNDArray: return "numpy.ndarray"
         }
     }
 

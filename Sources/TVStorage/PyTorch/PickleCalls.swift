@@ -41,25 +41,61 @@ extension Unpickler {
             }
             return .bytes(out)
         case .numpyDType:
-            guard let first = a.first, case let .string(code) = first else { throw malformed("numpy.dtype without a type code") }
-            return .numpyDType(code)
+            // The code is a str, or bytes in Python 2 pickles (e.g. CIFAR-10's batches).
+            switch a.first {
+            case let .string(code)?: return .numpyDType(code)
+            case let .bytes(b)? where b.count <= 16: return .numpyDType(String(decoding: b, as: UTF8.self))
+            default: throw malformed("numpy.dtype without a type code")
+            }
         case .numpyScalar:
             guard a.count == 2, case let .numpyDType(code) = a[0], case let .bytes(b) = a[1] else {
                 throw malformed("unsupported numpy scalar arguments")
             }
             return .numpyScalar("numpy \(code) scalar (\(b.count) bytes)")
-        case .storageClass, .torchDType, .tensorClass:
+        case .numpyReconstruct:
+            // _reconstruct(ndarray, (0,), b'b'): an empty array that BUILD fills in.
+            guard a.count == 3, case .global(.numpyNDArray) = a[0] else { throw malformed("unsupported _reconstruct arguments") }
+            guard arena.arrays.count < Self.maxContainers else { throw limit("too many arrays") }
+            arena.arrays.append(nil)
+            return .ndarray(arena.arrays.count - 1)
+        case .storageClass, .torchDType, .tensorClass, .numpyNDArray:
             throw malformed("\(opcode) on \(g.qualifiedName), which is not callable in a state dict")
         }
     }
 
     /// BUILD sets an object's state. State dicts carry `_metadata` this way (ignored); numpy dtypes
     /// and parameters carry theirs too. Anything else would need code to run, so it is refused.
-    func build(_ target: PickleValue, state: PickleValue) throws(PyTorchError) {
+    mutating func build(_ target: PickleValue, state: PickleValue) throws(PyTorchError) {
         switch target {
         case .dict, .tensor, .numpyDType: return
+        case let .ndarray(i):
+            arena.arrays[i] = try numpyArrayState(state)
         default: throw malformed("BUILD on a \(target.kind)")
         }
+    }
+
+    /// ndarray.__setstate__'s tuple (version, shape, dtype, is_fortran, raw bytes); the byte
+    /// count must match the shape (1-byte types only: the callers read uint8 image data).
+    private func numpyArrayState(_ state: PickleValue) throws(PyTorchError) -> NumpyArrayData {
+        guard case let .tuple(t) = state, arena.tuples[t].count == 5 else { throw malformed("numpy array state is not a 5-tuple") }
+        let s = arena.tuples[t]
+        let shape = try intTuple(s[1], what: "numpy shape")
+        guard case let .numpyDType(code) = s[2] else { throw malformed("numpy array state without a dtype") }
+        let fortran: Bool
+        switch s[3] {
+        case let .bool(b): fortran = b
+        case let .int(i): fortran = i != 0
+        default: throw malformed("numpy array order flag is a \(s[3].kind)")
+        }
+        guard case let .bytes(raw) = s[4] else { throw malformed("numpy array data is a \(s[4].kind), not bytes") }
+        guard ["u1", "i1", "b1"].contains(code) else { throw malformed("numpy array of dtype '\(code)' (only 1-byte types are read)") }
+        var count = 1
+        for d in shape {
+            guard d >= 0, count.multipliedReportingOverflow(by: max(d, 1)).overflow == false else { throw malformed("numpy shape \(shape)") }
+            count *= d
+        }
+        guard count == raw.count else { throw malformed("numpy array of shape \(shape) holds \(raw.count) bytes") }
+        return NumpyArrayData(shape: shape, dtype: code, fortranOrder: fortran, bytes: raw)
     }
 
     /// BINPERSID: torch's persistent id for a storage,

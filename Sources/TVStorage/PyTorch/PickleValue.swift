@@ -23,6 +23,8 @@ enum PickleValue: Sendable {
     case numpyScalar(String)
     /// A numpy dtype object (argument of numpy scalars).
     case numpyDType(String)
+    /// A numpy array, index into `PickleArena.arrays` (only with `Unpickler.allowsNumpyArrays`).
+    case ndarray(Int)
 
     /// Short description for messages ("int", "str", "tensor", …).
     var kind: String {
@@ -41,6 +43,7 @@ enum PickleValue: Sendable {
         case .tensor: return "tensor"
         case .numpyScalar: return "numpy scalar"
         case .numpyDType: return "numpy dtype"
+        case .ndarray: return "numpy array"
         }
     }
 }
@@ -73,4 +76,15 @@ struct PickleArena: Sendable {
     var tensors: [TensorRef] = []
     /// Storage index by key: several tensors sharing one storage refer to the same StorageRef.
     var storageIndex: [String: Int] = [:]
+    /// numpy arrays: nil until their BUILD gives shape, dtype and bytes.
+    var arrays: [NumpyArrayData?] = []
+}
+
+/// A numpy array rebuilt from its pickled state `(version, shape, dtype, is_fortran, raw bytes)`.
+public struct NumpyArrayData: Sendable, Equatable {
+    public let shape: [Int]
+    /// numpy type code, e.g. "u1".
+    public let dtype: String
+    public let fortranOrder: Bool
+    public let bytes: [UInt8]
 }

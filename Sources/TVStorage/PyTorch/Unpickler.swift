@@ -15,6 +15,9 @@ struct Unpickler {
     var arena = PickleArena()
     /// Offset of the opcode being executed (for messages).
     var opcodeOffset = 0
+    /// Whether numpy array reconstruction (`_reconstruct`, `ndarray`) is accepted: off for torch
+    /// checkpoints (a state dict holds no numpy arrays), on for numpy data pickles.
+    var allowsNumpyArrays = false
 
     static let maxStack = 1 << 24
     static let maxMemo = 1 << 24
@@ -64,6 +67,9 @@ struct Unpickler {
             case 0x42: guard let n = cursor.u32() else { throw truncated() }; try push(.bytes(try readBytes(Int(n))))
             case 0x43: guard let n = cursor.u8() else { throw truncated() }; try push(.bytes(try readBytes(Int(n))))
             case 0x8e: guard let n = cursor.u64() else { throw truncated() }; try push(.bytes(try readBytes(clamp(n))))
+            // Python 2 str (BINSTRING / SHORT_BINSTRING), as in CIFAR-10's batches: raw bytes.
+            case 0x54: guard let n = cursor.u32(), n < 1 << 31 else { throw truncated() }; try push(.bytes(try readBytes(Int(n))))
+            case 0x55: guard let n = cursor.u8() else { throw truncated() }; try push(.bytes(try readBytes(Int(n))))
             case 0x7d: try push(.dict(try newDict([])))
             case 0x5d: try push(.list(try newList([])))
             case 0x29: try push(.tuple(try newTuple([])))
@@ -181,7 +187,8 @@ struct Unpickler {
     }
 
     func resolveGlobal(_ module: String, _ name: String) throws(PyTorchError) -> AllowedGlobal {
-        guard let g = AllowedGlobal.resolve(module: module, name: name) else {
+        guard let g = AllowedGlobal.resolve(module: module, name: name),
+              allowsNumpyArrays || (g != .numpyReconstruct && g != .numpyNDArray) else {
             throw PyTorchError.forbiddenGlobal(path: path, global: "\(module).\(name)")
         }
         return g

@@ -7,13 +7,36 @@ import TVStorage
 /// - a `.npy` file, or a checkpoint file (`path` or `path:tensor`, via `Checkpoints.open`) holding
 ///   N×C×H×W, N×H×W (one channel) or N×D (a square D is read as √D×√D, otherwise 1×1×D);
 ///   uint8 is scaled v/255·2-1, floats must already lie in [-1, 1];
-/// - a folder of PNG files (8-bit grey or RGB, all the same size), read in name order.
+/// - `cifar10:FOLDER`: CIFAR-10's python or binary training batches (`CIFAR10`);
+/// - a folder of PNG files, read in name order (`PNGFolder`).
 public enum DatasetLoader {
+    /// With `options`, a folder of PNGs is checked against (or resized to) the image size; other
+    /// sources are checked against it, or resized as a whole with `resize`.
+    public static func load(_ spec: String, options: DataOptions) throws -> ImageDataset {
+        var isDir: ObjCBool = false
+        if !spec.hasPrefix("cifar10:"), spec != "digits", FileManager.default.fileExists(atPath: spec, isDirectory: &isDir), isDir.boolValue {
+            return try PNGFolder.load(spec, options: options)
+        }
+        let data = try load(spec)
+        guard let size = options.imageSize, size.height != data.height || size.width != data.width else { return data }
+        guard options.resize else {
+            throw TrainerError.badData(source: data.source, reason: "images are \(data.width)×\(data.height), but --image-size is \(size.width)×\(size.height) (add --resize to resize)")
+        }
+        var values = [Float]()
+        values.reserveCapacity(data.count * data.channels * size.height * size.width)
+        for i in 0..<data.count {
+            values += ImageResize.coverAndCrop(Array(data.image(i)), channels: data.channels, height: data.height, width: data.width,
+                                               toHeight: size.height, width: size.width)
+        }
+        return ImageDataset(channels: data.channels, height: size.height, width: size.width, values: values, source: data.source)
+    }
+
     public static func load(_ spec: String) throws -> ImageDataset {
         if spec == "digits" { return try digits() }
+        if spec.hasPrefix("cifar10:") { return try CIFAR10.load(folder: String(spec.dropFirst("cifar10:".count))) }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: spec, isDirectory: &isDir), isDir.boolValue {
-            return try pngFolder(spec)
+            return try PNGFolder.load(spec, options: DataOptions())
         }
         if spec.lowercased().hasSuffix(".npy") {
             let a = try NumpyArray.read(spec)
@@ -90,27 +113,6 @@ public enum DatasetLoader {
             floats = values.map { Float($0) }
         }
         return ImageDataset(channels: c, height: h, width: w, values: floats, source: source)
-    }
-
-    static func pngFolder(_ dir: String) throws -> ImageDataset {
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-        guard !names.isEmpty else { throw TrainerError.badData(source: dir, reason: "no .png files in the folder") }
-        var first: RasterImage?
-        var values = [Float]()
-        for n in names {
-            let path = (dir as NSString).appendingPathComponent(n)
-            let img: RasterImage
-            do { img = try PNGDecoder.read(path) } catch { throw TrainerError.badData(source: path, reason: error.description.replacingOccurrences(of: path + ": ", with: "")) }
-            if let f = first, f.width != img.width || f.height != img.height || f.channels != img.channels {
-                throw TrainerError.badData(source: path, reason: "is \(img.width)×\(img.height)×\(img.channels), but \(names[0]) is \(f.width)×\(f.height)×\(f.channels) (all images must match)")
-            }
-            first = first ?? img
-            // interleaved HWC -> planar CHW
-            for ch in 0..<img.channels {
-                for p in 0..<(img.width * img.height) { values.append(Float(img.pixels[p * img.channels + ch]) / 255 * 2 - 1) }
-            }
-        }
-        return ImageDataset(channels: first!.channels, height: first!.height, width: first!.width, values: values, source: dir)
     }
 }
 

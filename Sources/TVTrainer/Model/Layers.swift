@@ -7,13 +7,17 @@ import Foundation
 
 /// nn.Linear: y = x W^T + b with W stored [out, in] (PyTorch layout).
 enum Linear {
+    /// `accumulate` adds x W^T + b to y instead of overwriting it.
     static func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        y: UnsafeMutablePointer<Float>, batch: Int, inFeatures: Int, outFeatures: Int) {
+                        y: UnsafeMutablePointer<Float>, accumulate: Bool = false, batch: Int, inFeatures: Int, outFeatures: Int) {
         if let bias {
-            for r in 0..<batch { (y + r * outFeatures).update(from: bias, count: outFeatures) }
+            for r in 0..<batch {
+                let row = y + r * outFeatures
+                if accumulate { for j in 0..<outFeatures { row[j] += bias[j] } } else { row.update(from: bias, count: outFeatures) }
+            }
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outFeatures), Int32(inFeatures),
-                    1, x, Int32(inFeatures), weight, Int32(inFeatures), bias == nil ? 0 : 1, y, Int32(outFeatures))
+                    1, x, Int32(inFeatures), weight, Int32(inFeatures), bias == nil && !accumulate ? 0 : 1, y, Int32(outFeatures))
     }
 
     /// Given dy: dW = dy^T x (overwritten), db = column sums of dy (overwritten), and, when `dx` is

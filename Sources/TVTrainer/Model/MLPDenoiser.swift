@@ -6,9 +6,14 @@ import Foundation
 ///     e    = sinusoidal(t)                          [B, E]
 ///     temb = time_embed.2( silu( time_embed.0(e) ) ) [B, d]
 ///     h0   = input(x) + temb
-///     g_i  = h_i + fc2_i( silu( fc1_i( silu(h_i) ) ) )      i = 0..<blocks
+///     a_i  = norm_i(h_i)   (LayerNorm; only with config.blockNorm = .layer, else a_i = h_i)
+///     v_i  = fc1_i( silu(a_i) ) [+ time_emb_proj_i( silu(temb) ) with timeConditioning .perBlock]
+///     g_i  = h_i + fc2_i( silu(v_i) )                     i = 0..<blocks
 ///     h_i+1 = proj_i g_i   (DeMe projection, d×d, no bias; only when config.projections)
 ///     out  = output( silu(h_L) )                    [B, D]
+///
+/// With both options a block is ResnetBlock2D's pattern (norm, silu, layer, + time projection,
+/// silu, layer, residual) with linear layers; without them, the model of files made before.
 ///
 /// `forward` keeps the activations `backward` needs; `backward` overwrites `gradients`.
 /// Not thread-safe (scratch buffers): use one instance per thread.
@@ -38,7 +43,9 @@ public final class MLPDenoiser: TrainableDenoiser {
         l.add("time_embed.2.weight", [d, d]); l.add("time_embed.2.bias", [d])
         l.add("input.weight", [d, c.dataDimension]); l.add("input.bias", [d])
         for i in 0..<c.blocks {
+            if c.layerNormBlocks { l.add("blocks.\(i).norm.weight", [d]); l.add("blocks.\(i).norm.bias", [d]) }
             l.add("blocks.\(i).fc1.weight", [d, d]); l.add("blocks.\(i).fc1.bias", [d])
+            if c.perBlockTime { l.add("blocks.\(i).time_emb_proj.weight", [d, d]); l.add("blocks.\(i).time_emb_proj.bias", [d]) }
             l.add("blocks.\(i).fc2.weight", [d, d]); l.add("blocks.\(i).fc2.bias", [d])
             if c.projections { l.add("blocks.\(i).proj.weight", [d, d]) }
         }
@@ -53,7 +60,7 @@ public final class MLPDenoiser: TrainableDenoiser {
         precondition(values.count == layout.count, "parameter count \(values.count) != \(layout.count)")
         parameters = FloatBuffer(values)
         gradients = FloatBuffer(count: layout.count)
-        offsets = Offsets(layout, blocks: config.blocks, projections: config.projections)
+        offsets = Offsets(layout, config: config)
         embedding = SinusoidalEmbedding(timesteps: config.timesteps, dimension: config.timeEmbedding)
     }
 
@@ -69,7 +76,8 @@ public final class MLPDenoiser: TrainableDenoiser {
     }
 
     /// PyTorch's default nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,
-    /// from the trainer's seeded generator; projections start as the identity.
+    /// from the trainer's seeded generator; projections start as the identity, LayerNorms as
+    /// weight 1, bias 0 (no draws, so older configs get the same values as before).
     public convenience init(config: ModelConfig, seed: UInt64) {
         let layout = MLPDenoiser.layout(for: config)
         var rng = TrainerRandom.derived(seed: seed, stream: 0x1417)
@@ -78,6 +86,10 @@ public final class MLPDenoiser: TrainableDenoiser {
             if e.name.hasSuffix(".proj.weight") {
                 let d = e.shape[0]
                 for i in 0..<d { values[e.offset + i * d + i] = 1 }
+                continue
+            }
+            if e.name.hasSuffix(".norm.weight") || e.name.hasSuffix(".norm.bias") {
+                if e.name.hasSuffix("weight") { for j in 0..<e.count { values[e.offset + j] = 1 } }
                 continue
             }
             // fan_in of a weight is its second dim; a bias uses its weight's fan_in.
@@ -116,14 +128,26 @@ public final class MLPDenoiser: TrainableDenoiser {
         SiLU.forward(c.timeHidden.pointer, c.timeHiddenAct.pointer, sigmoid: c.timeHiddenSig.pointer, count: B * d)
         Linear.forward(x: c.timeHiddenAct.pointer, weight: p(o.time2W), bias: p(o.time2B),
                        y: c.temb.pointer, batch: B, inFeatures: d, outFeatures: d)
+        if config.perBlockTime {
+            SiLU.forward(c.temb.pointer, c.tembAct.pointer, sigmoid: c.tembSig.pointer, count: B * d)
+        }
         let h0 = c.h[0].pointer
         Linear.forward(x: x, weight: p(o.inputW), bias: p(o.inputB), y: h0, batch: B, inFeatures: D, outFeatures: d)
         Elementwise.add(c.temb.pointer, into: h0, count: B * d)
         for i in 0..<config.blocks {
             let blk = c.blocks[i]
-            SiLU.forward(c.h[i].pointer, blk.u.pointer, sigmoid: blk.su.pointer, count: B * d)
+            let a = config.layerNormBlocks ? blk.a.pointer : c.h[i].pointer
+            if config.layerNormBlocks {
+                LayerNorm.forward(x: c.h[i].pointer, weight: p(o.normW[i]), bias: p(o.normB[i]), y: a,
+                                  normalized: blk.xhat.pointer, inverseStd: blk.rstd.pointer, batch: B, features: d)
+            }
+            SiLU.forward(a, blk.u.pointer, sigmoid: blk.su.pointer, count: B * d)
             Linear.forward(x: blk.u.pointer, weight: p(o.fc1W[i]), bias: p(o.fc1B[i]),
                            y: blk.v.pointer, batch: B, inFeatures: d, outFeatures: d)
+            if config.perBlockTime {
+                Linear.forward(x: c.tembAct.pointer, weight: p(o.timeProjW[i]), bias: p(o.timeProjB[i]),
+                               y: blk.v.pointer, accumulate: true, batch: B, inFeatures: d, outFeatures: d)
+            }
             SiLU.forward(blk.v.pointer, blk.w.pointer, sigmoid: blk.sv.pointer, count: B * d)
             let sum = config.projections ? blk.g.pointer : c.h[i + 1].pointer
             Linear.forward(x: blk.w.pointer, weight: p(o.fc2W[i]), bias: p(o.fc2B[i]),
@@ -163,15 +187,35 @@ public final class MLPDenoiser: TrainableDenoiser {
                             dWeight: g(o.fc2W[i]), dBias: g(o.fc2B[i]), dx: tmp,
                             batch: B, inFeatures: d, outFeatures: d)
             SiLU.backward(x: blk.v.pointer, sigmoid: blk.sv.pointer, dy: tmp, dx: tmp2, count: B * d)
+            if config.perBlockTime {
+                // silu(temb) feeds every block: its gradient is summed over the blocks.
+                Linear.backward(dy: tmp2, x: c.tembAct.pointer, weight: p(o.timeProjW[i]),
+                                dWeight: g(o.timeProjW[i]), dBias: g(o.timeProjB[i]), dx: c.dTembAct.pointer,
+                                accumulate: i != config.blocks - 1, batch: B, inFeatures: d, outFeatures: d)
+            }
             Linear.backward(dy: tmp2, x: blk.u.pointer, weight: p(o.fc1W[i]),
                             dWeight: g(o.fc1W[i]), dBias: g(o.fc1B[i]), dx: tmp,
                             batch: B, inFeatures: d, outFeatures: d)
-            SiLU.backward(x: c.h[i].pointer, sigmoid: blk.su.pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
+            if config.layerNormBlocks {
+                SiLU.backward(x: blk.a.pointer, sigmoid: blk.su.pointer, dy: tmp, dx: tmp2, count: B * d)
+                LayerNorm.backward(dy: tmp2, normalized: blk.xhat.pointer, inverseStd: blk.rstd.pointer, weight: p(o.normW[i]),
+                                   dWeight: g(o.normW[i]), dBias: g(o.normB[i]), dx: dh, accumulate: true, batch: B, features: d)
+            } else {
+                SiLU.backward(x: c.h[i].pointer, sigmoid: blk.su.pointer, dy: tmp, dx: dh, count: B * d, accumulate: true)
+            }
         }
         // h0 = input(x) + temb
         Linear.backward(dy: dh, x: c.input.pointer, weight: p(o.inputW), dWeight: g(o.inputW),
                         dBias: g(o.inputB), dx: nil, batch: B, inFeatures: D, outFeatures: d)
-        Linear.backward(dy: dh, x: c.timeHiddenAct.pointer, weight: p(o.time2W),
+        // dL/dtemb = dL/dh0 (+ the blocks' dL/dsilu(temb) through silu' with per-block time).
+        var dTemb = UnsafePointer(dh)
+        if config.perBlockTime && config.blocks > 0 {
+            c.dTemb.pointer.update(from: dh, count: B * d)
+            SiLU.backward(x: c.temb.pointer, sigmoid: c.tembSig.pointer, dy: c.dTembAct.pointer, dx: c.dTemb.pointer,
+                          count: B * d, accumulate: true)
+            dTemb = UnsafePointer(c.dTemb.pointer)
+        }
+        Linear.backward(dy: dTemb, x: c.timeHiddenAct.pointer, weight: p(o.time2W),
                         dWeight: g(o.time2W), dBias: g(o.time2B), dx: tmp,
                         batch: B, inFeatures: d, outFeatures: d)
         SiLU.backward(x: c.timeHidden.pointer, sigmoid: c.timeHiddenSig.pointer, dy: tmp, dx: tmp2, count: B * d)
@@ -184,15 +228,19 @@ public final class MLPDenoiser: TrainableDenoiser {
 /// The activations one forward pass keeps for the backward pass, sized for one batch size.
 final class ActivationCache {
     final class Block {
-        let u, v, w, g, su, sv: FloatBuffer
-        init(_ n: Int, projected: Bool) {
+        let u, v, w, g, su, sv, a, xhat, rstd: FloatBuffer
+        init(_ n: Int, batch: Int, projected: Bool, normed: Bool) {
             u = FloatBuffer(count: n); v = FloatBuffer(count: n); w = FloatBuffer(count: n)
             su = FloatBuffer(count: n); sv = FloatBuffer(count: n)
             g = FloatBuffer(count: projected ? n : 0)
+            a = FloatBuffer(count: normed ? n : 0); xhat = FloatBuffer(count: normed ? n : 0)
+            rstd = FloatBuffer(count: normed ? batch : 0)
         }
     }
     let batch: Int
     let input, embedding, timeHidden, timeHiddenAct, timeHiddenSig, temb, z, zSig, dh, dTmp, dTmp2: FloatBuffer
+    /// Per-block time conditioning only: silu(temb), its sigmoid, and the backward's sums.
+    let tembAct, tembSig, dTembAct, dTemb: FloatBuffer
     let h: [FloatBuffer]
     let blocks: [Block]
 
@@ -205,16 +253,19 @@ final class ActivationCache {
         timeHiddenSig = FloatBuffer(count: n); zSig = FloatBuffer(count: n)
         z = FloatBuffer(count: n); dh = FloatBuffer(count: n); dTmp = FloatBuffer(count: n); dTmp2 = FloatBuffer(count: n)
         h = (0...c.blocks).map { _ in FloatBuffer(count: n) }
-        blocks = (0..<c.blocks).map { _ in Block(n, projected: c.projections) }
+        let m = c.perBlockTime ? n : 0
+        tembAct = FloatBuffer(count: m); tembSig = FloatBuffer(count: m); dTembAct = FloatBuffer(count: m); dTemb = FloatBuffer(count: m)
+        blocks = (0..<c.blocks).map { _ in Block(n, batch: B, projected: c.projections, normed: c.layerNormBlocks) }
     }
 }
 
 /// Offsets of every parameter tensor, resolved once (the passes run thousands of times a second).
 struct Offsets {
     let time0W, time0B, time2W, time2B, inputW, inputB, outputW, outputB: Int
-    let fc1W, fc1B, fc2W, fc2B, projW: [Int]
+    let fc1W, fc1B, fc2W, fc2B, projW, normW, normB, timeProjW, timeProjB: [Int]
 
-    init(_ l: ParameterLayout, blocks: Int, projections: Bool) {
+    init(_ l: ParameterLayout, config c: ModelConfig) {
+        let blocks = c.blocks
         time0W = l.offset("time_embed.0.weight"); time0B = l.offset("time_embed.0.bias")
         time2W = l.offset("time_embed.2.weight"); time2B = l.offset("time_embed.2.bias")
         inputW = l.offset("input.weight"); inputB = l.offset("input.bias")
@@ -223,6 +274,10 @@ struct Offsets {
         fc1B = (0..<blocks).map { l.offset("blocks.\($0).fc1.bias") }
         fc2W = (0..<blocks).map { l.offset("blocks.\($0).fc2.weight") }
         fc2B = (0..<blocks).map { l.offset("blocks.\($0).fc2.bias") }
-        projW = projections ? (0..<blocks).map { l.offset("blocks.\($0).proj.weight") } : []
+        projW = c.projections ? (0..<blocks).map { l.offset("blocks.\($0).proj.weight") } : []
+        normW = c.layerNormBlocks ? (0..<blocks).map { l.offset("blocks.\($0).norm.weight") } : []
+        normB = c.layerNormBlocks ? (0..<blocks).map { l.offset("blocks.\($0).norm.bias") } : []
+        timeProjW = c.perBlockTime ? (0..<blocks).map { l.offset("blocks.\($0).time_emb_proj.weight") } : []
+        timeProjB = c.perBlockTime ? (0..<blocks).map { l.offset("blocks.\($0).time_emb_proj.bias") } : []
     }
 }

@@ -20,6 +20,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var timeEmbedding: Int
     /// DeMe's channel-wise projections (for the MLP a learnable d×d matrix, no bias, after each block).
     public var projections: Bool
+    /// MLP: where the timestep enters (nil = `.input`, as in files made before the option).
+    public var timeConditioning: TimeConditioning?
+    /// MLP: normalisation before each block (nil = `.none`, as in files made before the option).
+    public var blockNorm: BlockNorm?
     /// The diffusion process the model was trained for.
     public var schedule: BetaSchedule
     public var timesteps: Int
@@ -28,8 +32,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     public init(channels: Int = 1, height: Int = 8, width: Int = 8, hiddenWidth: Int = 256, blocks: Int = 4,
                 timeEmbedding: Int = 128, projections: Bool = false, schedule: BetaSchedule = .linear,
-                timesteps: Int = 1000, architecture: String = "mlp") {
+                timesteps: Int = 1000, architecture: String = "mlp",
+                timeConditioning: TimeConditioning = .input, blockNorm: BlockNorm = .none) {
         self.architecture = architecture
+        // Defaults are stored as nil so they are not encoded: such configs write the same bytes
+        // (and compare equal) as configs read from files made before these options existed.
+        self.timeConditioning = timeConditioning == .input ? nil : timeConditioning
+        self.blockNorm = blockNorm == BlockNorm.none ? nil : blockNorm
         self.channels = channels
         self.height = height
         self.width = width
@@ -42,6 +51,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 
     public var dataDimension: Int { channels * height * width }
+
+    /// Every block adds its own projection of silu(temb) (like ResnetBlock2D's time_emb_proj).
+    public var perBlockTime: Bool { (timeConditioning ?? .input) == .perBlock }
+    /// Every block starts with a LayerNorm of its input.
+    public var layerNormBlocks: Bool { (blockNorm ?? BlockNorm.none) == .layer }
 
     public func makeSchedule() -> NoiseSchedule { NoiseSchedule(kind: schedule, timesteps: timesteps) }
 
@@ -72,4 +86,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         try config.validate(source: source)
         return config
     }
+}
+
+/// Where the MLP's time embedding temb enters.
+public enum TimeConditioning: String, Codable, Sendable, CaseIterable {
+    /// Added to the input projection only: h0 = input(x) + temb.
+    case input
+    /// Also inside every block: v_i = fc1_i(...) + time_emb_proj_i(silu(temb)).
+    case perBlock = "per_block"
+}
+
+/// The normalisation at the start of every MLP block.
+public enum BlockNorm: String, Codable, Sendable, CaseIterable {
+    case none
+    /// nn.LayerNorm(d) (eps 1e-5, learnable weight and bias) on the block's input.
+    case layer
 }

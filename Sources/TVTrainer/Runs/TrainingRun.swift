@@ -6,6 +6,8 @@ import TVStorage
 public struct TrainingRun {
     public struct Options {
         public var data: String = "digits"
+        /// Image size check / resizing for the data (`DatasetLoader.load(_:options:)`).
+        public var dataOptions = DataOptions()
         public var model = ModelConfig()
         public var settings = TrainingSettings()
         public var steps: Int = 8000
@@ -48,7 +50,7 @@ public struct TrainingRun {
         let o = options
         guard o.steps >= 1, o.settings.batchSize >= 1 else { throw TrainerError.badArgument("steps and batch size must be positive") }
         BLASThreads.set(o.threads)
-        let data = try DatasetLoader.load(o.data)
+        let data = try DatasetLoader.load(o.data, options: o.dataOptions)
         let split = try DatasetSplit.standard(data, seed: o.splitSeed)
         let config = data.modelConfig(o.model)
         try config.validate(source: "options")

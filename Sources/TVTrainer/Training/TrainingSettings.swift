@@ -8,6 +8,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// w_c of the consistency term; only used when the trainer has a teacher.
     public var consistencyWeight: Float
     public var seed: UInt64
+    /// Flip each drawn training image left-right with probability 1/2 (DDPM's augmentation).
+    /// nil = off; not encoded then, so settings written before the option keep their bytes.
+    public var horizontalFlip: Bool?
 
     public init(batchSize: Int = 128, optimizer: AdamWSettings = AdamWSettings(),
                 learningRate: LearningRateSchedule = LearningRateSchedule(warmupSteps: 100),

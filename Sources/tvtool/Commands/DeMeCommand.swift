@@ -25,7 +25,8 @@ struct DeMeCommand: ParsableCommand {
               tvtool deme --data digits --grid 0:1:0.1 --refine 0 --ablate -o out/
             """)
 
-    @Option(help: "Training data: digits, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
+    @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
+    @OptionGroup var dataShape: DataShapeOptions
     @Option(help: "Pretrained trainer checkpoint (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
     @Option(help: "Number of equal timestep ranges N.") var ranges = 4
     @Option(help: "Finetuning steps per range K (the plain baseline gets N×K).") var stepsPerRange = 2000
@@ -82,7 +83,7 @@ struct DeMeCommand: ParsableCommand {
         if let recorded, let splitSeed, recorded != splitSeed {
             throw DeMeError.invalidArgument("\(path) was trained with split seed \(recorded); --split-seed \(splitSeed) would evaluate on its training images")
         }
-        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed ?? recorded ?? 0)
+        let split = try DatasetSplit.standard(try dataShape.load(data), seed: splitSeed ?? recorded ?? 0)
         let pipeline = try DeMePipeline(pretrained: model, pretrainedPath: path, split: split,
                                         output: URL(fileURLWithPath: output), options: o)
         let report = try pipeline.run()

@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
 
     @Argument(help: "Model checkpoint.") var model: String
     @Option(help: "Data the model was trained on (as for train).") var data = "digits"
+    @OptionGroup var dataShape: DataShapeOptions
     @Option(help: "Number of equal timestep ranges to report.") var ranges = 4
     @Option(name: .customLong("eval-split"), help: "Held-out split: 1 (the search/validation set, default, as for search, landscape and deme's weight search) or 2 (the report set: use it for final numbers only).") var evalSplit = 1
     @Option(help: "Seed of the (x0, t, noise) triples.") var evalSeed: UInt64 = 0
@@ -40,7 +41,7 @@ struct EvalCommand: ParsableCommand {
         var o = ModelEvaluation.Options()
         o.ranges = ranges; o.heldOutSet = evalSplit; o.evaluationSeed = evalSeed; o.splitSeed = splitSeed
         o.frechetSamples = fdSamples; o.samplingSeed = samplingSeed; o.sampler = .ddim(steps: samplingSteps, eta: 0)
-        let report = try ModelEvaluation.run(denoiser, schedule: denoiser.config.makeSchedule(), data: try DatasetLoader.load(data), options: o)
+        let report = try ModelEvaluation.run(denoiser, schedule: denoiser.config.makeSchedule(), data: try dataShape.load(data), options: o)
         if json {
             print(try JSONText.encode(codable: report))
             return

@@ -24,7 +24,8 @@ struct FinetuneCommand: ParsableCommand {
             """)
 
     @Argument(help: "Pretrained trainer checkpoint (.safetensors made by `tvtool train`).") var pretrained: String
-    @Option(help: "Training data: digits, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
+    @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
+    @OptionGroup var dataShape: DataShapeOptions
     @Option(name: .customLong("t-range"), help: "Timestep range lo:hi (half-open).") var tRange: String
     @Option(help: "Optimiser steps.") var steps: Int
     @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T).") var p = 0.3
@@ -52,7 +53,7 @@ struct FinetuneCommand: ParsableCommand {
         try Checkpoints.refuseOverwritingInputs(output: output, inputs: [pretrained])
         let model = try ModelCheckpoint.load(pretrained)
         let recorded = try Checkpoints.open(pretrained).metadata["tvtool.split_seed"].flatMap { UInt64($0) }
-        let split = try DatasetSplit.standard(try DatasetLoader.load(data), seed: splitSeed ?? recorded ?? 0)
+        let split = try DatasetSplit.standard(try dataShape.load(data), seed: splitSeed ?? recorded ?? 0)
         let options = FinetuneOptions(
             range: try TimestepRange.parse(tRange), steps: steps, globalProbability: p, consistencyWeight: consistency,
             projections: projections, batchSize: batch,

@@ -14,22 +14,40 @@ struct TrainCommand: ParsableCommand {
             moments, step, generator) to OUTPUT minus .safetensors plus .train-state.safetensors. \
             Reproducible for a given --seed and --threads.
 
-            --data: `digits` (bundled 8×8 digits), a .npy file, a checkpoint tensor (FILE or \
-            FILE:TENSOR, N×C×H×W / N×H×W / N×D, uint8 or float in [-1,1]), or a folder of PNGs.
+            --data: `digits` (bundled 8×8 digits), `cifar10:FOLDER` (CIFAR-10's python or binary \
+            training batches), a .npy file, a checkpoint tensor (FILE or FILE:TENSOR, N×C×H×W / \
+            N×H×W / N×D, uint8 or float in [-1,1]), or a folder of PNGs (any colour type and bit \
+            depth; alpha dropped; RGB if any image has colour). --image-size S (or WxH) checks the \
+            size; with --resize images are resized to it instead (Pillow BILINEAR, shorter side \
+            to S, centre crop). --hflip flips each drawn image left-right with probability 1/2.
 
             Examples:
               tvtool train --data digits --steps 8000 -o pretrained.safetensors
               tvtool train --data digits --steps 12000 -o pretrained.safetensors --resume
               tvtool train --data faces.npy --width 512 --blocks 6 --steps 20000 -o faces.safetensors
+              tvtool train --model mlp --time-conditioning per-block --block-norm layer -o blocks.safetensors
+              tvtool train --data cifar10:cifar-10-batches-py --hflip -o cifar.safetensors
+              tvtool train --data photos/ --image-size 32 --resize --hflip -o photos.safetensors
+
+            --time-conditioning per-block adds, inside every block, a learned projection of \
+            silu(temb) after the first linear layer (like ResnetBlock2D's time_emb_proj); \
+            --block-norm layer puts a LayerNorm before every block. Both are recorded in the \
+            checkpoint, so finetune/eval/sample/deme need no flags to load such a model.
             """)
 
     @Option(help: "Training data (see above).") var data = "digits"
+    @OptionGroup var dataShape: DataShapeOptions
+    @Flag(help: "Random horizontal flips of training images (p = 1/2).") var hflip = false
     @Option(help: "Optimiser steps to reach (with --resume: total, including the steps already done).") var steps = 8000
     @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors).") var output: String
+    @Option(help: "Architecture (recorded in the checkpoint): mlp.") var model = "mlp"
     @Option(help: "Hidden width of the MLP.") var width = 256
     @Option(help: "Residual blocks.") var blocks = 4
     @Option(help: "Sinusoidal timestep embedding size (even).") var timeEmbedding = 128
     @Flag(help: "Insert DeMe's identity-initialised d×d projection after each block.") var projections = false
+    @Option(help: "Where the timestep enters the MLP: input (once, at the input) or per-block (also every block).")
+    var timeConditioning = "input"
+    @Option(help: "Normalisation before each MLP block: none or layer (LayerNorm).") var blockNorm = "none"
     @Option(help: "Beta schedule: linear or cosine.") var schedule: String = "linear"
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Peak learning rate.") var lr: Float = 1e-3
@@ -56,11 +74,20 @@ struct TrainCommand: ParsableCommand {
         guard let kind = BetaSchedule(rawValue: schedule) else { throw ValidationError("--schedule must be linear or cosine") }
         guard let shape = LearningRateSchedule.Shape(rawValue: lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine") }
         guard let dt = DType(userName: dtype), dt == .f32 || dt == .f16 || dt == .bf16 else { throw ValidationError("--dtype must be f32, f16 or bf16") }
+        guard DenoiserArchitectures.type(named: model) != nil else {
+            throw ValidationError("--model must be one of \(DenoiserArchitectures.names.joined(separator: ", "))")
+        }
+        guard let timeKind = TimeConditioning(rawValue: timeConditioning.replacingOccurrences(of: "-", with: "_")) else {
+            throw ValidationError("--time-conditioning must be input or per-block")
+        }
+        guard let normKind = BlockNorm(rawValue: blockNorm) else { throw ValidationError("--block-norm must be none or layer") }
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
         var o = TrainingRun.Options(output: output)
+        o.dataOptions = try dataShape.options()
         o.data = data; o.steps = steps; o.checkpointEvery = checkpointEvery; o.resume = resume
         o.dtype = dt; o.splitSeed = splitSeed; o.threads = threads
-        o.model = ModelConfig(hiddenWidth: width, blocks: blocks, timeEmbedding: timeEmbedding, projections: projections, schedule: kind)
+        o.model = ModelConfig(hiddenWidth: width, blocks: blocks, timeEmbedding: timeEmbedding, projections: projections, schedule: kind,
+                              architecture: model, timeConditioning: timeKind, blockNorm: normKind)
         o.settings = TrainingSettings(
             batchSize: batch,
             optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: adamEps,
@@ -68,6 +95,7 @@ struct TrainCommand: ParsableCommand {
             learningRate: LearningRateSchedule(shape: shape, warmupSteps: warmup, totalSteps: steps),
             ema: noEma || emaDecay == 0 ? nil : ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: emaPower),
             seed: seed)
+        if hflip { o.settings.horizontalFlip = true }
         let progress = ProgressReporter(label: "train", totalUnits: steps, unitName: "steps", enabled: !quiet)
         let start = Date()
         var firstStep: Int?

@@ -8,10 +8,13 @@ import XCTest
 /// must match g·v. Rounding error is about 1e-7·L/h and truncation about h², so h = 1e-2 keeps
 /// both far below the 2% tolerance, while a wrong gradient (sign, transpose, missing term) fails.
 final class GradientCheckTests: XCTestCase {
-    func checkAllTensors(projections: Bool, teacher: Bool) {
-        let c = TestModels.tiny(projections: projections)
+    func checkAllTensors(projections: Bool, teacher: Bool, time: TimeConditioning = .input, norm: BlockNorm = .none) {
+        var c = TestModels.tiny(projections: projections)
+        c.timeConditioning = time == .input ? nil : time
+        c.blockNorm = norm == BlockNorm.none ? nil : norm
         let model = MLPDenoiser(config: c, seed: 7)
         if projections { TestModels.perturbProjections(model, seed: 9) }
+        TestModels.perturbNorms(model, seed: 10)
         let settings = TrainingSettings(batchSize: 5, consistencyWeight: teacher ? 0.7 : 0)
         let trainer = DiffusionTrainer(model: model, settings: settings,
                                        teacher: teacher ? MLPDenoiser(config: TestModels.tiny(), seed: 8) : nil)
@@ -42,6 +45,11 @@ final class GradientCheckTests: XCTestCase {
     func testGradientsPlain() { checkAllTensors(projections: false, teacher: false) }
     func testGradientsWithProjections() { checkAllTensors(projections: true, teacher: false) }
     func testGradientsWithConsistencyTerm() { checkAllTensors(projections: true, teacher: true) }
+    func testGradientsPerBlockTime() { checkAllTensors(projections: false, teacher: false, time: .perBlock) }
+    func testGradientsLayerNormBlocks() { checkAllTensors(projections: false, teacher: false, norm: .layer) }
+    func testGradientsBlockConditionedWithEverything() {
+        checkAllTensors(projections: true, teacher: true, time: .perBlock, norm: .layer)
+    }
 
     /// The consistency loss alone: dL/dout = 2(out - eps)/n + 2 w_c (out - teacher)/n, checked per element.
     func testLossGradientPerElement() {

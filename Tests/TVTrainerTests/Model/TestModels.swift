@@ -14,6 +14,14 @@ enum TestModels {
         return (x0, t, rng.normals(size * c.dataDimension))
     }
 
+    /// LayerNorm weights and biases away from 1 and 0 (so the affine terms are exercised).
+    static func perturbNorms(_ m: MLPDenoiser, seed: UInt64) {
+        var rng = TrainerRandom(seed: seed)
+        for e in m.layout.entries where e.name.contains(".norm.") {
+            for j in 0..<e.count { m.parameters[e.offset + j] += 0.3 * (2 * rng.uniform() - 1) }
+        }
+    }
+
     /// Non-identity projections (so their gradients and the blocks behind them are exercised).
     static func perturbProjections(_ m: MLPDenoiser, seed: UInt64) {
         var rng = TrainerRandom(seed: seed)

@@ -5,7 +5,11 @@ import XCTest
 /// same weights and inputs, so output, loss and every gradient must agree to float tolerance.
 final class TorchCrossCheckTests: XCTestCase {
     struct Fixture: Decodable {
-        struct Config: Decodable { let channels, height, width, hiddenWidth, blocks, timeEmbedding: Int }
+        struct Config: Decodable {
+            let channels, height, width, hiddenWidth, blocks, timeEmbedding: Int
+            let timeConditioning: TimeConditioning?
+            let blockNorm: BlockNorm?
+        }
         let config: Config
         let student: [String: [Double]]
         let teacher: [String: [Double]]
@@ -20,7 +24,8 @@ final class TorchCrossCheckTests: XCTestCase {
     func model(_ f: Fixture, _ tensors: [String: [Double]], projections: Bool) -> MLPDenoiser {
         let c = ModelConfig(channels: f.config.channels, height: f.config.height, width: f.config.width,
                             hiddenWidth: f.config.hiddenWidth, blocks: f.config.blocks,
-                            timeEmbedding: f.config.timeEmbedding, projections: projections)
+                            timeEmbedding: f.config.timeEmbedding, projections: projections,
+                            timeConditioning: f.config.timeConditioning ?? .input, blockNorm: f.config.blockNorm ?? BlockNorm.none)
         let layout = MLPDenoiser.layout(for: c)
         XCTAssertEqual(Set(layout.entries.map(\.name)), Set(tensors.keys), "parameter names match PyTorch's state_dict")
         var values = [Float](repeating: 0, count: layout.count)
@@ -32,8 +37,13 @@ final class TorchCrossCheckTests: XCTestCase {
         return MLPDenoiser(config: c, parameters: values)
     }
 
-    func testMatchesPyTorch() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("trainer/torch_crosscheck.json")))
+    func testMatchesPyTorch() throws { try check("trainer/torch_crosscheck.json") }
+
+    /// Per-block time projection and LayerNorm before each block (both on, projections on).
+    func testBlockConditionedMatchesPyTorch() throws { try check("trainer/torch_crosscheck_blocks.json") }
+
+    func check(_ fixture: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture(fixture)))
         let f = try JSONDecoder().decode(Fixture.self, from: data)
         let student = model(f, f.student, projections: true)
         let teacher = model(f, f.teacher, projections: false)
