@@ -23,8 +23,12 @@ struct LandscapeCommand: ParsableCommand {
             the command's last stdout line is the score (a number, or JSON with --score-field); \
             failures and timeouts are recorded with the stderr tail.
 
-            Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. One \
-            --grid for both axes or two (x then y).
+            Grids (the grammar of search and deme): lo:hi:N = N evenly spaced points from lo to hi; \
+            lo:hi:stepS = step S (-0.2:1.2:step0.05 = -0.2:1.2:29); a,b,c = a list. One --grid for both \
+            axes or two (x then y). A landscape evaluates every grid point (--dry-run prints how many); \
+            points already recorded in the folder (by coordinates, same plane and evaluator) are reused, \
+            so a finer grid over the same plane only evaluates the new points. --max-failures stops early; \
+            each point's evaluator stdout/stderr is kept in OUTPUT/logs.
 
             Outputs in the folder: surface.h5 (xcoordinates, ycoordinates, values[i,j] at (x_i, y_j), axis \
             names/descriptions, basis and markers as attributes), surface.csv, landscape.png (heatmap, \
@@ -43,7 +47,7 @@ struct LandscapeCommand: ParsableCommand {
     @Argument(help: "The first finetuned checkpoint (tau_A = FT_A - base).") var ftA: String
     @Argument(help: "The second finetuned checkpoint (tau_B = FT_B - base).") var ftB: String
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N, lo:hi:step (decimal) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
     var grid: [String] = ["-0.2:1.2:29"]
 
     @Option(help: "coefficients, orthonormal or random-filter-normalized.")
@@ -76,10 +80,16 @@ struct LandscapeCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(grid, dimensions: 2)
         let options = try execution.runOptions()
         try evaluation.validate()
+        if execution.dryRun {
+            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return
+        }
         let prepared = try LandscapeSweep.prepare(base: base, a: ftA, b: ftB,
                                                   plane: LandscapePlaneOptions(basis: b, unitIsTauANorm: unit == "tau-a",
                                                                                seed: seed, center: center))
-        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs,
+                                                output: execution.output)
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base, ftA, ftB],
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
@@ -90,7 +100,7 @@ struct LandscapeCommand: ParsableCommand {
             let out = try LandscapeSweep.writeOutputs(manifest: manifest, records: outcome.records, directory: execution.output, scale: scale)
             report["surface"] = out.surface; report["csv"] = out.csv; report["plot"] = out.plot
         }
-        if let best = outcome.records.best(manifest.goal) {
+        if let best = outcome.used.best(manifest.goal) {
             report["best"] = ["id": best.id, "coordinates": best.coordinates, "value": best.value!] as [String: Any]
         }
         try SweepReport.finish("landscape", bestLabel: "best:", report: report, outcome: outcome,
