@@ -7,7 +7,7 @@ import PackageDescription
 //                               the fused linear merge, AdamW)
 //   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
 //   TVImage                     PNG encode/decode, raster drawing
-//   TVEngine                    task vectors, expressions, merge methods, block weights, LoRA (LAPACK SVD)
+//   TVEngine                    task vectors, expressions, merge methods, block weights, LoRA (LAPACK SVD, also TSV/Iso)
 //   TVTrainer                   the small pure-Swift diffusion trainer
 //   TVSearch                    grid grammar, search strategies, records and the resumable runner
 //                               shared by deme, search and landscape

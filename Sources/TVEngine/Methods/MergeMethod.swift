@@ -75,6 +75,15 @@ public enum MergeMethods {
         DareTies(),
         Breadcrumbs(),
         ModelStock(),
+        Della(),
+        DellaLinear(),
+        Sce(),
+        NuSlerp(),
+        MultiSlerp(),
+        Karcher(),
+        TsvMerge(),
+        IsoC(),
+        IsoCts(),
     ]
 
     public static var names: [String] { all.map(\.name) }

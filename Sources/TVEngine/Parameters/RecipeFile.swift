@@ -58,7 +58,7 @@ public struct RecipeFile {
         var global: [String: ParameterValue] = [:]
         var rules: [TensorRule] = []
         for (key, value) in (d["parameters"] as? [String: Any]) ?? [:] {
-            if key == "trim", let s = value as? String { recipe.parameters.options["trim"] = s; continue }
+            if ["trim", "rescale_norm"].contains(key), let s = value as? String { recipe.parameters.options[key] = s; continue }
             if let filters = value as? [[String: Any]], filters.contains(where: { $0["value"] != nil }) {
                 for f in filters {
                     guard let v = f["value"].flatMap(RulesFile.number) else { throw bad("parameters.\(key): each entry needs a numeric value") }

@@ -31,6 +31,8 @@ public struct ModelEvaluation {
         public var epsilonMSE: Double
         public var standardError: Double
         public var ranges: [RangeResult]
+        /// Per held-out image (in set order): for paired comparisons between models.
+        public var perImageEpsilonMSE: [Double]
         public var frechetDistance: Double?
         public var frechetSamples: Int
         public var frechetReferenceImages: Int
@@ -73,7 +75,7 @@ public struct ModelEvaluation {
         case let .ddim(steps, eta): samplerName = "ddim steps \(steps) eta \(eta)"
         }
         return Report(data: data.source, heldOutImages: set.imageCount, triplesPerImage: o.repeats, evaluationSeed: o.evaluationSeed,
-                      epsilonMSE: overall, standardError: se, ranges: ranges, frechetDistance: fd, frechetSamples: o.frechetSamples,
+                      epsilonMSE: overall, standardError: se, ranges: ranges, perImageEpsilonMSE: result.perImage, frechetDistance: fd, frechetSamples: o.frechetSamples,
                       frechetReferenceImages: split.train.count, samplingSeed: o.samplingSeed, sampler: samplerName)
     }
 }

@@ -165,6 +165,11 @@ struct MergeCommand: ParsableCommand {
         for p in params {
             let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--param takes key=value, got '\(p)'") }
+            // A word for a method's choice parameter (e.g. della rescale_norm=l1) is an option.
+            if try MergeMethods.named(methodName).parameters.contains(where: { $0.name == parts[0] && !$0.isNumeric }) {
+                parameters.options[parts[0]] = parts[1]
+                continue
+            }
             parameters.global[parts[0]] = try ParameterParsing.values(parts[1], key: parts[0])
         }
         if let rules { parameters.rules += try RulesFile.load(rules) }

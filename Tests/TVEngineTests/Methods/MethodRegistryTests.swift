@@ -23,6 +23,11 @@ final class MethodRegistryTests: XCTestCase {
             "ties": ["weight", "density", "lambda", "normalize", "trim"], "dare_linear": ["weight", "density", "lambda", "normalize"],
             "dare_ties": ["weight", "density", "lambda", "normalize"], "breadcrumbs": ["weight", "density", "gamma", "lambda"],
             "model_stock": [],
+            "della": ["weight", "density", "epsilon", "lambda", "normalize", "rescale", "rescale_norm"],
+            "della_linear": ["weight", "density", "epsilon", "lambda", "normalize", "rescale", "rescale_norm"],
+            "sce": ["select_topk", "lambda"], "nuslerp": ["weight", "nuslerp_flatten", "nuslerp_row_wise"],
+            "multislerp": ["weight", "normalize_weights", "eps"], "karcher": ["weight", "max_iter", "tol"],
+            "tsv": ["alpha", "conv"], "iso_c": ["alpha", "conv"], "iso_cts": ["alpha", "common_space_fraction", "conv"],
         ]
         for (name, params) in expected {
             let m = try MergeMethods.named(name)
