@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "TVTrainerTests", dependencies: ["TestSupport", "TVTrainer"]),
         .testTarget(name: "TVDeMeTests", dependencies: ["TestSupport", "TVDeMe", "TVTrainer", "TVSearch"]),
         .testTarget(name: "TVSearchTests", dependencies: ["TestSupport", "TVSearch"]),
-        .testTarget(name: "TVSweepTests", dependencies: ["TestSupport", "TVSweep"]),
+        .testTarget(name: "TVSweepTests", dependencies: ["TestSupport", "TVSweep", "TVSearch"]),
         .testTarget(name: "tvtoolTests", dependencies: ["TestSupport", "tvtool"]),
     ]
 )

@@ -43,6 +43,7 @@ final class LinearOracleTests: XCTestCase {
         o.outDType = out
         o.keys = .union
         o.precision = precision
+        o.allowNonFinite = true  // the inputs hold inf/NaN on purpose
         o.workers = 2
         let box = WriterBox()
         let inputs = MergeInputs(base: c.base, models: c.models, modelIsTaskVector: c.isTaskVector)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TVSweep
+@testable import TVSearch
 
 /// Issue 13: `--eval-cmd` output is kept as a bounded tail and the timeout holds however much
 /// the command prints; candidates of a killed run are removed when the next run starts.
