@@ -16,3 +16,12 @@ int tv_use_avx512(void) {
     return 0;
 #endif
 }
+
+int tv_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}

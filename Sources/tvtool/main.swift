@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import TVStorage
+import TVTrainer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,4 +51,14 @@ func runTVTool() -> Never {
     }
 }
 
+/// OpenBLAS reads OPENBLAS_CORETYPE only when it loads: when its CPU detection fell back to
+/// pre-AVX2 kernels on a CPU with AVX2 and FMA, run this same binary once more with the override
+/// (the variable is then set, so this happens at most once). If exec fails, carry on as is.
+func selectBLASKernels() {
+    guard let core = OpenBLASCoreType.override(environment: ProcessInfo.processInfo.environment) else { return }
+    setenv(OpenBLASCoreType.variable, core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+}
+
+selectBLASKernels()
 runTVTool()

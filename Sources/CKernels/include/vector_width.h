@@ -6,4 +6,7 @@
 int tv_use_avx512(void);
 void tv_allow_avx512(int allowed);
 
+/// 1 when the CPU has AVX2 and FMA (what OpenBLAS's Haswell kernels need).
+int tv_cpu_has_avx2_fma(void);
+
 #endif
