@@ -23,11 +23,18 @@ struct LandscapeCommand: ParsableCommand {
             the command's last stdout line is the score (a number, or JSON with --score-field); \
             failures and timeouts are recorded with the stderr tail.
 
+            Lines (--line, or just two checkpoints): BASE C1 [C2 …] gives the piecewise-linear path \
+            base -> C1 -> C2 … with checkpoint k at t = k (two checkpoints: theta(t) = base + t (C1 - base)), \
+            evaluated on one --grid axis t (default -0.2:1.2:29, or -0.25 … n+0.25 for n segments) and drawn \
+            as a line plot with the checkpoints marked.
+
             Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. One \
             --grid for both axes or two (x then y).
 
             Outputs in the folder: surface.h5 (xcoordinates, ycoordinates, values[i,j] at (x_i, y_j), axis \
-            names/descriptions, basis and markers as attributes), surface.csv, landscape.png (heatmap, \
+            names/descriptions, basis and markers as attributes; also train_loss/test_loss[j,i] as \
+            loss-landscape's plot_2D.py, plot_surface.py and h52vtp.py read them), surface.vts (VTK \
+            structured grid for ParaView: z = the score, failed points hidden), surface.csv, landscape.png (heatmap, \
             contours, markers, colour bar), records.jsonl (every point, appended as evaluated; rerun the \
             same command to resume). With --shard i/n only the records are written: merge them with \
             'tvtool sweep collect'.
@@ -41,7 +48,11 @@ struct LandscapeCommand: ParsableCommand {
 
     @Argument(help: "The base (pretrained) checkpoint.") var base: String
     @Argument(help: "The first finetuned checkpoint (tau_A = FT_A - base).") var ftA: String
-    @Argument(help: "The second finetuned checkpoint (tau_B = FT_B - base).") var ftB: String
+    @Argument(help: "The second finetuned checkpoint (tau_B = FT_B - base); with --line, any further checkpoints of the path.")
+    var more: [String] = []
+
+    @Flag(help: "A line instead of a plane: the piecewise-linear path base -> FT_A -> … (checkpoint k at t = k); implied by two checkpoints.")
+    var line = false
 
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N, lo:hi:step (decimal) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
     var grid: [String] = ["-0.2:1.2:29"]
@@ -68,6 +79,11 @@ struct LandscapeCommand: ParsableCommand {
     @OptionGroup var execution: SweepExecutionOptions
 
     func run() throws {
+        if line || more.isEmpty { return try runLine() }
+        guard more.count == 1 else {
+            throw ValidationError("a plane takes exactly three checkpoints (BASE FT_A FT_B); use --line for a path through more")
+        }
+        let ftB = more[0]
         guard let b = LandscapeBasis(rawValue: basis) else {
             throw ValidationError("--basis must be coefficients, orthonormal or random-filter-normalized")
         }
@@ -83,12 +99,48 @@ struct LandscapeCommand: ParsableCommand {
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base, ftA, ftB],
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
+        try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale)
+    }
+
+    /// The path through two or more checkpoints, over one --grid axis t.
+    func runLine() throws {
+        guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
+        guard basis == "coefficients" else { throw ValidationError("--basis applies to planes, not to --line") }
+        let paths = [base, ftA] + more
+        guard grid.count == 1 else { throw ValidationError("--line takes one --grid (the t axis), got \(grid.count)") }
+        let gridSpec = try GridSpec.parse(lineGrid(segments: paths.count - 1), dimensions: 1)
+        let options = try execution.runOptions()
+        try evaluation.validate()
+        let prepared = try InterpolationLine.prepare(checkpoints: paths)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: paths,
+                                               evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
+                                               goal: evaluation.goal)
+        try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale)
+    }
+
+    /// The default grid of a line covers every checkpoint with a margin: -0.25 … n + 0.25.
+    func lineGrid(segments n: Int) -> [String] {
+        grid == ["-0.2:1.2:29"] && n > 1 ? ["-0.25:\(Double(n) + 0.25):\(12 * n + 7)"] : grid
+    }
+
+    func finish(manifest: SweepManifest, evaluator: any PointEvaluator, options: SweepRunOptions, scale: LandscapePlot.Scale) throws {
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         if options.shard.isWhole {
             let out = try LandscapeSweep.writeOutputs(manifest: manifest, records: outcome.records, directory: execution.output, scale: scale)
-            report["surface"] = out.surface; report["csv"] = out.csv; report["plot"] = out.plot
+            report["surface"] = out.surface; report["csv"] = out.csv; report["plot"] = out.plot; report["vts"] = out.vts
+        }
+        // Checkpoints outside the grid are drawn clamped to the frame; say where they really are.
+        let offGrid = LandscapeSurface.from(manifest: manifest, records: outcome.records).offGridMarkers
+        let coordinates: (PlaneMarker) -> [Double] = { manifest.axisNames.count == 1 ? [$0.x] : [$0.x, $0.y] }
+        report["off_grid"] = offGrid.map { ["label": $0.label, "coordinates": coordinates($0)] as [String: Any] }
+        if !execution.json && !execution.quiet {
+            for m in offGrid {
+                let at = coordinates(m).map { "\($0)" }.joined(separator: ", ")
+                Console.error("note: \(m.label) lies outside the grid at (\(manifest.axisNames.joined(separator: ", "))) = (\(at)); drawn at the frame's edge")
+            }
         }
         if let best = outcome.records.best(manifest.goal) {
             report["best"] = ["id": best.id, "coordinates": best.coordinates, "value": best.value!] as [String: Any]
