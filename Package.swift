@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS", "CKernels"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "COpenBLAS"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [

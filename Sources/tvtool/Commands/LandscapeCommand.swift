@@ -28,6 +28,11 @@ struct LandscapeCommand: ParsableCommand {
             evaluated on one --grid axis t (default -0.2:1.2:29, or -0.25 … n+0.25 for n segments) and drawn \
             as a line plot with the checkpoints marked.
 
+            Trajectory directions (--directions pca): FINAL CKPT1 CKPT2 … gives the plane through the final \
+            model along the top two principal directions of CKPTi - FINAL (Li et al. 2018; Gram-matrix PCA, \
+            memory O(n^2) plus one tensor per checkpoint), Euclidean coordinates; the explained variance \
+            ratios are printed and each checkpoint is marked at its projection.
+
             Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. One \
             --grid for both axes or two (x then y).
 
@@ -50,6 +55,9 @@ struct LandscapeCommand: ParsableCommand {
     @Argument(help: "The first finetuned checkpoint (tau_A = FT_A - base).") var ftA: String
     @Argument(help: "The second finetuned checkpoint (tau_B = FT_B - base); with --line, any further checkpoints of the path.")
     var more: [String] = []
+
+    @Option(help: "pca: a plane along the top-2 principal directions of trajectory checkpoints CKPT… relative to the first (final) model.")
+    var directions: String?
 
     @Flag(help: "A line instead of a plane: the piecewise-linear path base -> FT_A -> … (checkpoint k at t = k); implied by two checkpoints.")
     var line = false
@@ -79,6 +87,10 @@ struct LandscapeCommand: ParsableCommand {
     @OptionGroup var execution: SweepExecutionOptions
 
     func run() throws {
+        if let directions {
+            guard directions == "pca" else { throw ValidationError("--directions must be pca, not '\(directions)'") }
+            return try runPCA()
+        }
         if line || more.isEmpty { return try runLine() }
         guard more.count == 1 else {
             throw ValidationError("a plane takes exactly three checkpoints (BASE FT_A FT_B); use --line for a path through more")
@@ -119,15 +131,40 @@ struct LandscapeCommand: ParsableCommand {
         try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale)
     }
 
+    /// The plane along the trajectory's two principal directions, centred on the first (final) model.
+    func runPCA() throws {
+        guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
+        guard !line, basis == "coefficients" else { throw ValidationError("--directions pca sets the plane itself: drop --line/--basis") }
+        let trajectory = [ftA] + more
+        guard trajectory.count >= 2 else { throw ValidationError("--directions pca needs the final model and at least two trajectory checkpoints") }
+        let gridSpec = try GridSpec.parse(grid, dimensions: 2)
+        let options = try execution.runOptions()
+        try evaluation.validate()
+        let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
+        if !execution.json && !execution.quiet {
+            let r = prepared.pca.explainedVarianceRatio
+            Console.error(String(format: "pca: explained variance ratio %.4f (1st PC), %.4f (2nd PC) of %d checkpoints", r[0], r[1], trajectory.count))
+        }
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base] + trajectory,
+                                               evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
+                                               goal: evaluation.goal)
+        try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale,
+                   extra: ["explained_variance_ratio": prepared.pca.explainedVarianceRatio,
+                           "explained_variance": prepared.pca.explainedVariance])
+    }
+
     /// The default grid of a line covers every checkpoint with a margin: -0.25 … n + 0.25.
     func lineGrid(segments n: Int) -> [String] {
         grid == ["-0.2:1.2:29"] && n > 1 ? ["-0.25:\(Double(n) + 0.25):\(12 * n + 7)"] : grid
     }
 
-    func finish(manifest: SweepManifest, evaluator: any PointEvaluator, options: SweepRunOptions, scale: LandscapePlot.Scale) throws {
+    func finish(manifest: SweepManifest, evaluator: any PointEvaluator, options: SweepRunOptions, scale: LandscapePlot.Scale,
+                extra: [String: Any] = [:]) throws {
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
+        report.merge(extra) { a, _ in a }
         if options.shard.isWhole {
             let out = try LandscapeSweep.writeOutputs(manifest: manifest, records: outcome.records, directory: execution.output, scale: scale)
             report["surface"] = out.surface; report["csv"] = out.csv; report["plot"] = out.plot; report["vts"] = out.vts
