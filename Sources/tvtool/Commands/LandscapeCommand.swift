@@ -31,7 +31,13 @@ struct LandscapeCommand: ParsableCommand {
             Trajectory directions (--directions pca): FINAL CKPT1 CKPT2 … gives the plane through the final \
             model along the top two principal directions of CKPTi - FINAL (Li et al. 2018; Gram-matrix PCA, \
             memory O(n^2) plus one tensor per checkpoint), Euclidean coordinates; the explained variance \
-            ratios are printed and each checkpoint is marked at its projection.
+            ratios are printed and each checkpoint is marked at its projection; the default grid covers the \
+            projections with a 25% margin (21 x 21).
+
+            Hessian directions (--directions hessian): BASE alone; the top two eigenvectors of the Hessian of the \
+            built-in eps-MSE (--t-range etc.) at BASE, by power iteration on finite-difference Hessian-vector \
+            products (central differences of gradients), written as hessian_v1/v2.safetensors (base + v) in the \
+            output folder; the plane is base + x v1 + y v2 (unit vectors; default grid -1:1:21).
 
             Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. One \
             --grid for both axes or two (x then y).
@@ -52,11 +58,11 @@ struct LandscapeCommand: ParsableCommand {
             """)
 
     @Argument(help: "The base (pretrained) checkpoint.") var base: String
-    @Argument(help: "The first finetuned checkpoint (tau_A = FT_A - base).") var ftA: String
+    @Argument(help: "The first finetuned checkpoint (tau_A = FT_A - base); none with --directions hessian.") var ftA: String?
     @Argument(help: "The second finetuned checkpoint (tau_B = FT_B - base); with --line, any further checkpoints of the path.")
     var more: [String] = []
 
-    @Option(help: "pca: a plane along the top-2 principal directions of trajectory checkpoints CKPT… relative to the first (final) model.")
+    @Option(help: "pca: a plane along the top-2 principal directions of trajectory checkpoints CKPT… relative to the first (final) model; hessian: along the top-2 Hessian eigenvectors of the built-in eps-MSE at BASE.")
     var directions: String?
 
     @Flag(help: "A line instead of a plane: the piecewise-linear path base -> FT_A -> … (checkpoint k at t = k); implied by two checkpoints.")
@@ -88,10 +94,14 @@ struct LandscapeCommand: ParsableCommand {
 
     func run() throws {
         if let directions {
-            guard directions == "pca" else { throw ValidationError("--directions must be pca, not '\(directions)'") }
-            return try runPCA()
+            switch directions {
+            case "pca": return try runPCA()
+            case "hessian": return try runHessian()
+            default: throw ValidationError("--directions must be pca or hessian, not '\(directions)'")
+            }
         }
-        if line || more.isEmpty { return try runLine() }
+        guard let ftA else { throw ValidationError("give BASE FT_A FT_B (a plane), BASE C1 … (a line) or --directions") }
+        if line || more.isEmpty { return try runLine(ftA) }
         guard more.count == 1 else {
             throw ValidationError("a plane takes exactly three checkpoints (BASE FT_A FT_B); use --line for a path through more")
         }
@@ -115,7 +125,7 @@ struct LandscapeCommand: ParsableCommand {
     }
 
     /// The path through two or more checkpoints, over one --grid axis t.
-    func runLine() throws {
+    func runLine(_ ftA: String) throws {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         guard basis == "coefficients" else { throw ValidationError("--basis applies to planes, not to --line") }
         let paths = [base, ftA] + more
@@ -135,12 +145,12 @@ struct LandscapeCommand: ParsableCommand {
     func runPCA() throws {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         guard !line, basis == "coefficients" else { throw ValidationError("--directions pca sets the plane itself: drop --line/--basis") }
-        let trajectory = [ftA] + more
+        let trajectory = (ftA.map { [$0] } ?? []) + more
         guard trajectory.count >= 2 else { throw ValidationError("--directions pca needs the final model and at least two trajectory checkpoints") }
-        let gridSpec = try GridSpec.parse(grid, dimensions: 2)
         let options = try execution.runOptions()
         try evaluation.validate()
         let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
+        let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)
         if !execution.json && !execution.quiet {
             let r = prepared.pca.explainedVarianceRatio
             Console.error(String(format: "pca: explained variance ratio %.4f (1st PC), %.4f (2nd PC) of %d checkpoints", r[0], r[1], trajectory.count))
@@ -152,6 +162,40 @@ struct LandscapeCommand: ParsableCommand {
         try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale,
                    extra: ["explained_variance_ratio": prepared.pca.explainedVarianceRatio,
                            "explained_variance": prepared.pca.explainedVariance])
+    }
+
+    /// The plane along the top two Hessian eigenvectors of the built-in objective at BASE.
+    func runHessian() throws {
+        guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
+        guard ftA == nil, !line, basis == "coefficients" else { throw ValidationError("--directions hessian takes only BASE (no other checkpoints, --line or --basis)") }
+        guard evaluation.evalCommand == nil else { throw ValidationError("--directions hessian uses the built-in eps-MSE objective: drop --eval-cmd") }
+        let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? ["-1:1:21"] : grid, dimensions: 2)
+        let options = try execution.runOptions()
+        try evaluation.validate()
+        let reader = try Checkpoints.open(base)
+        let objective = try EpsilonMSEEvaluator(family: try LinearFamily(base: reader, models: []), data: evaluation.data,
+                                                split: evaluation.evalSplit, repeats: evaluation.evalRepeats, seed: evaluation.evalSeed,
+                                                range: try evaluation.tRange.map { try EpsilonMSEEvaluator.parseRange($0) })
+        let prepared = try HessianPlane.prepare(base: base, evaluator: objective, directory: execution.output)
+        if !execution.json && !execution.quiet {
+            let e = prepared.eigen
+            Console.error("hessian: eigenvalues \(e.eigenvalues[0]) (v1, \(e.iterations[0]) iterations\(e.converged[0] ? "" : ", not converged")), \(e.eigenvalues[1]) (v2, \(e.iterations[1]) iterations\(e.converged[1] ? "" : ", not converged"))")
+        }
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base],
+                                               evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
+                                               goal: evaluation.goal)
+        try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale,
+                   extra: ["hessian_eigenvalues": prepared.eigen.eigenvalues, "hessian_iterations": prepared.eigen.iterations,
+                           "hessian_converged": prepared.eigen.converged, "hessian_directions": prepared.eigen.directionFiles])
+    }
+
+    /// The default grid of a PCA plane (Euclidean units): the checkpoints' projections plus 25% margin, 21 points per axis.
+    func pcaGrid(_ markers: [PlaneMarker]) -> [String] {
+        [markers.map(\.x), markers.map(\.y)].map { v in
+            let lo = v.min() ?? 0, hi = v.max() ?? 0, m = max((hi - lo) * 0.25, 1e-6)
+            return "\(lo - m):\(hi + m):21"
+        }
     }
 
     /// The default grid of a line covers every checkpoint with a margin: -0.25 … n + 0.25.
