@@ -13,6 +13,7 @@ public enum EngineError: BadInputError, UsageClassifiedError, Equatable {
     case unknownParameter(method: String, key: String, known: [String])
     case modelCount(method: String, count: Int, needs: String)
     case notFinite(tensor: String, what: String)
+    case notIdentityShaped(tensor: String, path: String, shape: [Int])
     case interrupted
 
     /// Method and parameter errors are the user's (exit 1); checkpoint errors are bad input (2).
@@ -42,6 +43,8 @@ public enum EngineError: BadInputError, UsageClassifiedError, Equatable {
             return "merge method \(method) needs \(needs), got \(count)"
         case let .notFinite(tensor, what):
             return "tensor '\(tensor)': \(what)"
+        case let .notIdentityShaped(tensor, path, shape):
+            return "\(path): tensor '\(tensor)' is missing from the base and has shape \(Shape.describe(shape)), which has no identity ([C,C] or [C,C,1,1]); use --missing-in-base zero or --keys union/intersection"
         case .interrupted:
             return "interrupted: nothing was written"
         }

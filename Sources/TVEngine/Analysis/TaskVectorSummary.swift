@@ -48,7 +48,7 @@ public enum TaskVectorAnalysis {
     public static func summarize(_ inputs: MergeInputs, options: MergeOptions = MergeOptions()) throws -> TaskVectorSummary {
         let (entries, alignment) = try TensorAlignment.align(
             base: inputs.base, models: inputs.models, modelIsTaskVector: inputs.modelIsTaskVector,
-            keys: .union, mismatch: .skip, outDType: nil)
+            keys: .union, mismatch: .skip, outDType: nil, missingInBase: options.missingInBase)
         let m = inputs.models.count
         var s = TaskVectorSummary(base: inputs.base.path, models: inputs.models.map(\.path))
         s.onlyInSome = alignment.partial.map { .init(tensor: $0.tensor, missingFrom: $0.missingFrom) }
@@ -70,7 +70,7 @@ public enum TaskVectorAnalysis {
             operands.releasePages()
             for i in 0...m { for j in 0...m { gram[i][j] += st.gram[i][j] } }
             let n = entry.output.elementCount
-            var tensor = TaskVectorSummary.TensorStats(name: entry.name, dtype: inputs.base.info(named: entry.name)?.dtype.rawValue ?? "",
+            var tensor = TaskVectorSummary.TensorStats(name: entry.name, dtype: (inputs.base.info(named: entry.name)?.dtype ?? entry.output.dtype).rawValue,
                                                        shape: entry.output.shape, baseNorm: st.baseNorm, models: [])
             for i in 0..<m {
                 let norm = st.deltaNorm(i)

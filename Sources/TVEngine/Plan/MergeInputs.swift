@@ -30,10 +30,15 @@ public struct MergeInputs {
 
     /// Loads the operands of one aligned tensor (zero-copy views where the format allows).
     func operands(for entry: AlignedTensor) throws -> TensorOperands {
-        let baseTensor = try base.tensor(named: entry.name)
         var tensors: [Tensor?] = []
         for (i, m) in models.enumerated() {
             tensors.append(entry.present[i] ? try m.tensor(named: entry.name) : nil)
+        }
+        let baseTensor: Tensor
+        if let synthetic = entry.syntheticBase, let like = tensors.compactMap({ $0 }).first {
+            baseTensor = try SyntheticBase.tensor(synthetic, like: like)
+        } else {
+            baseTensor = try base.tensor(named: entry.name)
         }
         return TensorOperands(name: entry.name, base: baseTensor, models: tensors, modelIsTaskVector: modelIsTaskVector)
     }
@@ -43,6 +48,8 @@ public struct MergeInputs {
 public struct MergeOptions: Sendable {
     public var keys: KeyPolicy = .error
     public var mismatch: MismatchPolicy = .error
+    /// Tensors the base lacks: error (follow `keys`), identity or zero base.
+    public var missingInBase: MissingInBasePolicy = .error
     /// Output dtype for floating tensors; nil keeps each tensor's base dtype.
     public var outDType: DType?
     public var precision: ComputePrecision = .f32

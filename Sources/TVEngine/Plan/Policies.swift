@@ -18,3 +18,15 @@ public enum MismatchPolicy: String, Sendable, CaseIterable, Codable {
     /// Keep the base's value for that tensor and report it.
     case skip
 }
+
+/// What a tensor the base lacks but the models have (DeMe's projection layers: the finetunes add
+/// them, the pretrained UNet has none) is measured against.
+public enum MissingInBasePolicy: String, Sendable, CaseIterable, Codable {
+    /// Such a tensor follows `--keys` (default: an error).
+    case error
+    /// The base is the identity: a square 2-D or 1×1-conv weight ([C,C] or [C,C,1,1]), so the task
+    /// vector is W − I (an identity-initialised projection). Other shapes are an error.
+    case identity
+    /// The base is zero: the task vector is W itself.
+    case zero
+}

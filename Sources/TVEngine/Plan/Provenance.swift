@@ -30,6 +30,7 @@ public enum Provenance {
         r["seed"] = options.seed
         r["keys"] = options.keys.rawValue
         r["mismatch"] = options.mismatch.rawValue
+        if options.missingInBase != .error { r["missing_in_base"] = options.missingInBase.rawValue }
         r["compute_dtype"] = options.precision.rawValue
         if let d = options.outDType { r["out_dtype"] = d.rawValue }
         r["created"] = ISO8601DateFormatter().string(from: Date())

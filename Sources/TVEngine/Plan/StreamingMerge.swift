@@ -45,7 +45,7 @@ public struct StreamingMerge {
         let start = Date()
         let (entries, alignment) = try TensorAlignment.align(
             base: inputs.base, models: inputs.models, modelIsTaskVector: inputs.modelIsTaskVector,
-            keys: options.keys, mismatch: options.mismatch, outDType: options.outDType)
+            keys: options.keys, mismatch: options.mismatch, outDType: options.outDType, missingInBase: options.missingInBase)
         let runner = ChunkRunner(workers: options.workers)
         let makeContext = { (operands: TensorOperands) in
             TensorContext(name: operands.name, operands: operands, parameters: parameters, precision: options.precision,

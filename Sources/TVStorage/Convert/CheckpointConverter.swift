@@ -8,6 +8,8 @@ public struct ConvertOptions: Sendable {
     public var open: OpenOptions
     /// Draw a progress line on stderr (only when it is a terminal).
     public var progress: Bool
+    /// Rename to this layout (SD single file ↔ diffusers pipeline); nil keeps the names.
+    public var layout: ModelLayout?
 
     public init(dtype: DType? = nil, maxShardBytes: Int? = nil, open: OpenOptions = OpenOptions(), progress: Bool = false) {
         self.dtype = dtype
@@ -38,13 +40,21 @@ public enum CheckpointConverter {
         if let d = options.dtype, !d.supportsArithmetic {
             throw StorageError.invalidTensor(tensor: "*", reason: "cannot convert to \(d.rawValue): choose f32, f16, bf16 or f64")
         }
-        let reader = try Checkpoints.open(input, options: options.open)
+        let opened = options.layout == nil ? try Checkpoints.open(input, options: options.open) : try ModelNaming.open(input, options: options.open)
+        let reader = try options.layout.map { try $0.view(of: opened) } ?? opened
         let targets = reader.tensors.map { targetInfo($0, options.dtype) }
         // Every file read counts as an input: a sharded output must not replace the input's shards.
-        var inputs = [input, reader.path]
-        if let sharded = reader as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }
-        let writer = try Checkpoints.create(output, tensors: targets, metadata: reader.metadata,
+        var inputs = [input, opened.path] + ((opened as? PipelineReader)?.weightFiles ?? [])
+        if let sharded = opened as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }
+        let writer: any CheckpointWriter
+        if options.layout != nil, ModelSet.isFolderOutput(output) || (options.layout == .diffusers && CheckpointFormat.detect(path: output) == nil) {
+            let template = (opened as? PipelineReader)?.path
+            writer = try PipelineWriter(path: output, tensors: targets, metadata: reader.metadata, template: template,
+                                        variant: options.open.variant, pipeline: ModelNaming.kind(reader) == .pipeline, inputs: inputs)
+        } else {
+            writer = try Checkpoints.create(output, tensors: targets, metadata: reader.metadata,
                                             options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: inputs))
+        }
         let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
                                         totalBytes: reader.totalBytes, enabled: options.progress)
         var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0)

@@ -87,12 +87,14 @@ public enum Checkpoints {
         }
     }
 
-    /// Refuses an output path that resolves to one of the inputs (or a file inside an input folder).
+    /// Refuses an output path that resolves to one of the inputs, or to a file that already exists
+    /// inside an input folder (a new file inside an input folder is fine: no input file is replaced).
     public static func refuseOverwritingInputs(output: String, inputs: [String]) throws {
         let out = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+        let outExists = FileManager.default.fileExists(atPath: out)
         for input in inputs {
             let inp = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
-            if out == inp || out.hasPrefix(inp.hasSuffix("/") ? inp : inp + "/") {
+            if out == inp || (outExists && out.hasPrefix(inp.hasSuffix("/") ? inp : inp + "/")) {
                 throw StorageError.wouldOverwriteInput(path: output)
             }
         }

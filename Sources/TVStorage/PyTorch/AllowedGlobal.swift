@@ -1,5 +1,8 @@
-/// The only globals a checkpoint pickle may name. Resolving a name never imports or calls
-/// anything: it maps the (module, name) pair to a case, and everything else is refused.
+/// The globals a checkpoint pickle may name. Resolving a name never imports or calls anything:
+/// it maps the (module, name) pair to a case. State-dict globals have their own cases; any other
+/// class or function becomes `.inert` (a pickled nn.Module names its classes: they are recorded,
+/// never run), except the names of `DeniedGlobals`, which no checkpoint has a reason to name and
+/// which are refused so that a hostile file fails loudly.
 enum AllowedGlobal: Sendable, Equatable {
     case orderedDict
     case rebuildTensorV2
@@ -24,6 +27,11 @@ enum AllowedGlobal: Sendable, Equatable {
     /// arrays (`Unpickler.allowsNumpyArrays`); rebuilt as inert bytes, never as an object.
     case numpyReconstruct
     case numpyNDArray
+    /// `builtins.set` / `frozenset` (how protocol 2 pickles a set, e.g. a module's
+    /// `_non_persistent_buffers_set`): rebuilt as a list.
+    case builtinSet(name: String)
+    /// Any other class or function: calling it makes a `PickleObject` record.
+    case inert(qualifiedName: String)
 
     static func resolve(module: String, name: String) -> AllowedGlobal? {
         switch (module, name) {
@@ -40,11 +48,15 @@ enum AllowedGlobal: Sendable, Equatable {
         case ("numpy", "dtype"): return .numpyDType
         case ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"): return .numpyReconstruct
         case ("numpy", "ndarray"): return .numpyNDArray
+        case ("builtins", "set"), ("__builtin__", "set"), ("builtins", "frozenset"), ("__builtin__", "frozenset"):
+            return .builtinSet(name: module + "." + name)
         case ("torch", _):
             if let d = storageDTypes[name] { return .storageClass(d, name: name) }
             if let d = torchDTypes[name] { return .torchDType(d, name: name) }
-            return nil
-        default: return nil
+            return .inert(qualifiedName: module + "." + name)
+        default:
+            if DeniedGlobals.refuses(module: module, name: name) { return nil }
+            return .inert(qualifiedName: module + "." + name)
         }
     }
 
@@ -64,6 +76,8 @@ enum AllowedGlobal: Sendable, Equatable {
         case .numpyDType: return "numpy.dtype"
         case .numpyReconstruct: return "numpy.core.multiarray._reconstruct"
         case .numpyNDArray: return "numpy.ndarray"
+        case let .builtinSet(name): return name
+        case let .inert(name): return name
         }
     }
 

@@ -52,6 +52,18 @@ extension Unpickler {
                 throw malformed("unsupported numpy scalar arguments")
             }
             return .numpyScalar("numpy \(code) scalar (\(b.count) bytes)")
+        case .builtinSet:
+            // set(iterable) / set(): the members as a list.
+            guard let first = a.first else { return .list(try newList([])) }
+            switch first {
+            case let .list(l): return .list(try newList(arena.lists[l]))
+            case let .tuple(t): return .list(try newList(arena.tuples[t]))
+            default: throw malformed("\(g.qualifiedName) of a \(first.kind)")
+            }
+        case let .inert(name):
+            guard arena.objects.count < Self.maxContainers else { throw limit("too many objects") }
+            arena.objects.append(PickleObject(className: name, args: args))
+            return .object(arena.objects.count - 1)
         case .numpyReconstruct:
             // _reconstruct(ndarray, (0,), b'b'): an empty array that BUILD fills in.
             guard a.count == 3, case .global(.numpyNDArray) = a[0] else { throw malformed("unsupported _reconstruct arguments") }
@@ -64,12 +76,13 @@ extension Unpickler {
     }
 
     /// BUILD sets an object's state. State dicts carry `_metadata` this way (ignored); numpy dtypes
-    /// and parameters carry theirs too. Anything else would need code to run, so it is refused.
+    /// and parameters carry theirs too; an inert object records it (a module's `__dict__`).
     mutating func build(_ target: PickleValue, state: PickleValue) throws(PyTorchError) {
         switch target {
         case .dict, .tensor, .numpyDType: return
         case let .ndarray(i):
             arena.arrays[i] = try numpyArrayState(state)
+        case let .object(o): arena.objects[o].state = state
         default: throw malformed("BUILD on a \(target.kind)")
         }
     }

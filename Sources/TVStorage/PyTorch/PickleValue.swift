@@ -25,6 +25,9 @@ enum PickleValue: Sendable {
     case numpyDType(String)
     /// A numpy array, index into `PickleArena.arrays` (only with `Unpickler.allowsNumpyArrays`).
     case ndarray(Int)
+    /// An instance of a class outside the allowlist (a pickled nn.Module, a config dict, …),
+    /// kept as an inert record: index into `PickleArena.objects`. Its class never runs.
+    case object(Int)
 
     /// Short description for messages ("int", "str", "tensor", …).
     var kind: String {
@@ -44,6 +47,7 @@ enum PickleValue: Sendable {
         case .numpyScalar: return "numpy scalar"
         case .numpyDType: return "numpy dtype"
         case .ndarray: return "numpy array"
+        case .object: return "object"
         }
     }
 }
@@ -74,6 +78,7 @@ struct PickleArena: Sendable {
     var dicts: [[(key: PickleValue, value: PickleValue)]] = []
     var storages: [StorageRef] = []
     var tensors: [TensorRef] = []
+    var objects: [PickleObject] = []
     /// Storage index by key: several tensors sharing one storage refer to the same StorageRef.
     var storageIndex: [String: Int] = [:]
     /// numpy arrays: nil until their BUILD gives shape, dtype and bytes.
@@ -87,4 +92,15 @@ public struct NumpyArrayData: Sendable, Equatable {
     public let dtype: String
     public let fortranOrder: Bool
     public let bytes: [UInt8]
+}
+
+/// An inert record of what the pickle asked a foreign class or function to do: its qualified name,
+/// the arguments of the REDUCE/NEWOBJ, the state given by BUILD, and items added by
+/// SETITEM(S)/APPEND(S) (how dict and list subclasses pickle their contents). Nothing is called.
+struct PickleObject: Sendable {
+    let className: String
+    let args: PickleValue
+    var state: PickleValue = .none
+    var dictItems: [(key: PickleValue, value: PickleValue)] = []
+    var listItems: [PickleValue] = []
 }

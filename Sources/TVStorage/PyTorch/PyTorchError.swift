@@ -33,7 +33,7 @@ public enum PyTorchError: BadInputError, Equatable {
         case let .unsupportedByteOrder(path, order):
             return "\(path): checkpoint was saved with byte order '\(order)'; only little-endian is supported"
         case let .forbiddenGlobal(path, global):
-            return "\(path): refusing global '\(global)' in data.pkl: only state-dict globals are allowed and nothing is ever executed (a pickled whole model or custom object? save model.state_dict() instead)"
+            return "\(path): refusing global '\(global)' in data.pkl: it names process, shell or code-evaluation machinery, which no checkpoint needs (nothing from the file is ever executed)"
         case let .forbiddenOpcode(path, opcode, offset):
             return "\(path): refusing pickle opcode \(opcode) at byte \(offset) of data.pkl (not used by state dicts)"
         case let .malformedPickle(path, offset, reason):

@@ -1,9 +1,9 @@
 /// A restricted unpickler for PyTorch checkpoints: a pure data interpreter of the pickle opcodes
 /// that torch.save emits for state dicts (protocol 2, plus what newer pythons write).
 ///
-/// Safety: nothing is imported or executed. GLOBAL/STACK_GLOBAL only accept `AllowedGlobal`
-/// names, REDUCE/NEWOBJ/BUILD only apply those to plain data (see `PickleCalls.swift`), and any
-/// other opcode (INST, OBJ, EXT*, PERSID, …) is refused by name. Memory is linear in the pickle's
+/// Safety: nothing is imported or executed. GLOBAL/STACK_GLOBAL resolve names to `AllowedGlobal`
+/// cases (refusing `DeniedGlobals`), REDUCE/NEWOBJ/BUILD rebuild plain data or inert records
+/// (see `PickleCalls.swift`), and any other opcode (INST, OBJ, EXT*, PERSID, …) is refused by name. Memory is linear in the pickle's
 /// size (containers live in an arena and are referenced by index) and explicitly capped.
 struct Unpickler {
     let path: String
@@ -108,6 +108,9 @@ struct Unpickler {
             case 0x62:  // BUILD
                 let state = try pop()
                 try build(try top(), state: state)
+            case 0x8f: try push(.list(try newList([])))                // EMPTY_SET (as a list)
+            case 0x90: try append(try popMark())                        // ADDITEMS
+            case 0x91: try push(.list(try newList(try popMark())))      // FROZENSET (as a list)
             case 0x51:  // BINPERSID
                 try push(try persistentLoad(try pop()))
             default:
@@ -214,16 +217,23 @@ struct Unpickler {
         return arena.dicts.count - 1
     }
 
+    /// APPEND(S) and ADDITEMS; a list subclass (an inert object) keeps its items in its record.
     mutating func append(_ items: [PickleValue]) throws(PyTorchError) {
-        guard case let .list(i) = try top() else { throw malformed("APPEND(S) on a \(try top().kind)") }
-        arena.lists[i].append(contentsOf: items)
+        switch try top() {
+        case let .list(i): arena.lists[i].append(contentsOf: items)
+        case let .object(o): arena.objects[o].listItems.append(contentsOf: items)
+        default: throw malformed("APPEND(S) on a \(try top().kind)")
+        }
     }
 
     /// SETITEM(S). Keys are kept in order with repeats (Python would overwrite): the state-dict
     /// flattener rejects a repeated name instead of silently picking one.
     mutating func setItems(_ items: [(key: PickleValue, value: PickleValue)]) throws(PyTorchError) {
-        guard case let .dict(i) = try top() else { throw malformed("SETITEM(S) on a \(try top().kind)") }
-        arena.dicts[i].append(contentsOf: items)
+        switch try top() {
+        case let .dict(i): arena.dicts[i].append(contentsOf: items)
+        case let .object(o): arena.objects[o].dictItems.append(contentsOf: items)
+        default: throw malformed("SETITEM(S) on a \(try top().kind)")
+        }
     }
 
     // MARK: errors

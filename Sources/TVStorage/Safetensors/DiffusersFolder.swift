@@ -25,7 +25,8 @@ public enum DiffusersFolder {
     }
 
     /// The weights file (or shard index) the folder stands for.
-    public static func weightsFile(in path: String, variant: String?) throws -> String {
+    /// `descend: false` looks only in `path` itself (a pipeline's component folder).
+    public static func weightsFile(in path: String, variant: String?, descend: Bool = true) throws -> String {
         let fm = FileManager.default
         let dir = URL(fileURLWithPath: path)
         let listing = Set((try? fm.contentsOfDirectory(atPath: path)) ?? [])
@@ -38,11 +39,14 @@ public enum DiffusersFolder {
             ]
             if let hit = candidates.first(where: listing.contains) { return dir.appendingPathComponent(hit).path }
         }
-        // A pipeline folder: model_index.json with component folders; the UNet is what tvtool works on.
-        var isDir: ObjCBool = false
-        let unet = dir.appendingPathComponent("unet").path
-        if fm.fileExists(atPath: unet, isDirectory: &isDir), isDir.boolValue {
-            return try weightsFile(in: unet, variant: variant)
+        // A pipeline folder: model_index.json with component folders; the UNet is what tvtool works
+        // on. DeMe's finetune output folders keep the EMA UNet in unet_ema_lora/.
+        for sub in ["unet", "unet_ema_lora"] where descend {
+            var isDir: ObjCBool = false
+            let unet = dir.appendingPathComponent(sub).path
+            if fm.fileExists(atPath: unet, isDirectory: &isDir), isDir.boolValue {
+                return try weightsFile(in: unet, variant: variant)
+            }
         }
         let present = listing.filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".bin") || $0.hasSuffix(".index.json") }
         throw Failure.noWeights(path: path, variant: variant, found: present.sorted())

@@ -33,10 +33,11 @@ struct ApplyCommand: ParsableCommand {
     func run() throws {
         guard inputs.count >= 2 else { throw ValidationError("give a base checkpoint and at least one task vector") }
         let options = try engine.mergeOptions()
-        let inputs = try MergeInputs.open(base: inputs[0], models: Array(inputs.dropFirst()), modelsAreTaskVectors: true)
+        let set = try ModelSet.open(inputs, variant: engine.variant)
+        let inputs = MergeInputs(base: set.readers[0], models: Array(set.readers.dropFirst()), modelsAreTaskVectors: true)
         let parameters = MergeParameters(global: ["weight": try ParameterParsing.values(scale, key: "--scale")])
         let report = try Merger.merge(method: try MergeMethods.named("task_arithmetic"), inputs: inputs, parameters: parameters,
-                                      options: options, output: output, recipeExtra: ["command": "apply"])
+                                      options: options, writer: { try set.create(output, tensors: $0, metadata: $1) }, recipeExtra: ["command": "apply"])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
     }
 }

@@ -19,6 +19,8 @@ struct ConvertCommand: ParsableCommand {
               tvtool convert model.safetensors model-fp16.safetensors --dtype f16
               tvtool convert unet/ unet.safetensors --max-shard-size 2GB
               tvtool convert weights.h5 weights.safetensors
+              tvtool convert v1-5.safetensors sd15/ --layout diffusers
+              tvtool convert sd15/ v1-5.safetensors --layout sd-single-file --variant fp16
 
             Exit codes: 0 success, 1 usage error, 2 unreadable or malformed input.
             """)
@@ -35,8 +37,11 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("max-shard-size"), help: "Split safetensors output into shards of at most this size (e.g. 5GB, 500MB, 2GiB).")
     var maxShardSize: String?
 
-    @Option(help: "diffusers weight variant to read from a folder input, e.g. fp16.")
+    @Option(help: "diffusers weight variant to read from a folder input (and write in a folder output), e.g. fp16.")
     var variant: String?
+
+    @Option(help: "Write Stable Diffusion weights as sd-single-file (model.diffusion_model.*, first_stage_model.*, cond_stage_model.*) or diffusers (a pipeline folder: unet/, vae/, text_encoder/). See docs/stable-diffusion.md.")
+    var layout: String?
 
     @Flag(help: "Print a JSON summary (tensors, converted tensors, input and output bytes).")
     var json = false
@@ -48,15 +53,19 @@ struct ConvertCommand: ParsableCommand {
         if let dtype, DType(userName: dtype).map({ $0.supportsArithmetic }) != true {
             throw ValidationError("--dtype must be one of f32, f16, bf16, f64 (got '\(dtype)')")
         }
+        if let layout, ModelLayout(rawValue: layout) == nil {
+            throw ValidationError("--layout must be sd-single-file or diffusers (got '\(layout)')")
+        }
         if let maxShardSize, ByteSize.parse(maxShardSize) == nil {
             throw ValidationError("--max-shard-size must be a size such as 5GB, 500MB or 2GiB (got '\(maxShardSize)')")
         }
     }
 
     func run() throws {
-        let options = ConvertOptions(dtype: dtype.flatMap(DType.init(userName:)),
+        var options = ConvertOptions(dtype: dtype.flatMap(DType.init(userName:)),
                                      maxShardBytes: maxShardSize.flatMap(ByteSize.parse),
                                      open: OpenOptions(variant: variant), progress: !quiet)
+        options.layout = layout.flatMap(ModelLayout.init(rawValue:))
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
         if json {
             print(try JSONText.encode(codable: summary))

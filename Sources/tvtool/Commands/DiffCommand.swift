@@ -42,6 +42,15 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("compute-dtype"), help: "f32 (default) or f64.")
     var computeDType: String = "f32"
 
+    @Option(name: .customLong("missing-in-base"), help: "Tensors the base lacks: error (default: listed as only in some inputs), identity (task vector W - I for [C,C] / [C,C,1,1] weights) or zero (task vector W).")
+    var missingInBase: MissingInBasePolicy = .error
+
+    @Option(help: "diffusers weight variant read (and written) in folders, e.g. fp16.")
+    var variant: String?
+
+    @Option(help: "Pipeline components to compare, e.g. unet,text_encoder (default: those whose weights differ).")
+    var parts: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -52,9 +61,11 @@ struct DiffCommand: ParsableCommand {
         guard let p = ComputePrecision(userName: computeDType) else { throw ValidationError("--compute-dtype must be f32 or f64") }
         options.precision = p
         options.progress = !quiet
+        options.missingInBase = missingInBase
         options.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
-        let readers = try inputs.map { try Checkpoints.open($0) }
+        let set = try ModelSet.open(inputs, variant: variant, parts: parts.map(ParameterParsing.list))
+        let readers = set.readers
         let merge = MergeInputs(base: readers[0], models: Array(readers.dropFirst()))
         let summary = try TaskVectorAnalysis.summarize(merge, options: options)
         var written: MergeReport?
@@ -64,7 +75,8 @@ struct DiffCommand: ParsableCommand {
             options.keys = .intersection
             options.mismatch = .skip
             let evaluator = try ExpressionEvaluator(sources: readers, options: options)
-            written = try evaluator.evaluate(.taskVector(finetuned: .source(1), base: .source(0)), to: output, recipeExtra: ["command": "diff"])
+            written = try evaluator.evaluate(.taskVector(finetuned: .source(1), base: .source(0)),
+                                             writer: { try set.create(output, tensors: $0, metadata: $1, copyUnmergedParts: false) }, recipeExtra: ["command": "diff"])
         }
         if json {
             print(try JSONText.encode(codable: summary))

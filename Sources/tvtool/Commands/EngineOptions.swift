@@ -8,6 +8,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Tensors missing from some input: error (default), intersection (leave them out), union (missing = zero task vector; tensors only a finetuned model has are copied from it).")
     var keys: KeyPolicy = .error
 
+    @Option(name: .customLong("missing-in-base"), help: "Tensors the base lacks but the models have (e.g. DeMe's projection layers): error (default: follow --keys), identity (base = I for [C,C] / [C,C,1,1] weights, task vector W - I; other shapes are an error) or zero (task vector W).")
+    var missingInBase: MissingInBasePolicy = .error
+
     @Option(help: "A model's tensor with another shape, or an integer dtype where the base has a float: error (default) or skip (keep the base's value, reported). Different float dtypes (F16 vs BF16) are fine.")
     var mismatch: MismatchPolicy = .error
 
@@ -23,10 +26,14 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    @Option(help: "diffusers weight variant read and written in folders, e.g. fp16 (diffusion_pytorch_model.fp16.safetensors).")
+    var variant: String?
+
     func mergeOptions() throws -> MergeOptions {
         var o = MergeOptions()
         o.keys = keys
         o.mismatch = mismatch
+        o.missingInBase = missingInBase
         if let s = dtype {
             guard let d = DType(userName: s), d.supportsArithmetic else { throw ValidationError("--dtype must be f32, f16, bf16 or f64, not '\(s)'") }
             o.outDType = d
@@ -46,6 +53,7 @@ struct EngineOptions: ParsableArguments {
 
 extension KeyPolicy: ExpressibleByArgument {}
 extension MismatchPolicy: ExpressibleByArgument {}
+extension MissingInBasePolicy: ExpressibleByArgument {}
 
 /// Prints a merge's outcome on stderr (notes) and stdout (one summary line, or JSON).
 enum MergeReportPrinter {

@@ -39,10 +39,11 @@ struct InterpCommand: ParsableCommand {
 
     func run() throws {
         let options = try engine.mergeOptions()
-        let inputs = try MergeInputs.open(base: a, models: [b])
+        let set = try ModelSet.open([a, b], variant: engine.variant)
+        let inputs = MergeInputs(base: set.readers[0], models: [set.readers[1]])
         let report = try Merger.merge(method: try MergeMethods.named(slerp ? "slerp" : "lerp"), inputs: inputs,
                                       parameters: MergeParameters(global: ["t": .scalar(t)]), options: options,
-                                      output: output, recipeExtra: ["command": "interp"])
+                                      writer: { try set.create(output, tensors: $0, metadata: $1) }, recipeExtra: ["command": "interp"])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
     }
 }

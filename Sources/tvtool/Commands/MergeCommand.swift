@@ -109,6 +109,9 @@ struct MergeCommand: ParsableCommand {
     @Flag(help: "Print the outcome as JSON.")
     var json = false
 
+    @Option(help: "Pipeline components to merge, e.g. unet,text_encoder (default: every component whose weights differ between the inputs; the others are copied).")
+    var parts: String?
+
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
@@ -152,7 +155,8 @@ struct MergeCommand: ParsableCommand {
         }
         if let rules { parameters.rules += try RulesFile.load(rules) }
         let m = try MergeMethods.named(methodName)
-        let inputs = try MergeInputs.open(base: base, models: models, modelsAreTaskVectors: tv)
+        let set = try ModelSet.open([base] + models, variant: engine.variant, parts: parts.map(ParameterParsing.list))
+        let inputs = MergeInputs(base: set.readers[0], models: Array(set.readers.dropFirst()), modelsAreTaskVectors: tv)
         try Merger.check(method: m, parameters: parameters, modelCount: inputs.models.count)
         let names = ParameterExplanation.computedTensorNames(inputs)
         for i in ParameterExplanation.unmatchedRules(parameters, tensorNames: names) {
@@ -164,7 +168,11 @@ struct MergeCommand: ParsableCommand {
             return
         }
         guard let output else { return }
-        let report = try Merger.merge(method: m, inputs: inputs, parameters: parameters, options: options, output: output,
+        if !set.copiedParts.isEmpty && !engine.quiet {
+            Console.error("note: merging \(set.parts.joined(separator: ", ")); copying \(set.copiedParts.joined(separator: ", ")) (the same in every input)")
+        }
+        let report = try Merger.merge(method: m, inputs: inputs, parameters: parameters, options: options,
+                                      writer: { try set.create(output, tensors: $0, metadata: $1) },
                                       recipeExtra: recipe.map { ["recipe_file": $0] } ?? [:])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
     }
@@ -191,6 +199,11 @@ enum ExplainPrinter {
 }
 
 enum ParameterParsing {
+    /// "a,b" → ["a", "b"].
+    static func list(_ s: String) -> [String] {
+        s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// "0.5" → scalar, "0.1,0.2" → per model.
     static func values(_ s: String, key: String) throws -> ParameterValue {
         let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
