@@ -7,8 +7,10 @@ import PackageDescription
 //                               the fused linear merge, AdamW)
 //   TVStorage                   tensors, dtypes, checkpoint formats (safetensors, HDF5, PyTorch)
 //   TVImage                     PNG encode/decode, raster drawing
-//   TVEngine                    task vectors, expressions, merge methods
+//   TVEngine                    task vectors, expressions, merge methods, block weights, LoRA (LAPACK SVD)
 //   TVTrainer                   the small pure-Swift diffusion trainer
+//   TVSearch                    grid grammar, search strategies, records and the resumable runner
+//                               shared by deme, search and landscape
 //   TVDeMe                      Decouple-then-Merge: range finetuning, ensemble, weight search, report
 //   TVSweep                     landscapes, scriptable grid searches, external evaluators
 //   tvtool                      the CLI: parses and delegates
@@ -20,6 +22,7 @@ let package = Package(
         .library(name: "TVStorage", targets: ["TVStorage"]),
         .library(name: "TVEngine", targets: ["TVEngine"]),
         .library(name: "TVTrainer", targets: ["TVTrainer"]),
+        .library(name: "TVSearch", targets: ["TVSearch"]),
         .library(name: "TVDeMe", targets: ["TVDeMe"]),
         .library(name: "TVSweep", targets: ["TVSweep"]),
     ],
@@ -35,14 +38,15 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "TVStorage", dependencies: ["CHDF5", "CZlib", "CKernels"]),
         .target(name: "TVImage", dependencies: ["CZlib"]),
-        .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TVEngine", dependencies: ["TVStorage", "CKernels", "COpenBLAS", .product(name: "Yams", package: "Yams")]),
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS", "CKernels"]),
-        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "COpenBLAS"]),
+        .target(name: "TVSearch", dependencies: ["TVStorage"]),
+        .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage", "TVSearch"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "TVSearch", "COpenBLAS"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [
-                "TVStorage", "TVEngine", "TVTrainer", "TVDeMe", "TVSweep", "TVImage",
+                "TVStorage", "TVEngine", "TVTrainer", "TVSearch", "TVDeMe", "TVSweep", "TVImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -52,7 +56,8 @@ let package = Package(
         .testTarget(name: "TVImageTests", dependencies: ["TestSupport", "TVImage"]),
         .testTarget(name: "TVEngineTests", dependencies: ["TestSupport", "TVEngine"]),
         .testTarget(name: "TVTrainerTests", dependencies: ["TestSupport", "TVTrainer"]),
-        .testTarget(name: "TVDeMeTests", dependencies: ["TestSupport", "TVDeMe", "TVTrainer"]),
+        .testTarget(name: "TVDeMeTests", dependencies: ["TestSupport", "TVDeMe", "TVTrainer", "TVSearch"]),
+        .testTarget(name: "TVSearchTests", dependencies: ["TestSupport", "TVSearch"]),
         .testTarget(name: "TVSweepTests", dependencies: ["TestSupport", "TVSweep"]),
         .testTarget(name: "tvtoolTests", dependencies: ["TestSupport", "tvtool"]),
     ]

@@ -19,6 +19,7 @@ struct TVTool: ParsableCommand {
             DiffCommand.self, MergeCommand.self, ApplyCommand.self, InterpCommand.self,
             LandscapeCommand.self, SearchCommand.self, SweepCommand.self,
             FinetuneCommand.self, DeMeCommand.self,
+            LoRACommand.self,
         ]
     )
 }

@@ -26,3 +26,10 @@ extension TrainerError: UsageClassifiedError {
         return false
     }
 }
+
+extension SearchError: UsageClassifiedError {
+    public var isUsageMistake: Bool {
+        if case .invalid = self { return true }
+        return false
+    }
+}

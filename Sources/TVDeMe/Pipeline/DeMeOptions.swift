@@ -1,4 +1,5 @@
 import Foundation
+import TVSearch
 import TVTrainer
 
 /// Settings of a whole `tvtool deme` run. Defaults follow issue 5's small-scale regime (digits,
@@ -27,9 +28,16 @@ public struct DeMeOptions: Sendable {
     }()
     public var ema: ExponentialMovingAverage.Settings? = ExponentialMovingAverage.Settings(maxDecay: 0.9999, power: 0.75)
     public var seed: UInt64 = 0
-    /// One grid for every weight (per-weight grids via `grids`).
-    public var grid: [WeightGrid] = [WeightGrid(sortedDistinct: [0, 0.25, 0.5, 0.75, 1])]
+    /// One grid for every weight, or one per range (the grammar of `tvtool search`: 0:1:5 = 5 values).
+    public var grid: [AxisSpec] = [try! AxisSpec.parse("0:1:5")]
+    /// How the weight search chooses its points (TVSearch; the default chosen in docs/sweeps.md).
+    public var strategy = SearchStrategy.default
+    public var maxEvals: Int?
+    public var searchSeed: UInt64 = 0
+    /// Coarse-to-fine rounds after the strategy (TVSearch's refinement rule, clamped to the grid).
     public var refinements = 2
+    public var refinePoints = 3
+    public var refineBeyondBounds = false
     public var workers = 2
     public var objective = Objective.mse
     /// Evaluation timesteps per image and range (search and report sets alike).
@@ -45,7 +53,15 @@ public struct DeMeOptions: Sendable {
     public init() {}
 
     /// The grid of weight i (one grid may serve all).
-    public func grid(for i: Int) -> WeightGrid { grid.count == 1 ? grid[0] : grid[i] }
+    public func grid(for i: Int) -> AxisSpec { grid.count == 1 ? grid[0] : grid[i] }
+
+    /// The weight search over `count` weights (`count` = 1: the plain finetune's interpolation, on
+    /// the first weight's grid).
+    public func search(weights count: Int) throws -> SearchSpec {
+        let refinement = refinements > 0 ? try Refinement(rounds: refinements, pointsPerAxis: refinePoints, beyondBounds: refineBeyondBounds) : nil
+        return try SearchSpec(strategy: strategy, grid: GridSpec(axes: (0..<count).map(grid(for:))), refinement: refinement,
+                              maxEvals: maxEvals, seed: searchSeed)
+    }
 
     public func validate() throws(DeMeError) {
         guard ranges >= 1 else { throw .invalidArgument("--ranges must be at least 1") }
@@ -56,6 +72,7 @@ public struct DeMeOptions: Sendable {
         guard evalTimestepsPerRange >= 1 else { throw .invalidArgument("--eval-timesteps must be at least 1") }
         guard frechetSeeds.isEmpty || frechetSamples >= 2 else { throw .invalidArgument("--fd-samples must be at least 2") }
         guard workers >= 1 else { throw .invalidArgument("--jobs must be at least 1") }
+        do { _ = try search(weights: ranges) } catch { throw .invalidArgument("\(error)") }
     }
 
     /// The finetune options of range model i ("full" = every technique on; the ablation turns them off).

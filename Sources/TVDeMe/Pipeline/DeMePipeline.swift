@@ -1,4 +1,5 @@
 import Foundation
+import TVSearch
 import TVStorage
 import TVTrainer
 
@@ -88,17 +89,20 @@ public struct DeMePipeline {
         // Merge: weight searches on the search set.
         t = Date()
         let score = objective(searchSet: searchSet, ranges: ranges, sampler: sampler)
-        let search = try WeightSearch(grids: (0..<o.ranges).map(o.grid(for:)), refinements: o.refinements, workers: o.workers)
+        let searcher = DeMeWeightSearch(spec: try o.search(weights: o.ranges), jobs: o.workers, evaluator: searchObjective(searchSet))
         let demeBase = o.projections ? pretrained.expandingWithIdentityProjections() : pretrained
         let deme = try MergedModels(base: demeBase, finetuned: members, names: ranges.map { "range \($0)" })
-        let demeSearch = try deme.search(search, score: score)
-        let mergedInMemory = try deme.model(weights: demeSearch.best.weights)
-        try SearchLog.write(demeSearch.points, weightNames: (1...o.ranges).map { "w\($0)" }, stem: output.appendingPathComponent("search_deme"))
+        let demeSearch = try searcher.run(deme, inputs: [pretrainedPath] + all.prefix(o.ranges).map(\.name),
+                                          identity: identity(all.prefix(o.ranges), projections: o.projections, store: store),
+                                          stem: output.appendingPathComponent("search_deme"), score: score)
+        let mergedInMemory = try deme.model(weights: demeSearch.best)
 
         let plainMerge = try MergedModels(base: pretrained, finetuned: [plain], names: ["plain finetune"])
-        let plainSearch = try plainMerge.search(try WeightSearch(grids: [o.grid(for: 0)], refinements: o.refinements, workers: o.workers), score: score)
-        let plainInterp = try plainMerge.model(weights: plainSearch.best.weights)
-        try SearchLog.write(plainSearch.points, weightNames: ["w"], stem: output.appendingPathComponent("search_plain"))
+        let plainSearcher = DeMeWeightSearch(spec: try o.search(weights: 1), jobs: o.workers, evaluator: searcher.evaluator)
+        let plainSearch = try plainSearcher.run(plainMerge, inputs: [pretrainedPath, all[o.ranges].name],
+                                                identity: identity([all[o.ranges]], projections: false, store: store),
+                                                stem: output.appendingPathComponent("search_plain"), score: score)
+        let plainInterp = try plainMerge.model(weights: plainSearch.best)
         timings["search"] = Date().timeIntervalSince(t)
 
         // The merged file is written by the engine from the checkpoint files (base = pretrained with
@@ -109,7 +113,7 @@ public struct DeMePipeline {
             try ModelCheckpoint.save(demeBase, to: basePath, metadata: [FinetuneStore.pretrainedKey: store.pretrainedFingerprint])
         }
         let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
-                                   weights: demeSearch.best.weights, output: output.appendingPathComponent("merged.safetensors").path,
+                                   weights: demeSearch.best, output: output.appendingPathComponent("merged.safetensors").path,
                                    config: demeBase.config, expected: mergedInMemory)
 
         // Report: every row on the report set.
@@ -118,13 +122,13 @@ public struct DeMePipeline {
         let k = o.stepsPerRange, n = o.ranges
         let pre = try ev.row("pretrained", "the starting checkpoint", model: pretrained, pretrained: nil)
         let plainRow = try ev.row("plain finetune", "\(n)×\(k) = \(n * k) steps on all timesteps, same optimiser, no consistency/projection", model: plain, pretrained: pre)
-        let interpRow = try ev.row("plain finetune, interpolated", "theta + w (theta_plain - theta), w searched like DeMe's", model: plainInterp, weights: plainSearch.best.weights, pretrained: pre)
+        let interpRow = try ev.row("plain finetune, interpolated", "theta + w (theta_plain - theta), w searched like DeMe's", model: plainInterp, weights: plainSearch.best, pretrained: pre)
         let ensemble = try EnsembleDenoiser(members: members, ranges: ranges)
         let ensRow = try ev.row("DeMe ensemble", "\(n) models, model i used for t in R_i (\(n)× storage)", model: ensemble, pretrained: pre)
-        let mergedRow = try ev.row("DeMe merged", techniques(o), model: merged, weights: demeSearch.best.weights, pretrained: pre)
+        let mergedRow = try ev.row("DeMe merged", techniques(o), model: merged, weights: demeSearch.best, pretrained: pre)
         let rows = [pre, plainRow, interpRow, ensRow, mergedRow]
         var ablation: [ReportRow] = []
-        var searched = demeSearch.points.count + plainSearch.points.count
+        var searched = demeSearch.points + plainSearch.points
         if o.ablate {
             var a = plainRow
             a.name = "N=1 plain"
@@ -132,11 +136,12 @@ public struct DeMePipeline {
             for (k, (tag, label, cons)) in [("abl_sampling", "+ probabilistic sampling", false), ("abl_consistency", "+ consistency", true)].enumerated() {
                 let ms = ablationMembers[k]
                 let mm = try MergedModels(base: pretrained, finetuned: ms, names: ranges.map { "range \($0)" })
-                let res = try mm.search(search, score: score)
-                searched += res.points.count
-                try SearchLog.write(res.points, weightNames: (1...n).map { "w\($0)" }, stem: output.appendingPathComponent("search_" + tag))
+                let jobsOfTag = all.filter { $0.name.hasPrefix(tag + "_") }
+                let res = try searcher.run(mm, inputs: [pretrainedPath] + jobsOfTag.map(\.name), identity: identity(jobsOfTag, projections: false, store: store),
+                                           stem: output.appendingPathComponent("search_" + tag), score: score)
+                searched += res.points
                 ablation.append(try ev.row(label, "N=\(n), p=\(o.globalProbability)" + (cons ? ", consistency \(o.consistencyWeight)" : "") + ", no projection, merged",
-                                           model: try mm.model(weights: res.best.weights), weights: res.best.weights, pretrained: pre))
+                                           model: try mm.model(weights: res.best), weights: res.best, pretrained: pre))
             }
             var full = mergedRow
             full.name = o.projections ? "+ projection" : "+ projection (off in this run)"
@@ -157,9 +162,26 @@ public struct DeMePipeline {
             searchedPoints: searched, timings: timings,
             files: ["merged model": "merged.safetensors", "finetunes": "finetunes/", "search log": "search_*.csv, search_*.jsonl",
                     "samples": "samples_pretrained.png, samples_merged.png"],
-            notes: notes(reused: reused, searches: [("DeMe merged", demeSearch.best.weights), ("plain finetune, interpolated", plainSearch.best.weights)]))
+            notes: notes(reused: reused, searches: [("DeMe merged", demeSearch.best), ("plain finetune, interpolated", plainSearch.best)]))
         try report.write(to: output)
         return report
+    }
+
+    /// What the search objective is, for the records' identity.
+    private func searchObjective(_ searchSet: EvaluationSet) -> String {
+        let o = options
+        let what = o.objective == .mse ? "eps-mse (uniform over t)"
+            : "frechet \(o.frechetSamples) samples seed \(o.frechetSeeds.first ?? 0), \(o.samplingSteps) ddim steps"
+        return "deme \(what) on the search set (held-out 1 of \(split.train.source), \(searchSet.imageCount) images x \(searchSet.count / max(searchSet.imageCount, 1)) timesteps, seed \(o.seed))"
+    }
+
+    /// Names and option hashes of finetunes, so search records of other finetunes are not reused.
+    private func identity<C: Collection>(_ jobs: C, projections: Bool, store: FinetuneStore) -> String where C.Element == FinetuneJobs.Job {
+        jobs.map { job in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in (job.options.metadataJSON() + store.pretrainedFingerprint).utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return "\(job.name):\(String(h, radix: 16))"
+        }.joined(separator: " ") + (projections ? " (base with identity projections)" : "")
     }
 
     private func objective(searchSet: EvaluationSet, ranges: [TimestepRange], sampler: SampleMetrics) -> @Sendable (any TrainableDenoiser) throws -> Double {
@@ -198,6 +220,7 @@ public struct DeMePipeline {
                 "batch": String(o.batchSize), "optimizer": "AdamW lr \(o.optimizer.learningRate), betas (\(o.optimizer.beta1), \(o.optimizer.beta2)), wd \(o.optimizer.weightDecay), clip \(o.optimizer.gradientClip.map { String($0) } ?? "none")",
                 "EMA": o.ema.map { "min(\($0.maxDecay), 1 - n^-\($0.power ?? 0))" } ?? "none",
                 "grid": (0..<o.ranges).map { o.grid(for: $0).description }.joined(separator: " | "), "refinements": String(o.refinements),
+                "search strategy": o.strategy.rawValue + (o.maxEvals.map { ", at most \($0) points" } ?? ""),
                 "objective": o.objective.rawValue, "eval timesteps per range": String(o.evalTimestepsPerRange),
                 "Fréchet": "\(o.frechetSamples) samples × seeds \(o.frechetSeeds.map(String.init).joined(separator: ",")), DDIM \(o.samplingSteps) steps eta 0",
                 "seed": String(o.seed)]

@@ -41,12 +41,4 @@ public final class MergedModels: @unchecked Sendable {
         scratch[w].model.parameters.assign(scratch[w].buffer.values[0])
         return try body(scratch[w].model)
     }
-
-    /// Runs a weight search; `score` gets the merged model (lower is better).
-    public func search(_ search: WeightSearch, score: @escaping @Sendable (any TrainableDenoiser) throws -> Double) throws -> WeightSearch.Result {
-        prepareWorkers(search.workers)
-        return try search.run { weights, worker in
-            try self.withWorkerModel(worker, weights: weights) { try score($0) }
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TVSearch
 
 /// Number formatting for reports.
 enum Fmt {
@@ -11,6 +12,6 @@ enum Fmt {
     static func se(_ v: Double) -> String { v.isFinite ? String(format: "%.2e", v) : String(v) }
     static func weights(_ w: [Double]?) -> String {
         guard let w else { return "" }
-        return "[" + w.map { WeightGrid.format($0) }.joined(separator: ", ") + "]"
+        return "[" + w.map { GridNumber.format($0) }.joined(separator: ", ") + "]"
     }
 }

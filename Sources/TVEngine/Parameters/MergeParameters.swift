@@ -26,10 +26,13 @@ public enum ParameterValue: Sendable, Equatable {
 public struct TensorRule: Sendable, Equatable {
     public var pattern: NamePattern
     public var values: [String: ParameterValue]
+    /// How --explain names a generated rule (e.g. "block IN04 (--block-weights)"); nil: "rule N (pattern)".
+    public var label: String?
 
-    public init(pattern: NamePattern, values: [String: ParameterValue]) {
+    public init(pattern: NamePattern, values: [String: ParameterValue], label: String? = nil) {
         self.pattern = pattern
         self.values = values
+        self.label = label
     }
 }
 

@@ -13,11 +13,15 @@ public enum NamePattern: Sendable, Equatable, CustomStringConvertible {
     case regex(String)
     /// Plain substring (mergekit's `filter:`).
     case substring(String)
+    /// An SD 1.x UNet block of supermerger's block-weighted merge (BASE, IN00…IN11, M00,
+    /// OUT00…OUT11), in either naming (see SDBlocks).
+    case block(String)
 
     public func matches(_ name: String) -> Bool {
         switch self {
         case .glob(let p): return fnmatch(p, name, 0) == 0
         case .substring(let s): return name.contains(s)
+        case .block(let b): return SDBlocks.blockName(of: name) == b
         case .regex(let p):
             guard let re = try? NSRegularExpression(pattern: p) else { return false }
             return re.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
@@ -31,6 +35,9 @@ public enum NamePattern: Sendable, Equatable, CustomStringConvertible {
                 throw EngineError.badParameter(source: source, reason: "invalid regular expression '\(p)'")
             }
         }
+        if case .block(let b) = self, !SDBlocks.names.contains(b) {
+            throw EngineError.badParameter(source: source, reason: "unknown block '\(b)' (blocks: BASE, IN00–IN11, M00, OUT00–OUT11)")
+        }
     }
 
     public var description: String {
@@ -38,6 +45,7 @@ public enum NamePattern: Sendable, Equatable, CustomStringConvertible {
         case .glob(let p): return "glob:\(p)"
         case .regex(let p): return "regex:\(p)"
         case .substring(let s): return "substring:\(s)"
+        case .block(let b): return "block:\(b)"
         }
     }
 }

@@ -65,7 +65,7 @@ public struct ParameterExplanation: Sendable {
     }
 
     /// "rule 2 (glob:down.*)", as in validation messages.
-    public static func ruleLabel(_ index: Int, _ rule: TensorRule) -> String { "rule \(index + 1) (\(rule.pattern))" }
+    public static func ruleLabel(_ index: Int, _ rule: TensorRule) -> String { rule.label ?? "rule \(index + 1) (\(rule.pattern))" }
 
     /// The floating-point tensors of the inputs (the ones a merge computes), base order first.
     public static func computedTensorNames(_ inputs: MergeInputs) -> [String] {

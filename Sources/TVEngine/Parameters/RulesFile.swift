@@ -10,6 +10,8 @@ import Yams
 ///         weight: 0.3                        # … or one value for every model
 ///       - contains: "up_blocks.3"            # substring (mergekit's `filter:`)
 ///         density: 0.5
+///       - block: IN04                        # an SD 1.x UNet block (docs/block-weights.md)
+///         weight: 0.2
 ///
 /// Rules apply in file order; for each parameter the first matching rule that sets it wins.
 public enum RulesFile {
@@ -38,10 +40,11 @@ public enum RulesFile {
             case "match", "glob": pattern = .glob(try string(value, key: key, source: source))
             case "regex": pattern = .regex(try string(value, key: key, source: source))
             case "contains", "filter": pattern = .substring(try string(value, key: key, source: source))
+            case "block": pattern = .block(try string(value, key: key, source: source).uppercased())
             default: values[key] = try parameterValue(value, key: key, source: source)
             }
         }
-        guard let pattern else { throw EngineError.badParameter(source: source, reason: "needs one of match/regex/contains") }
+        guard let pattern else { throw EngineError.badParameter(source: source, reason: "needs one of match/regex/contains/block") }
         try pattern.validate(source: source)
         return TensorRule(pattern: pattern, values: values)
     }

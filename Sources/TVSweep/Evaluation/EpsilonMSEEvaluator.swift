@@ -41,11 +41,17 @@ public struct EpsilonMSEEvaluator: PointEvaluator {
             + (range.map { ", t in [\($0.lower), \($0.upper))" } ?? "")
     }
 
-    public func evaluate(_ point: SweepPoint) throws -> Double {
+    public func evaluate(_ point: SweepPoint) throws -> Double { try evaluateWithError(point).value }
+
+    /// The mean over images and its standard error over images (sample SD / sqrt(images)).
+    public func evaluateWithError(_ point: SweepPoint) throws -> (value: Double, standardError: Double?) {
         let tensors = try family.materialize(at: point.coordinates)
         let model = try ModelCheckpoint.model(config: config, tensors: tensors, source: "point \(point.id)")
-        let result = EpsilonMSE.evaluate(model, on: set)
-        return range.map { result.mean(in: $0) } ?? result.overall
+        let perImage = EpsilonMSE.evaluate(model, on: set).perImage(in: range)
+        let n = Double(perImage.count)
+        let mean = perImage.reduce(0, +) / n
+        let variance = perImage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)
+        return (mean, perImage.count > 1 ? (variance / n).squareRoot() : nil)
     }
 
     /// With several points evaluated at once, each evaluation uses one BLAS thread (parallelism

@@ -9,9 +9,12 @@ public struct ExternalCommandSettings: Sendable, Hashable {
     /// "safetensors" or "input" (the base checkpoint's own format where tvtool can write it).
     public var candidateFormat: String
     public var scratchDirectory: String?
+    /// Folder for each point's stdout/stderr (created when needed; nil: not kept).
+    public var logDirectory: String?
 
     public init(command: String, timeout: Double = 3600, scoreField: String? = nil, candidateFormat: String = "safetensors",
-                scratchDirectory: String? = nil) {
+                scratchDirectory: String? = nil, logDirectory: String? = nil) {
+        self.logDirectory = logDirectory
         self.command = command
         self.timeout = timeout
         self.scoreField = scoreField
@@ -46,9 +49,13 @@ public struct ExternalCommandSettings: Sendable, Hashable {
         guard FileManager.default.fileExists(atPath: scratch, isDirectory: &isDir), isDir.boolValue else {
             throw StorageError.cannotWrite(path: scratch, reason: "the scratch folder for candidates does not exist")
         }
+        if let logDirectory {
+            do { try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true) }
+            catch { throw StorageError.cannotWrite(path: logDirectory, reason: "cannot create the folder for evaluator logs") }
+        }
         return ExternalCommandEvaluator(command: command, candidates: candidates, axisNames: axisNames, timeout: timeout,
                                         parser: ScoreParser(field: scoreField),
                                         candidateExtension: try candidateExtension(basePath: candidates.base.path),
-                                        scratchDirectory: scratch)
+                                        scratchDirectory: scratch, logDirectory: logDirectory)
     }
 }

@@ -23,10 +23,13 @@ public struct ExternalCommandEvaluator: PointEvaluator {
     /// Extension of the candidate files ("safetensors", "h5", …).
     public let candidateExtension: String
     public let scratchDirectory: String
+    /// Where each point's full stdout and stderr are kept (`<id>.stdout`, `<id>.stderr`; nil: not kept).
+    public let logDirectory: String?
 
     public init(command: String, candidates: any CandidateWriting, axisNames: [String], timeout: Double,
                 parser: ScoreParser = ScoreParser(), candidateExtension: String = "safetensors",
-                scratchDirectory: String = NSTemporaryDirectory()) {
+                scratchDirectory: String = NSTemporaryDirectory(), logDirectory: String? = nil) {
+        self.logDirectory = logDirectory
         self.command = command
         self.candidates = candidates
         self.axisNames = axisNames
@@ -55,6 +58,7 @@ public struct ExternalCommandEvaluator: PointEvaluator {
             env["TVTOOL_AXIS_" + name.uppercased()] = GridNumber.format(v)
         }
         let r = try ShellCommand.run(text, environment: env, timeout: timeout, scratchDirectory: scratchDirectory)
+        try keepLogs(r, id: point.id)
         let tail = ScoreParser.tail(r.stderr)
         if r.timedOut {
             throw EvaluationFailure(status: .timeout, message: String(format: "timed out after %.0f s (process group killed)", timeout),
@@ -70,5 +74,17 @@ public struct ExternalCommandEvaluator: PointEvaluator {
             failure.stderrTail = tail
             throw failure
         }
+    }
+
+    /// File name stem of a point's logs: its id with characters unsafe in file names replaced.
+    public static func logStem(_ id: String) -> String {
+        String(id.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "," || $0 == "_" ? $0 : "_" })
+    }
+
+    private func keepLogs(_ r: ShellCommand.Result, id: String) throws {
+        guard let logDirectory else { return }
+        let stem = URL(fileURLWithPath: logDirectory).appendingPathComponent(Self.logStem(id)).path
+        try AtomicFile.write(r.stdout, to: stem + ".stdout")
+        try AtomicFile.write(r.stderr, to: stem + ".stderr")
     }
 }

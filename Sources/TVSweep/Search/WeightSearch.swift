@@ -23,9 +23,11 @@ public enum WeightSearch {
     /// Axis names w1 … wN.
     public static func axisNames(count: Int) -> [String] { (1...max(count, 1)).map { "w\($0)" } }
 
-    public static func manifest(grid: GridSpec, refinement: Refinement? = nil, inputs: [String], evaluator: String,
+    public static func manifest(grid: GridSpec, refinement: Refinement? = nil, strategy: SearchStrategy = .grid,
+                                maxEvals: Int? = nil, seed: UInt64 = 0, inputs: [String], evaluator: String,
                                 goal: SweepGoal = .minimize, settings: [String: String] = [:]) -> SweepManifest {
         SweepManifest(kind: "search", axisNames: axisNames(count: grid.axes.count), grid: grid, refinement: refinement,
+                      strategy: strategy, maxEvals: maxEvals, seed: seed,
                       goal: goal, inputs: inputs, evaluator: evaluator, settings: settings)
     }
 
@@ -61,19 +63,20 @@ public enum WeightSearch {
                              options: options, output: path)
     }
 
-    /// Writes results.csv and best.json into `directory`, and the best merged checkpoint to
-    /// `bestCheckpoint` when a family is given.
+    /// Writes results.csv (the points this search used, in order) and best.json into `directory`,
+    /// and the best merged checkpoint to `bestCheckpoint` when a family is given.
     @discardableResult
-    public static func writeOutputs(manifest: SweepManifest, records: RecordSet, family: LinearFamily?,
+    public static func writeOutputs(manifest: SweepManifest, records all: RecordSet, family: LinearFamily?,
                                     directory: String, bestCheckpoint: String?) throws -> Summary {
         let dir = URL(fileURLWithPath: directory)
+        let records = SweepPlan.used(manifest: manifest, records: all)
         try AtomicFile.write(RecordsCSV.render(records.records, axisNames: manifest.axisNames),
                              to: dir.appendingPathComponent("results.csv").path)
         let best = records.best(manifest.goal)
         var summary = Summary(goal: manifest.goal, axisNames: manifest.axisNames, bestWeights: best?.coordinates,
                               bestValue: best?.value, bestID: best?.id, evaluated: records.records.count,
                               failed: records.records.filter { $0.status != .ok }.count,
-                              missing: SweepPlan.missing(manifest: manifest, records: records).points.count,
+                              missing: SweepPlan.missing(manifest: manifest, records: all).points.count,
                               bestCheckpoint: nil)
         if let best, let family, let bestCheckpoint {
             try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: [

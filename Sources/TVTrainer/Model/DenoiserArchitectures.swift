@@ -1,7 +1,7 @@
 /// The trainable architectures, looked up by `ModelConfig.architecture` (which every checkpoint
 /// records), so loading a file builds the right type. A new architecture adds its type here.
 public enum DenoiserArchitectures {
-    public static var all: [any TrainableDenoiser.Type] { [MLPDenoiser.self] }
+    public static var all: [any TrainableDenoiser.Type] { [MLPDenoiser.self, UNet2DModel.self] }
 
     public static var names: [String] { all.map { $0.architecture } }
 

@@ -27,6 +27,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The diffusion process the model was trained for.
     public var schedule: BetaSchedule
     public var timesteps: Int
+    /// The UNet's settings (architecture "unet"): diffusers' UNet2DModel config. Absent for the MLP.
+    public var unet: UNetConfig? = nil
 
     public static let metadataKey = "tvtool.model_config"
 

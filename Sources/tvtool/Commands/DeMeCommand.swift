@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TVDeMe
+import TVSearch
 import TVStorage
 import TVTrainer
 
@@ -22,7 +23,14 @@ struct DeMeCommand: ParsableCommand {
 
             Examples:
               tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.5 -o out/
-              tvtool deme --data digits --grid 0:1:0.1 --refine 0 --ablate -o out/
+              tvtool deme --data digits --grid 0:1:11 --strategy grid --refine 0 --ablate -o out/
+
+            Weight search: the grid grammar, strategies and refinement rule of 'tvtool search' (see its \
+            --help and docs/sweeps.md): --grid 0:1:5 = 5 values per weight; default strategy \
+            \(SearchStrategy.default.rawValue) (coordinate descent on the grid) then --refine rounds around the best point, \
+            never outside the grid's bounds. Every evaluated point is in OUT/search_*.jsonl (resumed on rerun \
+            when the finetunes are unchanged) and OUT/search_*.csv (the columns of search's results.csv). \
+            --dry-run prints how many evaluations each weight search costs.
             """)
 
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
@@ -35,8 +43,16 @@ struct DeMeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Channel-wise projections.") var projections = true
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Learning rate of all finetunes, DeMe's and the plain baseline's (AdamW, constant; 2e-4 chosen by measurement, docs/deme.md; other optimiser settings as deme.md).") var lr: Float = 2e-4
-    @Option(help: "Weight grid lo:hi:step or a list a,b,c; once for all weights or once per range.") var grid: [String] = ["0:1:0.25"]
-    @Option(help: "Coarse-to-fine refinements around the best point (each halves the step).") var refine = 2
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight grid: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; once for all weights or once per range.", valueName: "spec"))
+    var grid: [String] = ["0:1:5"]
+    @Option(help: ArgumentHelp("Weight search strategy: grid, coord, random, sobol or cmaes (see 'tvtool search --help').", valueName: "name"))
+    var strategy: String = SearchStrategy.default.rawValue
+    @Option(name: .customLong("max-evals"), help: "Evaluate at most this many weight vectors per search (required by random, sobol and cmaes).") var maxEvals: Int?
+    @Option(help: "Coarse-to-fine rounds after the strategy (each halves the step around the best point, clamped to the grid's bounds).") var refine = 2
+    @Option(name: .customLong("refine-points"), help: "Values per weight in each refinement round (odd).") var refinePoints = 3
+    @Flag(name: .customLong("refine-beyond-bounds"), help: "Let refinement rounds leave the grid's [min, max].") var refineBeyondBounds = false
+    @Option(name: .customLong("search-seed"), help: "Seed of the random, sobol and cmaes strategies.") var searchSeed: UInt64 = 0
+    @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the weight searches cost, then stop.") var dryRun = false
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
     @Option(help: "Concurrent finetunes and candidate evaluations.") var jobs = 2
     @Option(help: "Evaluation timesteps per image and range.") var evalTimesteps = 4
@@ -61,8 +77,16 @@ struct DeMeCommand: ParsableCommand {
         o.projections = projections
         o.batchSize = batch
         o.optimizer.learningRate = lr
-        o.grid = try grid.map { try WeightGrid(parsing: $0) }
+        o.grid = try grid.map { try AxisSpec.parse($0) }
+        guard let s = SearchStrategy(rawValue: strategy) else {
+            throw ValidationError("--strategy must be one of \(SearchStrategy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(strategy)'")
+        }
+        o.strategy = s
+        o.maxEvals = maxEvals
         o.refinements = refine
+        o.refinePoints = refinePoints
+        o.refineBeyondBounds = refineBeyondBounds
+        o.searchSeed = searchSeed
         guard let obj = DeMeOptions.Objective(rawValue: objective) else {
             throw DeMeError.invalidArgument("--objective must be mse or frechet, not '\(objective)'")
         }
@@ -77,6 +101,13 @@ struct DeMeCommand: ParsableCommand {
         o.samplingSteps = samplingSteps
         o.ablate = ablate
         o.seed = seed
+        if dryRun {
+            try o.validate()
+            let searches = [("DeMe weights", try o.search(weights: ranges)), ("plain interpolation", try o.search(weights: 1))]
+                + (ablate ? [("ablation (each of 2)", try o.search(weights: ranges))] : [])
+            for (name, spec) in searches { _ = SweepReport.dryRun("deme \(name)", spec: spec, output: nil) }
+            return
+        }
         let model = try ModelCheckpoint.load(path)
         // The held-out images must be ones the pretrained model never trained on: use its split.
         let recorded = try Checkpoints.open(path).metadata["tvtool.split_seed"].flatMap { UInt64($0) }

@@ -39,8 +39,12 @@ struct LandscapeCommand: ParsableCommand {
             products (central differences of gradients), written as hessian_v1/v2.safetensors (base + v) in the \
             output folder; the plane is base + x v1 + y v2 (unit vectors; default grid -1:1:21).
 
-            Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. One \
-            --grid for both axes or two (x then y).
+            Grids (the grammar of search and deme): lo:hi:N = N evenly spaced points from lo to hi; \
+            lo:hi:stepS = step S (-0.2:1.2:step0.05 = -0.2:1.2:29); a,b,c = a list. One --grid for both \
+            axes or two (x then y). A landscape evaluates every grid point (--dry-run prints how many); \
+            points already recorded in the folder (by coordinates, same plane and evaluator) are reused, \
+            so a finer grid over the same plane only evaluates the new points. --max-failures stops early; \
+            each point's evaluator stdout/stderr is kept in OUTPUT/logs.
 
             Outputs in the folder: surface.h5 (xcoordinates, ycoordinates, values[i,j] at (x_i, y_j), axis \
             names/descriptions, basis and markers as attributes; also train_loss/test_loss[j,i] as \
@@ -68,7 +72,7 @@ struct LandscapeCommand: ParsableCommand {
     @Flag(help: "A line instead of a plane: the piecewise-linear path base -> FT_A -> … (checkpoint k at t = k); implied by two checkpoints.")
     var line = false
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N, lo:hi:step (decimal) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
     var grid: [String] = ["-0.2:1.2:29"]
 
     @Option(help: "coefficients, orthonormal or random-filter-normalized.")
@@ -114,10 +118,16 @@ struct LandscapeCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(grid, dimensions: 2)
         let options = try execution.runOptions()
         try evaluation.validate()
+        if execution.dryRun {
+            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return
+        }
         let prepared = try LandscapeSweep.prepare(base: base, a: ftA, b: ftB,
                                                   plane: LandscapePlaneOptions(basis: b, unitIsTauANorm: unit == "tau-a",
                                                                                seed: seed, center: center))
-        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs,
+                                                output: execution.output)
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base, ftA, ftB],
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
@@ -133,8 +143,14 @@ struct LandscapeCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(lineGrid(segments: paths.count - 1), dimensions: 1)
         let options = try execution.runOptions()
         try evaluation.validate()
+        if execution.dryRun {
+            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return
+        }
         let prepared = try InterpolationLine.prepare(checkpoints: paths)
-        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs,
+                                                output: execution.output)
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: paths,
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
@@ -151,11 +167,17 @@ struct LandscapeCommand: ParsableCommand {
         try evaluation.validate()
         let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
         let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)
+        if execution.dryRun {
+            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return
+        }
         if !execution.json && !execution.quiet {
             let r = prepared.pca.explainedVarianceRatio
             Console.error(String(format: "pca: explained variance ratio %.4f (1st PC), %.4f (2nd PC) of %d checkpoints", r[0], r[1], trajectory.count))
         }
-        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs,
+                                                output: execution.output)
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base] + trajectory,
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
@@ -172,6 +194,11 @@ struct LandscapeCommand: ParsableCommand {
         let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? ["-1:1:21"] : grid, dimensions: 2)
         let options = try execution.runOptions()
         try evaluation.validate()
+        if execution.dryRun {
+            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return
+        }
         let reader = try Checkpoints.open(base)
         let objective = try EpsilonMSEEvaluator(family: try LinearFamily(base: reader, models: []), data: evaluation.data,
                                                 split: evaluation.evalSplit, repeats: evaluation.evalRepeats, seed: evaluation.evalSeed,
@@ -181,7 +208,8 @@ struct LandscapeCommand: ParsableCommand {
             let e = prepared.eigen
             Console.error("hessian: eigenvalues \(e.eigenvalues[0]) (v1, \(e.iterations[0]) iterations\(e.converged[0] ? "" : ", not converged")), \(e.eigenvalues[1]) (v2, \(e.iterations[1]) iterations\(e.converged[1] ? "" : ", not converged"))")
         }
-        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs)
+        let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs,
+                                                output: execution.output)
         let manifest = LandscapeSweep.manifest(plane: prepared.plane, grid: gridSpec, inputs: [base],
                                                evaluator: evaluator.summary, valueName: valueName ?? evaluation.defaultValueName,
                                                goal: evaluation.goal)
@@ -223,7 +251,7 @@ struct LandscapeCommand: ParsableCommand {
                 Console.error("note: \(m.label) lies outside the grid at (\(manifest.axisNames.joined(separator: ", "))) = (\(at)); drawn at the frame's edge")
             }
         }
-        if let best = outcome.records.best(manifest.goal) {
+        if let best = outcome.used.best(manifest.goal) {
             report["best"] = ["id": best.id, "coordinates": best.coordinates, "value": best.value!] as [String: Any]
         }
         try SweepReport.finish("landscape", bestLabel: "best:", report: report, outcome: outcome,

@@ -53,6 +53,8 @@ struct MergeCommand: ParsableCommand {
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --weights -1,0.5 -o extrapolated.safetensors
               tvtool merge --list-methods
+              tvtool merge sd15.safetensors other.safetensors \\
+                --block-weights GRAD_V -o mbw.safetensors   # docs/block-weights.md
               tvtool merge base.safetensors a.safetensors b.safetensors \\
                 --method ties --rules rules.yml --explain
             """
@@ -100,6 +102,17 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Rules file (JSON/YAML) overriding parameters per tensor name.")
     var rules: String?
 
+    @Option(name: .customLong("block-weights"), help: ArgumentHelp(
+        "SD 1.x block weights (supermerger's MBW): 25 values IN00..IN11,M00,OUT00..OUT11, or 26 with BASE first, or a preset (GRAD_V, FLAT_25, WRAP08, RING08_5, ...). Once for all models, or once per model in input order. Sets the method's weight (or t) per block; see docs/block-weights.md.",
+        valueName: "list|preset"))
+    var blockWeights: [String] = []
+
+    @Option(name: .customLong("block-weights-a"), help: .hidden)
+    var blockWeightsA: String?
+
+    @Option(name: .customLong("block-weights-b"), help: .hidden)
+    var blockWeightsB: String?
+
     @Option(help: "Recipe file (YAML/JSON, mergekit subset); positional inputs are then not needed.")
     var recipe: String?
 
@@ -119,6 +132,7 @@ struct MergeCommand: ParsableCommand {
             print(json ? try JSONText.encode(MergeMethods.jsonValue()) : MergeMethods.table())
             return
         }
+        let blockLists = try blockWeightLists()
         guard output != nil || explain else { throw ValidationError("Missing expected argument '--output <output>'") }
         var options = try engine.mergeOptions()
         var parameters = MergeParameters()
@@ -162,6 +176,10 @@ struct MergeCommand: ParsableCommand {
         for i in ParameterExplanation.unmatchedRules(parameters, tensorNames: names) {
             Console.error("warning: \(ParameterExplanation.ruleLabel(i, parameters.rules[i])) matches no floating-point tensor")
         }
+        if let lists = blockLists {
+            try BlockWeights.apply(lists, to: &parameters, method: m, modelCount: inputs.models.count,
+                                   tensorNames: names, path: inputs.base.path)
+        }
         if explain {
             try ExplainPrinter.print(ParameterExplanation.explain(method: m, parameters: parameters, tensorNames: names),
                                      method: m.name, json: json)
@@ -175,6 +193,20 @@ struct MergeCommand: ParsableCommand {
                                       writer: { try set.create(output, tensors: $0, metadata: $1) },
                                       recipeExtra: recipe.map { ["recipe_file": $0] } ?? [:])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
+    }
+
+    /// --block-weights (repeatable), or supermerger's --block-weights-a/-b for models 1 and 2.
+    private func blockWeightLists() throws -> [BlockWeightList]? {
+        if blockWeightsA != nil || blockWeightsB != nil {
+            guard blockWeights.isEmpty else { throw ValidationError("give --block-weights or --block-weights-a/-b, not both") }
+            guard let a = blockWeightsA else { throw ValidationError("--block-weights-b needs --block-weights-a (model 1)") }
+            return try [BlockWeightList.parse(a, source: "--block-weights-a")]
+                + (blockWeightsB.map { [try BlockWeightList.parse($0, source: "--block-weights-b")] } ?? [])
+        }
+        guard !blockWeights.isEmpty else { return nil }
+        return try blockWeights.enumerated().map { i, text in
+            try BlockWeightList.parse(text, source: blockWeights.count > 1 ? "--block-weights (model \(i + 1))" : "--block-weights")
+        }
     }
 }
 

@@ -10,33 +10,43 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Search merge weights w for theta = base + sum_i w_i (FT_i - base) on a grid, recording every point.",
         discussion: """
-            Grids: lo:hi:N = N points from lo to hi; lo:hi:0.1 (a decimal) = step 0.1; a,b,c = a list. Give \
-            one --grid for every weight or one per finetuned model. --refine R adds R coarse-to-fine rounds: \
-            each lays --refine-points values per axis around the best point so far, spanning one step of \
-            the previous round on each side. Points are identified by their weights, so a point reached \
-            again is not re-evaluated.
+            Grids (one grammar for search, deme and landscape): lo:hi:N = N evenly spaced values from lo \
+            to hi (0:1:5 = 0, 0.25, 0.5, 0.75, 1); lo:hi:stepS = lo, lo+S, … up to hi (0:1:step0.1 = \
+            0:1:11); a,b,c = a list; a bare decimal third field (0:1:0.1) is refused as ambiguous. Give one \
+            --grid for every weight or one per finetuned model. Random, sobol and cmaes sample the grid's \
+            box [min, max] per axis.
 
-            Outputs in the folder: records.jsonl (every point, appended as evaluated; rerun the same command \
-            to resume), results.csv, best.json and the best merged checkpoint (best.safetensors, or \
-            --best-output). Weights are not normalised (DeMe's released weights sum to 0.9). With \
-            --shard i/n only the records are written: merge them with 'tvtool sweep collect'.
+            Strategies (--strategy): grid = every grid point; coord (default) = coordinate descent on the \
+            grid, one axis at a time over all its values, until a full cycle does not move; random / sobol \
+            = --max-evals seeded samples; cmaes = CMA-ES for --max-evals points. coord was the default \
+            chosen by scripts/bench/search_strategies.sh: on the digits objective it came within one \
+            standard error of the full grid's best with under a tenth of the grid's evaluations \
+            (docs/sweeps.md). --refine R adds R rounds around the best point (--refine-points values per \
+            axis, spaced half the previous round's step, clamped to the grid's bounds). --dry-run prints \
+            the cost. Each round is one batch that --jobs and --shard spread.
+
+            Records are keyed by weights and evaluator: rerunning in the same folder with a finer or larger \
+            grid or another strategy reuses every finished point; other inputs or another evaluator are \
+            refused, naming the setting that differs. Outputs: records.jsonl (every point, appended as \
+            evaluated; rerun to resume), results.csv (this search's points), best.json, the best merged \
+            checkpoint (best.safetensors, or --best-output), logs/ (each point's evaluator stdout/stderr). \
+            Weights are not normalised. With --shard i/n only the records are written (sequential \
+            strategies wait for the other shards' points of each round): merge them with 'tvtool sweep \
+            collect'.
 
             Examples:
-              tvtool search base.safetensors r0.safetensors r1.safetensors r2.safetensors r3.safetensors --grid 0:1:0.1 --eval-cmd 'python fid.py --ckpt {checkpoint}' -o search/
-              tvtool search base.safetensors a.safetensors b.safetensors --grid 0:1:5 --refine 3 --eval-cmd './clip.sh {checkpoint}' --maximize --score-field clip -o search/
+              tvtool search base.safetensors r0.safetensors r1.safetensors r2.safetensors r3.safetensors --grid 0:1:11 --eval-cmd 'python fid.py --ckpt {checkpoint}' -o search/
+              tvtool search base.safetensors r0.safetensors r1.safetensors --strategy cmaes --max-evals 60 --eval-cmd './fid.sh {checkpoint}' --dry-run -o search/
+              tvtool search base.safetensors a.safetensors b.safetensors --grid 0:1:5 --strategy grid --refine 3 --eval-cmd './clip.sh {checkpoint}' --maximize --score-field clip -o search/
             """)
 
     @Argument(help: "The base checkpoint followed by the finetuned checkpoints.")
     var checkpoints: [String]
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight grid: lo:hi:N, lo:hi:step (decimal) or a,b,c; once for all weights or once per model.", valueName: "spec"))
-    var grid: [String] = ["0:1:0.1"]
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight grid: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; once for all weights or once per model.", valueName: "spec"))
+    var grid: [String] = ["0:1:11"]
 
-    @Option(help: "Coarse-to-fine rounds after the grid.")
-    var refine: Int = 0
-
-    @Option(name: .customLong("refine-points"), help: "Values per axis in each refinement round.")
-    var refinePoints: Int = 5
+    @OptionGroup var search: SearchStrategyOptions
 
     @Option(name: .customLong("best-output"), help: "Where to write the best merged checkpoint (default: OUTPUT/best.safetensors).")
     var bestOutput: String?
@@ -47,16 +57,23 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         guard checkpoints.count >= 2 else { throw ValidationError("give the base and at least one finetuned checkpoint") }
         let models = Array(checkpoints.dropFirst())
-        let gridSpec = try GridSpec.parse(grid, dimensions: models.count)
-        let refinement = refine > 0 ? try Refinement(rounds: refine, pointsPerAxis: refinePoints) : nil
+        let spec = try search.spec(grid: try GridSpec.parse(grid, dimensions: models.count))
         let options = try execution.runOptions()
         try evaluation.validate()
+        if execution.dryRun {
+            let report = SweepReport.dryRun("search", spec: spec, output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return
+        }
         let family = try WeightSearch.prepare(base: checkpoints[0], models: models)
-        let evaluator = try evaluation.evaluator(family: family, axisNames: WeightSearch.axisNames(count: models.count), jobs: options.jobs)
-        let manifest = WeightSearch.manifest(grid: gridSpec, refinement: refinement, inputs: checkpoints,
+        let evaluator = try evaluation.evaluator(family: family, axisNames: WeightSearch.axisNames(count: models.count),
+                                                 jobs: options.jobs, output: execution.output)
+        let manifest = WeightSearch.manifest(grid: spec.grid, refinement: spec.refinement, strategy: spec.strategy,
+                                             maxEvals: spec.maxEvals, seed: spec.seed, inputs: checkpoints,
                                              evaluator: evaluator.summary, goal: evaluation.goal)
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
-        var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
+        var report: [String: Any] = ["strategy": spec.strategy.rawValue, "search_points": outcome.used.records.count,
+                                     "evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         if options.shard.isWhole {
             let best = bestOutput ?? URL(fileURLWithPath: execution.output).appendingPathComponent("best.safetensors").path
@@ -64,7 +81,7 @@ struct SearchCommand: ParsableCommand {
                                                         directory: execution.output, bestCheckpoint: best)
             report["best_checkpoint"] = summary.bestCheckpoint ?? NSNull()
         }
-        if let best = outcome.records.best(manifest.goal) {
+        if let best = outcome.used.best(manifest.goal) {
             report["best"] = ["id": best.id, "weights": best.coordinates, "value": best.value!] as [String: Any]
         }
         try SweepReport.finish("search", bestLabel: "best weights", report: report, outcome: outcome,

@@ -42,9 +42,13 @@ struct SweepEvaluationOptions: ParsableArguments {
 
     var goal: SweepGoal { maximize ? .maximize : .minimize }
 
-    /// The external command when --eval-cmd is given, else the built-in epsilon-MSE.
-    func evaluator(family: LinearFamily, axisNames: [String], jobs: Int) throws -> any PointEvaluator {
-        if let command { return try command.evaluator(candidates: family, axisNames: axisNames) }
+    /// The external command when --eval-cmd is given (each point's stdout/stderr kept in
+    /// OUTPUT/logs), else the built-in epsilon-MSE.
+    func evaluator(family: LinearFamily, axisNames: [String], jobs: Int, output: String) throws -> any PointEvaluator {
+        if var command {
+            command.logDirectory = URL(fileURLWithPath: output).appendingPathComponent("logs").path
+            return try command.evaluator(candidates: family, axisNames: axisNames)
+        }
         guard evalRepeats >= 1 else { throw ValidationError("--eval-repeats must be at least 1") }
         EpsilonMSEEvaluator.configureThreads(jobs: jobs)
         return try EpsilonMSEEvaluator(family: family, data: data, split: evalSplit, repeats: evalRepeats, seed: evalSeed,
@@ -84,6 +88,15 @@ struct SweepExecutionOptions: ParsableArguments {
     @Flag(name: .customLong("retry-failed"), help: "Re-evaluate points recorded as failed or timed out.")
     var retryFailed = false
 
+    @Option(name: .customLong("max-failures"), help: "Stop after this many failed evaluations (0: never). The first failure's error and stderr tail are printed at once; every point's stdout/stderr is kept in OUTPUT/logs.")
+    var maxFailures: Int = 3
+
+    @Option(name: .customLong("shard-wait"), help: "With --shard and a multi-round search: seconds to wait for the other shards' points of a round before giving up (rerun the shard to continue).")
+    var shardWait: Double = 86_400
+
+    @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the command will cost (and how many are already recorded), then stop.")
+    var dryRun = false
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -92,14 +105,73 @@ struct SweepExecutionOptions: ParsableArguments {
 
     func runOptions() throws -> SweepRunOptions {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard maxFailures >= 0 else { throw ValidationError("--max-failures must be 0 (never stop) or more") }
+        guard shardWait >= 0 else { throw ValidationError("--shard-wait must be 0 or more seconds") }
         let s = try shard.map { try ShardSpec.parse($0) } ?? .whole
         // Per-point lines for logs (Slurm, pipes); a terminal gets the progress line instead.
         let log: (@Sendable (String) -> Void)? = quiet || Console.stderrIsTerminal ? nil : { @Sendable line in Console.error(line) }
-        return SweepRunOptions(jobs: jobs, shard: s, retryFailed: retryFailed, log: log, progress: !quiet)
+        return SweepRunOptions(jobs: jobs, shard: s, retryFailed: retryFailed, log: log, progress: !quiet,
+                               maxFailures: maxFailures, firstFailure: { @Sendable in Console.error($0) }, shardWait: shardWait)
+    }
+}
+
+/// How `search` and `deme` choose their points (the grid itself is each command's --grid).
+struct SearchStrategyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("How points are chosen: grid (every grid point), coord (coordinate descent on the grid), random or sobol (samples in the grid's box), cmaes (CMA-ES in the box). Default \(SearchStrategy.default.rawValue): it reaches the full grid's best within one standard error with a fraction of the evaluations (docs/sweeps.md).", valueName: "name"))
+    var strategy: String = SearchStrategy.default.rawValue
+
+    @Option(name: .customLong("max-evals"), help: "Evaluate at most this many distinct points (required by random, sobol and cmaes).")
+    var maxEvals: Int?
+
+    @Option(help: "Coarse-to-fine rounds after the strategy: each lays --refine-points values per axis around the best point, spaced half the previous round's step, clamped to the grid's bounds.")
+    var refine: Int = 0
+
+    @Option(name: .customLong("refine-points"), help: "Values per axis in each refinement round (odd).")
+    var refinePoints: Int = 3
+
+    @Flag(name: .customLong("refine-beyond-bounds"), help: "Let refinement rounds evaluate weights outside the grid's [min, max].")
+    var refineBeyondBounds = false
+
+    @Option(name: .customLong("search-seed"), help: "Seed of the random, sobol and cmaes strategies.")
+    var searchSeed: UInt64 = 0
+
+    func spec(grid: GridSpec) throws -> SearchSpec {
+        guard let s = SearchStrategy(rawValue: strategy) else {
+            throw ValidationError("--strategy must be one of \(SearchStrategy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(strategy)'")
+        }
+        let refinement = refine > 0 ? try Refinement(rounds: refine, pointsPerAxis: refinePoints, beyondBounds: refineBeyondBounds) : nil
+        return try SearchSpec(strategy: s, grid: grid, refinement: refinement, maxEvals: maxEvals, seed: searchSeed)
     }
 }
 
 enum SweepReport {
+    /// `--dry-run`: what the search will cost, and what the folder already holds.
+    static func dryRun(_ command: String, spec: SearchSpec, output: String?) -> [String: Any] {
+        let cost = spec.cost
+        let shape = spec.grid.shape.map(String.init).joined(separator: "×")
+        var report: [String: Any] = ["strategy": spec.strategy.rawValue, "grid_shape": spec.grid.shape,
+                                     "grid_points": spec.grid.pointCount, "evaluations": cost.evaluations, "exact": cost.exact]
+        var line = "\(command): strategy \(spec.strategy.rawValue) on a \(shape) grid (\(spec.grid.pointCount) points): "
+            + (cost.exact ? "\(cost.evaluations) evaluations" : "at most \(cost.evaluations) evaluations (it may stop earlier)")
+        if let output {
+            let path = SweepSession.recordsPath(directory: output, shard: .whole)
+            if let loaded = try? RecordStore.load(path: path), !loaded.records.isEmpty {
+                let ids = Set(loaded.records.filter { $0.status == .ok }.map(\.id))
+                report["recorded"] = ids.count
+                line += "; \(path) holds \(ids.count) finished points, reused when the settings match"
+                if cost.exact, spec.refinement == nil {
+                    let planned = Set(SearchTrajectory.plannedPoints(spec).map(\.id))
+                    let reused = planned.intersection(ids).count
+                    report["to_evaluate"] = planned.count - reused
+                    line += " (\(reused) of this search's points: \(planned.count - reused) to evaluate)"
+                }
+            }
+        }
+        Console.error(line)
+        return report
+    }
+
+    /// Prints a JSON object (sorted keys) on stdout.
     /// Prints a JSON object (sorted keys) on stdout.
     static func printJSON(_ object: [String: Any]) {
         // Through JSONText: a NaN score no longer makes the whole summary vanish.
@@ -112,7 +184,7 @@ enum SweepReport {
                        goal: SweepGoal, shard: ShardSpec, execution: SweepExecutionOptions) throws {
         if execution.json { printJSON(report) } else if !execution.quiet {
             Console.error("\(command): \(outcome.evaluated) evaluated (\(outcome.failed) failed), \(outcome.skipped) already done")
-            if let best = outcome.records.best(goal) { Console.error("\(bestLabel) \(best.id) -> \(best.value!)") }
+            if let best = outcome.used.best(goal) { Console.error("\(bestLabel) \(best.id) -> \(best.value!)") }
             if !shard.isWhole { Console.error("shard \(shard) done; merge with: tvtool sweep collect \(execution.output) -o OUT") }
         }
         try checkSomethingSucceeded(outcome)

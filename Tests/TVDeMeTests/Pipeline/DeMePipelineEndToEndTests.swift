@@ -2,6 +2,7 @@ import XCTest
 import TVStorage
 import TVTrainer
 @testable import TVDeMe
+import TVSearch
 
 /// finetune → merge → search → report on a tiny configuration (seconds), checking the files and
 /// that the numbers in the report agree with each other and with the written models.
@@ -23,7 +24,8 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         o.stepsPerRange = 30
         o.batchSize = 16
         o.optimizer.learningRate = 1e-3
-        o.grid = [try WeightGrid(parsing: "0,0.5,1")]
+        o.grid = [try AxisSpec.parse("0,0.5,1")]
+        o.strategy = .grid
         o.refinements = 1
         o.workers = 2
         o.evalTimestepsPerRange = 2
@@ -70,16 +72,16 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         }
 
         // The merged row's weights are the search's best point, and the CSV holds every point.
-        let csv = try String(contentsOf: run.appendingPathComponent("search_deme.csv"), encoding: .utf8)
-        let lines = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        // Columns as in `tvtool search`'s results.csv: id, round, index, w1, w2, status, value, …
+        let lines = try Self.numericRows(run.appendingPathComponent("search_deme.csv"), columns: ["round", "w1", "w2", "value"])
         XCTAssertEqual(lines.count, 9 + lines.filter { $0[0] == 1 }.count)
         let best = lines.min { $0[3] < $1[3] }!
         XCTAssertEqual(report.rows[4].weights, Array(best[1...2]))
+        XCTAssertTrue(lines.allSatisfy { $0[1] >= 0 && $0[1] <= 1 && $0[2] >= 0 && $0[2] <= 1 }, "refinement left the grid's bounds")
 
         // Search-set errors (for tuning): the merged and interpolated rows score what their searches
         // found; pretrained and plain finetune are the interpolation's w = 0 and w = 1 points.
-        let plainCSV = try String(contentsOf: run.appendingPathComponent("search_plain.csv"), encoding: .utf8)
-        let plainPoints = plainCSV.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        let plainPoints = try Self.numericRows(run.appendingPathComponent("search_plain.csv"), columns: ["round", "w", "value"])
         XCTAssertEqual(try XCTUnwrap(report.rows[4].searchSetMSE), best[3], accuracy: 1e-6)
         XCTAssertEqual(try XCTUnwrap(report.rows[2].searchSetMSE), plainPoints.map { $0[2] }.min()!, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(report.rows[0].searchSetMSE), plainPoints.first { $0[1] == 0 }![2], accuracy: 1e-9)
@@ -126,11 +128,27 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         XCTAssertTrue(report.searchObjective.contains("Fréchet"))
         // The all-zero candidate is the pretrained model: its logged objective is the pretrained
         // model's Fréchet distance to the search images on the same seed.
-        let csv = try String(contentsOf: out.appendingPathComponent("run/search_deme.csv"), encoding: .utf8)
-        let rows: [[Double]] = csv.split(separator: "\n").dropFirst().map { line in line.split(separator: ",").map { Double($0) ?? .nan } }
+        let rows = try Self.numericRows(out.appendingPathComponent("run/search_deme.csv"), columns: ["round", "w1", "w2", "value"])
         let zero = try XCTUnwrap(rows.first { $0[1] == 0 && $0[2] == 0 })
         let sampler = SampleMetrics(steps: o.samplingSteps, schedule: pretrained.config.makeSchedule())
         let fd = try sampler.frechet(pretrained, reference: split.heldOut[0], samples: o.frechetSamples, seed: 5)
         XCTAssertEqual(zero[3], fd, accuracy: 1e-9)
+    }
+
+    /// The named columns of a results CSV as numbers (the id column is quoted: it holds commas).
+    static func numericRows(_ url: URL, columns: [String]) throws -> [[Double]] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var table: [[String]] = []
+        for line in text.split(separator: "\n") {
+            var fields: [String] = [], field = "", quoted = false
+            for ch in line {
+                if ch == "\"" { quoted.toggle() } else if ch == "," && !quoted { fields.append(field); field = "" } else { field.append(ch) }
+            }
+            fields.append(field)
+            table.append(fields)
+        }
+        let header = try XCTUnwrap(table.first)
+        let idx = try columns.map { c in try XCTUnwrap(header.firstIndex(of: c), "no column \(c) in \(header)") }
+        return table.dropFirst().map { row in idx.map { Double(row[$0]) ?? .nan } }
     }
 }

@@ -123,7 +123,7 @@ final class LandscapeCrossCheckTests: XCTestCase {
         XCTAssertEqual((result["markers"] as? [[String: Any]])?.count, 3)
         let csv = try String(contentsOfFile: files.csv, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.count, 1 + 8 * 15)
-        XCTAssertEqual(csv[0], "id,round,index,a,b,status,value,error")
+        XCTAssertEqual(csv[0], "id,round,index,a,b,status,value,standard_error,error")
         let png = try Data(contentsOf: URL(fileURLWithPath: files.plot))
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
     }

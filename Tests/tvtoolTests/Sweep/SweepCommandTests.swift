@@ -12,7 +12,7 @@ final class SweepCommandTests: XCTestCase {
         let inputs = try SweepCLI.trio(in: dir)
         let log = dir.appendingPathComponent("evaluated.log").path
         let cmd = "sleep 0.1; echo $TVTOOL_POINT_ID >> \(log); " + Self.bowl
-        let args = ["search"] + inputs + ["--grid", "0:1:6", "--eval-cmd", cmd, "--jobs", "2", "-o", "out", "--quiet"]
+        let args = ["search"] + inputs + ["--grid", "0:1:6", "--strategy", "grid", "--eval-cmd", cmd, "--jobs", "2", "-o", "out", "--quiet"]
         let records = dir.appendingPathComponent("out/records.jsonl").path
         // Kill the run twice at different moments, then let it finish.
         for threshold in [4, 15] {
@@ -96,12 +96,47 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(byID["1,0"]?["status"] as? String, "failed")
         XCTAssertEqual(byID["1,0"]?["stderr_tail"] as? String, "model exploded")
         XCTAssertEqual(byID["0.5,0"]?["status"] as? String, "timeout")
-        let all = try SweepCLI.run(["search"] + inputs + ["--grid", "0,1", "--eval-cmd", "exit 1", "-o", "bad", "--quiet"], in: dir)
+        // Each point's evaluator output is kept in the folder.
+        let log = try String(contentsOfFile: dir.appendingPathComponent("out/logs/1,0.stderr").path, encoding: .utf8)
+        XCTAssertEqual(log, "model exploded\n")
+        XCTAssertEqual(try String(contentsOfFile: dir.appendingPathComponent("out/logs/0,0.stdout").path, encoding: .utf8), "1.5\n")
+        let all = try SweepCLI.run(["search"] + inputs + ["--grid", "0,1", "--strategy", "grid", "--max-failures", "0",
+                                                          "--eval-cmd", "exit 1", "-o", "bad", "--quiet"], in: dir)
         XCTAssertEqual(all.status, 2)
         XCTAssertTrue(all.stderr.contains("all 4 evaluated points failed"), all.stderr)
+        // Fail fast (default --max-failures 3): the first failure's stderr is shown at once, then the run stops.
+        let fast = try SweepCLI.run(["search"] + inputs + ["--grid", "0:1:5", "--strategy", "grid", "--eval-cmd", "echo 'CUDA out of memory' >&2; exit 1",
+                                                           "-o", "fast", "--quiet"], in: dir)
+        XCTAssertEqual(fast.status, 2)
+        XCTAssertTrue(fast.stderr.contains("first failed evaluation") && fast.stderr.contains("CUDA out of memory"), fast.stderr)
+        XCTAssertTrue(fast.stderr.contains("stopped after 3 failed evaluations"), fast.stderr)
+        XCTAssertLessThan(try SweepCLI.recordIDs(dir.appendingPathComponent("fast/records.jsonl").path).count, 25)
         let usage = try SweepCLI.run(["landscape"] + inputs + ["--grid", "1:0:3", "--eval-cmd", "echo 1", "-o", "x"], in: dir)
         XCTAssertEqual(usage.status, 1, "a bad grid is a usage mistake")
         XCTAssertTrue(usage.stderr.contains("grid '1:0:3'"), usage.stderr)
+    }
+
+    /// One grid grammar: `0:1:5` is 5 values per weight for deme and search alike, and a bare
+    /// decimal third field is refused by both; --dry-run prints the cost without evaluating.
+    func testDemeAndSearchReadTheSameGridAndDryRunCountsEvaluations() throws {
+        let pretrained = TestPaths.fixture("deme/pretrained.safetensors")
+        guard FileManager.default.fileExists(atPath: pretrained) else { throw XCTSkip("fixtures/deme/pretrained.safetensors not found") }
+        let dir = TestPaths.scratchDirectory("sweep-dry")
+        let inputs = try SweepCLI.trio(in: dir)
+        let deme = try SweepCLI.run(["deme", "--pretrained", pretrained, "--grid", "0:1:5", "--strategy", "grid", "--refine", "0", "--dry-run", "-o", "d"], in: dir)
+        XCTAssertEqual(deme.status, 0, deme.stderr)
+        XCTAssertTrue(deme.stderr.contains("5×5×5×5 grid (625 points): 625 evaluations"), deme.stderr)
+        let search = try SweepCLI.run(["search"] + inputs + ["--grid", "0:1:5", "--strategy", "grid", "--dry-run", "--eval-cmd", "echo 1", "-o", "s"], in: dir)
+        XCTAssertEqual(search.status, 0, search.stderr)
+        XCTAssertTrue(search.stderr.contains("5×5 grid (25 points): 25 evaluations"), search.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("s/records.jsonl").path))
+        let coord = try SweepCLI.run(["search"] + inputs + ["--grid", "0:1:11", "--refine", "2", "--dry-run", "--eval-cmd", "echo 1", "-o", "s"], in: dir)
+        XCTAssertTrue(coord.stderr.contains("strategy coord") && coord.stderr.contains("at most 139 evaluations"), coord.stderr)
+        for args in [["deme", "--pretrained", pretrained, "--grid", "0:1:0.25", "--dry-run"], ["search"] + inputs + ["--grid", "0:1:0.25", "--dry-run", "-o", "s"]] {
+            let r = try SweepCLI.run(args, in: dir)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.stderr.contains("0:1:step0.25"), r.stderr)
+        }
     }
 
     func testSIGTERMStopsTheRunningEvaluationCommands() throws {

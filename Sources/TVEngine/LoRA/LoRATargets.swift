@@ -1,0 +1,45 @@
+import TVStorage
+
+/// Which model tensor a LoRA module updates. Model tensors are indexed by their module path (the
+/// name without `.weight`), with and without the prefix of their part (`model.diffusion_model.`,
+/// `cond_stage_model.transformer.`, `unet.`, `text_encoder.`), and by kohya's flattened spelling
+/// (`lora_unet_` / `lora_te_` + path with dots as underscores). A module key is looked up as it
+/// is and without its own prefix (`base_model.model.`, `unet.`, `text_encoder.`).
+struct LoRATargets {
+    private var byPath: [String: Set<String>] = [:]
+
+    static let unetPrefixes = ["model.diffusion_model.", "unet."]
+    static let textPrefixes = ["cond_stage_model.transformer.", "cond_stage_model.", "text_encoder."]
+    static let modulePrefixes = ["base_model.model.", "unet.", "text_encoder."]
+
+    init(model: any CheckpointReader) {
+        for t in model.tensors where t.dtype.supportsArithmetic && t.name.hasSuffix(".weight") && t.shape.count >= 2 {
+            let path = String(t.name.dropLast(".weight".count))
+            add(path, t.name)
+            var part: [String] = ["unet", "te"]  // unprefixed: a UNet or a text encoder file
+            var rest = path
+            if let p = Self.unetPrefixes.first(where: path.hasPrefix) { rest = String(path.dropFirst(p.count)); part = ["unet"] }
+            else if let p = Self.textPrefixes.first(where: path.hasPrefix) { rest = String(path.dropFirst(p.count)); part = ["te"] }
+            add(rest, t.name)
+            let flat = rest.replacingOccurrences(of: ".", with: "_")
+            for p in part {
+                add("lora_\(p)_" + flat, t.name)
+                if p == "te" { add("lora_te1_" + flat, t.name) }
+            }
+        }
+    }
+
+    private mutating func add(_ key: String, _ tensor: String) { byPath[key, default: []].insert(tensor) }
+
+    /// The tensor for `module`, nil when none; throws when several match.
+    func tensor(for module: String, path: String) throws -> String? {
+        var candidates = [module]
+        for p in Self.modulePrefixes where module.hasPrefix(p) { candidates.append(String(module.dropFirst(p.count))) }
+        for c in candidates {
+            guard let hits = byPath[c] else { continue }
+            guard hits.count == 1 else { throw LoRAError.ambiguous(path: path, module: module, tensors: hits.sorted()) }
+            return hits.first
+        }
+        return nil
+    }
+}

@@ -1,0 +1,2 @@
+// Every test file here sees the shared helpers (TestPaths) without importing them itself.
+@_exported import TestSupport
