@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "TVTrainer", dependencies: ["TVStorage", "TVImage", "COpenBLAS", "CKernels"]),
         .target(name: "TVSearch", dependencies: ["TVStorage"]),
         .target(name: "TVDeMe", dependencies: ["TVEngine", "TVTrainer", "TVImage", "TVSearch"]),
-        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "TVSearch"]),
+        .target(name: "TVSweep", dependencies: ["TVEngine", "TVTrainer", "TVImage", "TVSearch", "COpenBLAS"]),
         .executableTarget(
             name: "tvtool",
             dependencies: [

@@ -2,8 +2,8 @@ import Foundation
 import TVImage
 
 /// Draws a landscape as a heatmap (viridis, bilinear between grid points) with contour lines,
-/// markers for the input models and the best point, axis ticks and titles, a colour bar and a
-/// marker legend.
+/// markers for the input models and the best point, axis ticks and titles, a titled colour bar
+/// (scaled to the finite values only), hatched areas for failed points and a marker legend.
 public enum LandscapePlot {
     public enum Scale: String, Sendable, CaseIterable { case linear, log }
 
@@ -14,31 +14,41 @@ public enum LandscapePlot {
 
     public static func render(_ s: LandscapeSurface, scale requested: Scale = .linear, contours: Int = 10, title: String? = nil) -> Canvas {
         var c = Canvas(width: width, height: height)
+        // The colour scale comes from finite values only; with none there is no scale to draw.
         let finite = s.finiteValues
-        // Log scale needs positive values; fall back to linear otherwise.
         let scale: Scale = requested == .log && (finite.min() ?? 0) > 0 ? .log : .linear
         func t(_ v: Double) -> Double { scale == .log ? log10(v) : v }
-        let lo = finite.map(t).min() ?? 0, hi = finite.map(t).max() ?? 1
-        let span = hi > lo ? hi - lo : 1
+        let range: (lo: Double, hi: Double)? = finite.isEmpty ? nil : (finite.map(t).min()!, finite.map(t).max()!)
         let xr = (s.xs.min() ?? 0, s.xs.max() ?? 1), yr = (s.ys.min() ?? 0, s.ys.max() ?? 1)
         let xSpan = xr.1 > xr.0 ? xr.1 - xr.0 : 1, ySpan = yr.1 > yr.0 ? yr.1 - yr.0 : 1
         func px(_ x: Double) -> Double { Double(plotX) + (x - xr.0) / xSpan * Double(plotSize - 1) }
         func py(_ y: Double) -> Double { Double(plotY + plotSize - 1) - (y - yr.0) / ySpan * Double(plotSize - 1) }
 
-        // Heatmap.
+        // Heatmap: bilinear where all four corners have values, the nearest point's value next to a
+        // missing one; failed points' areas hatched, not-yet-evaluated ones plain grey.
         let tv = s.values.map { $0.map(t) }
         for yy in 0..<plotSize {
             let y = yr.0 + Double(plotSize - 1 - yy) / Double(plotSize - 1) * ySpan
             for xx in 0..<plotSize {
                 let x = xr.0 + Double(xx) / Double(plotSize - 1) * xSpan
-                let v = bilinear(tv, s.xs, s.ys, x, y)
-                c.set(x: plotX + xx, y: plotY + yy, v.isFinite ? ColorMap.viridis.color(at: (v - lo) / span) : .lightGray)
+                let (ni, nj) = (nearest(s.xs, x), nearest(s.ys, y))
+                if s.isFailed(ni, nj) {
+                    c.set(x: plotX + xx, y: plotY + yy, Hatching.color(x: plotX + xx, y: plotY + yy))
+                    continue
+                }
+                var v = bilinear(tv, s.xs, s.ys, x, y)
+                if !v.isFinite { v = tv[ni][nj] }
+                if let r = range, v.isFinite {
+                    c.set(x: plotX + xx, y: plotY + yy, ColorMap.viridis.color(at: r.hi > r.lo ? (v - r.lo) / (r.hi - r.lo) : 0.5))
+                } else {
+                    c.set(x: plotX + xx, y: plotY + yy, .lightGray)
+                }
             }
         }
         // Contours at evenly spaced levels (in the colour scale's units).
-        if contours > 0 && hi > lo {
+        if contours > 0, let r = range, r.hi > r.lo {
             for k in 1...contours {
-                let level = lo + span * Double(k) / Double(contours + 1)
+                let level = r.lo + (r.hi - r.lo) * Double(k) / Double(contours + 1)
                 for seg in Contours.segments(tv, level: level) {
                     c.line(px(coord(s.xs, seg.i0)), py(coord(s.ys, seg.j0)), px(coord(s.xs, seg.i1)), py(coord(s.ys, seg.j1)), .white)
                 }
@@ -54,34 +64,75 @@ public enum LandscapePlot {
         } else {
             c.verticalText(yName, x: 6, y: plotY + plotSize / 2 + BitmapFont.width(yName, scale: 2) / 2, scale: 2)
         }
-        c.text(title ?? "\(s.valueName) over the \(s.basis) plane", x: plotX, y: 12, scale: 2)
+        drawTitle(&c, title ?? "\(s.scoreLabel) over the \(s.basis) plane")
 
-        // Markers: inputs, then the best point.
+        // Markers last, so contours never cover them; a checkpoint outside the grid is drawn grey
+        // at the nearest point of the frame and listed as off grid.
         var legend: [(MarkerShape, RGB, String)] = []
-        var hidden: [String] = []
+        func clampX(_ x: Double) -> Int { min(max(Int(px(x).rounded()), plotX + 3), plotX + plotSize - 4) }
+        func clampY(_ y: Double) -> Int { min(max(Int(py(y).rounded()), plotY + 3), plotY + plotSize - 4) }
+        let off = Set(s.offGridMarkers.map(\.label))
         for (k, m) in s.markers.enumerated() {
             let shape = MarkerShape.cycle[k % MarkerShape.cycle.count]
-            guard m.x >= xr.0 - 1e-9, m.x <= xr.1 + 1e-9, m.y >= yr.0 - 1e-9, m.y <= yr.1 + 1e-9 else {
-                hidden.append(m.label)
-                continue
-            }
-            c.marker(shape, cx: Int(px(m.x).rounded()), cy: Int(py(m.y).rounded()), size: 13, fill: .white)
-            legend.append((shape, .white, m.label))
+            let fill: RGB = off.contains(m.label) ? .gray : .white
+            c.marker(shape, cx: clampX(m.x), cy: clampY(m.y), size: 13, fill: fill)
+            legend.append((shape, fill, off.contains(m.label) ? "\(m.label) OFF GRID (\(short(m.x)),\(short(m.y)))" : m.label))
         }
         if let b = s.best, let v = s.bestValue {
-            c.marker(.star, cx: Int(px(b.x).rounded()), cy: Int(py(b.y).rounded()), size: 15, fill: .red, outline: .black)
+            c.marker(.star, cx: clampX(b.x), cy: clampY(b.y), size: 15, fill: .red, outline: .black)
             legend.append((.star, .red, "best " + short(v)))
         }
-        drawColorBar(&c, lo: lo, hi: hi, scale: scale)
-        for (k, item) in legend.enumerated() {
-            let y = plotY + 10 + k * 26
-            c.marker(item.0, cx: legendX + 6, cy: y + 6, size: 13, fill: item.1)
-            c.text(item.2, x: legendX + 20, y: y, scale: 2)
+        if let r = range {
+            drawColorBar(&c, lo: r.lo, hi: r.hi, scale: scale)
+        } else {
+            c.hatch(x: barX, y: plotY, width: barWidth, height: plotSize)
+            c.frame(x: barX - 1, y: plotY - 1, width: barWidth + 2, height: plotSize + 2, .black)
+            c.text("NO FINITE VALUES", x: barX + barWidth + 6, y: plotY, scale: 1)
         }
-        if !hidden.isEmpty {
-            c.text("OFF GRID: " + hidden.joined(separator: ","), x: legendX, y: plotY + 10 + legend.count * 26, scale: 1)
-        }
+        drawColorBarLabel(&c, s.scoreLabel + (scale == .log ? " (log scale)" : ""))
+        drawLegend(&c, legend, failed: s.failedCount, missing: s.values.joined().count - finite.count - s.failedCount)
         return c
+    }
+
+    /// The title, shrunk to the small font when it would not fit at scale 2.
+    static func drawTitle(_ c: inout Canvas, _ title: String) {
+        let big = BitmapFont.width(title, scale: 2) <= width - plotX - 10
+        c.text(title, x: plotX, y: big ? 12 : 18, scale: big ? 2 : 1)
+    }
+
+    /// The colour bar's title, along its left side (between the heatmap and the bar).
+    static func drawColorBarLabel(_ c: inout Canvas, _ label: String) {
+        let sc = BitmapFont.width(label, scale: 2) <= plotSize ? 2 : 1
+        let w = BitmapFont.width(label, scale: sc)
+        c.verticalText(label, x: barX - 8 - 7 * sc, y: plotY + plotSize / 2 + w / 2, scale: sc)
+    }
+
+    static func drawLegend(_ c: inout Canvas, _ items: [(MarkerShape, RGB, String)], failed: Int, missing: Int) {
+        var y = plotY + 10
+        for item in items {
+            let sc = BitmapFont.width(item.2, scale: 2) <= width - legendX - 22 ? 2 : 1
+            c.marker(item.0, cx: legendX + 6, cy: y + 6, size: 13, fill: item.1)
+            c.text(item.2, x: legendX + 20, y: y + (sc == 1 ? 3 : 0), scale: sc)
+            y += 26
+        }
+        if failed > 0 {
+            c.hatch(x: legendX, y: y, width: 13, height: 13)
+            c.frame(x: legendX, y: y, width: 13, height: 13, .black)
+            c.text("FAILED \(failed)", x: legendX + 20, y: y, scale: 2)
+            y += 26
+        }
+        if missing > 0 {
+            c.fill(x: legendX, y: y, width: 13, height: 13, .lightGray)
+            c.frame(x: legendX, y: y, width: 13, height: 13, .black)
+            c.text("MISSING \(missing)", x: legendX + 20, y: y, scale: 2)
+        }
+    }
+
+    /// Index of the grid value nearest to `x`.
+    static func nearest(_ axis: [Double], _ x: Double) -> Int {
+        var best = 0
+        for (k, a) in axis.enumerated() where abs(a - x) < abs(axis[best] - x) { best = k }
+        return best
     }
 
     /// Value at (x, y) by bilinear interpolation on the (possibly non-uniform) grid; NaN outside.

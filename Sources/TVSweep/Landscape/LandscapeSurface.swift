@@ -15,27 +15,55 @@ public struct LandscapeSurface: Sendable {
     public var markers: [PlaneMarker]
     public var best: PlaneMarker?
     public var bestValue: Double?
+    /// failed[i][j]: the point at (xs[i], ys[j]) was evaluated and failed (or timed out), as
+    /// opposed to not evaluated yet. Empty means none failed.
+    public var failed: [[Bool]] = []
 
     /// Assembles the surface of a landscape sweep from its manifest and records.
     public static func from(manifest m: SweepManifest, records: RecordSet) -> LandscapeSurface {
-        let xs = m.grid.axes[0].values, ys = m.grid.axes.count > 1 ? m.grid.axes[1].values : [0]
+        // A line (one axis) is kept as a surface with the single y = 0.
+        let twoD = m.grid.axes.count > 1
+        let xs = m.grid.axes[0].values, ys = twoD ? m.grid.axes[1].values : [0]
         var values = Array(repeating: Array(repeating: Double.nan, count: ys.count), count: xs.count)
+        var failed = Array(repeating: Array(repeating: false, count: ys.count), count: xs.count)
         for (i, x) in xs.enumerated() {
             for (j, y) in ys.enumerated() {
-                if let r = records.byID[SweepPoint.id(for: [x, y])], r.status == .ok, let v = r.value { values[i][j] = v }
+                guard let r = records.byID[SweepPoint.id(for: twoD ? [x, y] : [x])] else { continue }
+                if r.status == .ok, let v = r.value, v.isFinite { values[i][j] = v } else { failed[i][j] = true }
             }
         }
         let best = records.best(m.goal)
         return LandscapeSurface(
             xs: xs, ys: ys, values: values, axisNames: m.axisNames,
-            axisDescriptions: [m.settings["x_axis"] ?? m.axisNames[0], m.settings["y_axis"] ?? m.axisNames.last!],
+            axisDescriptions: twoD ? [m.settings["x_axis"] ?? m.axisNames[0], m.settings["y_axis"] ?? m.axisNames.last!]
+                : [m.settings["x_axis"] ?? m.axisNames[0]],
             basis: m.settings["basis"] ?? "", valueName: m.settings["value_name"] ?? "score", evaluator: m.evaluator,
             goal: m.goal, markers: LandscapeSettings.markers(m.settings),
-            best: best.map { PlaneMarker(label: "best", x: $0.coordinates[0], y: $0.coordinates[1]) }, bestValue: best?.value)
+            best: best.map { PlaneMarker(label: "best", x: $0.coordinates[0], y: $0.coordinates.count > 1 ? $0.coordinates[1] : 0) }, bestValue: best?.value,
+            failed: failed)
     }
+
+    /// A line: one axis (ys is [0]).
+    public var isLine: Bool { axisNames.count == 1 }
 
     /// Finite values only.
     public var finiteValues: [Double] { values.flatMap { $0 }.filter(\.isFinite) }
+
+    public func isFailed(_ i: Int, _ j: Int) -> Bool { i < failed.count && j < failed[i].count && failed[i][j] }
+
+    /// Number of failed points.
+    public var failedCount: Int { failed.joined().filter { $0 }.count }
+
+    /// What the values measure, in words (see ScoreLabel).
+    public var scoreLabel: String { ScoreLabel.describe(valueName: valueName, evaluator: evaluator) }
+
+    /// Markers (input checkpoints) whose coordinates fall outside the grid's range.
+    public var offGridMarkers: [PlaneMarker] {
+        let xr = (xs.min() ?? 0, xs.max() ?? 0), yr = (ys.min() ?? 0, ys.max() ?? 0)
+        return markers.filter { m in
+            !(m.x >= xr.0 - 1e-9 && m.x <= xr.1 + 1e-9 && m.y >= yr.0 - 1e-9 && m.y <= yr.1 + 1e-9)
+        }
+    }
 }
 
 /// How landscape-specific facts are kept in the manifest's string settings.

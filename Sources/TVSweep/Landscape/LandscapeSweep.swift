@@ -38,7 +38,7 @@ public enum LandscapeSweep {
         var settings = plane.settings
         settings["markers"] = LandscapeSettings.encode(markers: plane.markers)
         settings["x_axis"] = plane.axisDescriptions[0]
-        settings["y_axis"] = plane.axisDescriptions[1]
+        if plane.axisDescriptions.count > 1 { settings["y_axis"] = plane.axisDescriptions[1] }
         settings["value_name"] = valueName
         return SweepManifest(kind: "landscape", axisNames: plane.axisNames, grid: grid, goal: goal, inputs: inputs,
                              evaluator: evaluator, settings: settings)
@@ -49,21 +49,25 @@ public enum LandscapeSweep {
         public var surface: String
         public var csv: String
         public var plot: String
+        /// The ParaView/VTK structured grid (surface.vts).
+        public var vts: String
     }
 
-    /// Writes surface.h5, surface.csv and landscape.png (each atomically) into `directory`.
+    /// Writes surface.h5, surface.vts, surface.csv and landscape.png (each atomically) into `directory`.
     @discardableResult
     public static func writeOutputs(manifest: SweepManifest, records: RecordSet, directory: String,
                                     scale: LandscapePlot.Scale = .linear) throws -> Outputs {
         let dir = URL(fileURLWithPath: directory)
         let out = Outputs(surface: dir.appendingPathComponent("surface.h5").path,
                           csv: dir.appendingPathComponent("surface.csv").path,
-                          plot: dir.appendingPathComponent("landscape.png").path)
+                          plot: dir.appendingPathComponent("landscape.png").path,
+                          vts: dir.appendingPathComponent("surface.vts").path)
         let surface = LandscapeSurface.from(manifest: manifest, records: records)
         try SurfaceFile.write(surface, to: out.surface)
+        try StructuredGridFile.write(surface, to: out.vts)
         let grid = manifest.grid.points().compactMap { records.byID[$0.id] }
         try AtomicFile.write(RecordsCSV.render(grid, axisNames: manifest.axisNames), to: out.csv)
-        let canvas = LandscapePlot.render(surface, scale: scale)
+        let canvas = surface.isLine ? LinePlot.render(surface, scale: scale) : LandscapePlot.render(surface, scale: scale)
         try AtomicFile.write(Data(PlotImage.png(canvas)), to: out.plot)
         return out
     }

@@ -182,3 +182,28 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(usage.status, 1)
     }
 }
+
+final class LandscapeViewsCommandTests: XCTestCase {
+    func testLineThroughTwoCheckpointsWritesLinePlotAndExports() throws {
+        let dir = TestPaths.scratchDirectory("landscape-line-cli")
+        let inputs = try SweepCLI.trio(in: dir)
+        let score = "echo \"$TVTOOL_COORDINATES\" | awk '{ printf \"%.10f\\n\", ($1-0.3)^2 }'"
+        let r = try SweepCLI.run(["landscape", inputs[0], inputs[1], "--grid", "0.2:0.8:7", "--eval-cmd", score, "-o", "line", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["evaluated"] as? Int, 7)
+        // base (t = 0) and a (t = 1) both lie outside [0.2, 0.8]: reported with their coordinates.
+        let off = try XCTUnwrap(report["off_grid"] as? [[String: Any]])
+        XCTAssertEqual(off.map { $0["label"] as? String }, ["base", "a"])
+        XCTAssertEqual(off.map { $0["coordinates"] as? [Double] }, [[0], [1]])
+        for key in ["surface", "vts", "plot", "csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(report[key] as? String)), key)
+        }
+        let plain = try SweepCLI.run(["landscape", inputs[0], inputs[1], "--grid", "0.2:0.8:7", "--eval-cmd", score, "-o", "line"], in: dir)
+        XCTAssertTrue(plain.stderr.contains("note: a lies outside the grid at (t) = (1.0)"), plain.stderr)
+        // Usage mistakes exit 1.
+        XCTAssertEqual(try SweepCLI.run(["landscape"] + inputs + ["a.safetensors", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
+        XCTAssertEqual(try SweepCLI.run(["landscape"] + inputs + ["--directions", "hessian2", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
+        XCTAssertEqual(try SweepCLI.run(["landscape", inputs[0], inputs[1], "--directions", "pca", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
+    }
+}
