@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 import TVTrainer
 
 /// The outcome of a DeMe run: configuration, the table of models, the verdicts of the merged model
@@ -36,11 +37,21 @@ public struct DeMeReport: Codable, Sendable {
         self.notes = notes
     }
 
+    /// report.json: the report with snake_case keys (`held_out_mse`, `search_set_mse`, …), the key
+    /// style of every tvtool JSON output; non-finite numbers as "nan"/"inf" strings. JSONEncoder
+    /// (shortest round-trip doubles) with a key strategy, which does not reach dictionary keys, so
+    /// the label-keyed maps are re-keyed first.
     public func json() throws -> Data {
+        var file = self
+        let snake = { (d: [String: String]) in Dictionary(d.map { (SnakeCaseKeys.key($0.key), $0.value) }, uniquingKeysWith: { a, _ in a }) }
+        file.configuration = snake(configuration)
+        file.files = snake(files)
+        file.timings = Dictionary(timings.map { (SnakeCaseKeys.key($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(self)
+        enc.keyEncodingStrategy = .custom { path in SnakeKey(SnakeCaseKeys.key(path.last?.stringValue ?? "")) }
+        return try enc.encode(file)
     }
 
     /// Writes report.md and report.json into `directory` (atomically).
@@ -98,4 +109,13 @@ public struct DeMeReport: Codable, Sendable {
         }
         return out
     }
+}
+
+/// A coding key renamed to snake_case for report.json.
+private struct SnakeKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

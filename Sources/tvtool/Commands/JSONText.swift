@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 
 /// Every `--json` output goes through here, so all commands print the same style: sorted
 /// snake_case keys, numbers as numbers, NaN/infinity as null (JSON has no such numbers; before,
@@ -29,37 +30,11 @@ enum JSONText {
         return try encode(snakeCased(sanitized(object, nonFiniteStrings: true)))
     }
 
-    /// Keys of every object renamed camelCase → snake_case (`heldOutMSE` → `held_out_mse`).
-    static func snakeCased(_ obj: Any) -> Any {
-        if let d = obj as? [String: Any] {
-            return Dictionary(d.map { (snakeCase($0.key), snakeCased($0.value)) }, uniquingKeysWith: { a, _ in a })
-        }
-        if let a = obj as? [Any] { return a.map(snakeCased) }
-        return obj
-    }
+    /// Keys of every object renamed camelCase → snake_case (the rule lives in TVStorage, which
+    /// the library's own JSON files use too).
+    static func snakeCased(_ obj: Any) -> Any { SnakeCaseKeys.rekeyed(obj) }
 
-    /// camelCase → snake_case, accents dropped; any other run of characters outside [a-z0-9] (spaces, slashes in
-    /// human-readable labels) → one "_".
-    static func snakeCase(_ key: String) -> String {
-        // ASCII keys: "fréchet" → "frechet".
-        let chars = Array(key.folding(options: .diacriticInsensitive, locale: nil)).map { $0.isASCII ? $0 : " " }
-        var out = ""
-        for (i, c) in chars.enumerated() {
-            guard c.isLetter || c.isNumber else {
-                if !out.isEmpty && !out.hasSuffix("_") { out += "_" }
-                continue
-            }
-            if c.isUppercase && i > 0 {
-                let prev = chars[i - 1], next = i + 1 < chars.count ? chars[i + 1] : nil
-                // A word starts at lower→Upper, digit→Upper, or at the last capital of an acronym
-                // followed by lowercase (MSEValue → mse_value).
-                if prev.isLowercase || prev.isNumber || (prev.isUppercase && next?.isLowercase == true) { out += "_" }
-            }
-            out += c.lowercased()
-        }
-        while out.hasSuffix("_") { out.removeLast() }
-        return out
-    }
+    static func snakeCase(_ key: String) -> String { SnakeCaseKeys.key(key) }
 
     /// `deme`'s report keeps its configuration as text (for report.md); on stdout its numeric
     /// entries become numbers.

@@ -97,9 +97,13 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         XCTAssertTrue(merged.config.projections)
 
         // report.json decodes to the same report; report.md states the verdicts.
-        let decoded = try JSONDecoder().decode(DeMeReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
-        XCTAssertEqual(decoded.rows.map(\.heldOutMSE), report.rows.map(\.heldOutMSE))
-        XCTAssertEqual(decoded.rows.map(\.searchSetMSE), report.rows.map(\.searchSetMSE))
+        // Its keys are snake_case like every tvtool JSON output (JSONDecoder: exact doubles).
+        struct FileRow: Decodable { let held_out_mse: Double; let search_set_mse: Double? }
+        struct FileReport: Decodable { let rows: [FileRow]; let searched_points: Int }
+        let file = try JSONDecoder().decode(FileReport.self, from: Data(contentsOf: run.appendingPathComponent("report.json")))
+        XCTAssertEqual(file.rows.map(\.held_out_mse), report.rows.map(\.heldOutMSE))
+        XCTAssertEqual(file.rows.map(\.search_set_mse), report.rows.map(\.searchSetMSE))
+        XCTAssertEqual(file.searched_points, report.searchedPoints)
         let md = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("DeMe merged") && md.contains("2 SE"))
 
