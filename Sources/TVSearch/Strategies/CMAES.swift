@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 
 /// CMA-ES with Hansen's default strategy parameters ("The CMA Evolution Strategy: A Tutorial",
 /// 2016, Table 1 and Eqs. 39–47; the same as purecma), searching the unit cube that maps to the

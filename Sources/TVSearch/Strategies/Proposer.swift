@@ -1,3 +1,5 @@
+import TVStorage
+
 /// A strategy's ask/tell state. `next` gets the values of the batch it returned last (lower is
 /// better; a failed point is +infinity) and returns the next batch, or nil when it is done. It
 /// depends on nothing but those values and the spec, so replaying recorded values re-derives the
