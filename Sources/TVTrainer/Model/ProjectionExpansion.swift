@@ -6,16 +6,25 @@ extension MLPDenoiser {
         if config.projections { return copy() }
         var c = config
         c.projections = true
-        let newLayout = MLPDenoiser.layout(for: c)
-        var values = [Float](repeating: 0, count: newLayout.count)
-        for e in newLayout.entries {
-            if let old = layout.entry(e.name) {
-                for j in 0..<e.count { values[e.offset + j] = parameters[old.offset + j] }
+        return MLPDenoiser(config: c, parameters: layout.identityExpanded(parameters, into: MLPDenoiser.layout(for: c)))
+    }
+}
+
+extension ParameterLayout {
+    /// `values` (in this layout) placed in `expanded`, a layout with projections added: entries
+    /// both have are copied, each new entry is a square projection set to the identity ([C, C] or
+    /// [C, C, 1, 1]: the diagonal of its first C×C values). Used by every architecture's
+    /// `expandingWithIdentityProjections`.
+    public func identityExpanded(_ values: FloatBuffer, into expanded: ParameterLayout) -> [Float] {
+        var out = [Float](repeating: 0, count: expanded.count)
+        for e in expanded.entries {
+            if let old = entry(e.name) {
+                for j in 0..<e.count { out[e.offset + j] = values[old.offset + j] }
             } else {
-                let d = e.shape[0]
-                for i in 0..<d { values[e.offset + i * d + i] = 1 }
+                let c = e.shape[0]
+                for i in 0..<c { out[e.offset + i * c + i] = 1 }
             }
         }
-        return MLPDenoiser(config: c, parameters: values)
+        return out
     }
 }

@@ -112,17 +112,7 @@ public final class UNet2DModel: TrainableDenoiser {
         if config.projections { return copy() }
         var c = config
         c.projections = true
-        let newLayout = UNet2DModel.layout(for: c)
-        var values = [Float](repeating: 0, count: newLayout.count)
-        for e in newLayout.entries {
-            if let old = layout.entry(e.name) {
-                for j in 0..<e.count { values[e.offset + j] = parameters[old.offset + j] }
-            } else {
-                let C = e.shape[0]
-                for i in 0..<C { values[e.offset + i * C + i] = 1 }
-            }
-        }
-        return UNet2DModel(config: c, parameters: values)
+        return UNet2DModel(config: c, parameters: layout.identityExpanded(parameters, into: UNet2DModel.layout(for: c)))
     }
 
     public func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
