@@ -43,6 +43,18 @@ final class HostileInputCommandTests: XCTestCase {
         r = try SweepCLI.run(["landscape", "L/surface.h5", inputs[1], inputs[2], "--grid", "0,1", "--eval-cmd", "echo 1", "-o", "L", "--quiet"], in: dir)
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("L/surface.h5"), r.stderr)
+        // The line path (and PCA/Hessian) go through the same check, with a readable HDF5 input
+        // (before, the line ran its evaluations and replaced it).
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("M"), withIntermediateDirectories: true)
+        r = try SweepCLI.run(["convert", inputs[0], "M/surface.h5"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let h5 = try Data(contentsOf: dir.appendingPathComponent("M/surface.h5"))
+        r = try SweepCLI.run(["landscape", "M/surface.h5", inputs[1], "--line", "--grid", "0,1", "--eval-cmd", "touch \(ran); echo 1",
+                              "-o", "M", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("M/surface.h5"), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("M/surface.h5")), h5)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ran), "a line evaluation ran before the refusal")
 
         r = try SweepCLI.run(["train", "--data", inputs[1], "--steps", "1", "-o", inputs[1]], in: dir)
         XCTAssertEqual(r.status, 2, r.stderr)

@@ -116,17 +116,7 @@ struct LandscapeCommand: ParsableCommand {
         guard unit == "tau-a" || unit == "absolute" else { throw ValidationError("--unit must be tau-a or absolute") }
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         let gridSpec = try GridSpec.parse(grid, dimensions: 2)
-        let options = try execution.runOptions()
-        try evaluation.validate()
-        let folder = URL(fileURLWithPath: execution.output)
-        try OutputGuard.check(outputs: ["surface.h5", "surface.csv", "landscape.png"].map { folder.appendingPathComponent($0).path }
-                                  + [SweepSession.recordsPath(directory: execution.output, shard: options.shard)],
-                              inputs: [base, ftA, ftB])
-        if execution.dryRun {
-            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
-            if execution.json { SweepReport.printJSON(report) }
-            return
-        }
+        guard let options = try start(grid: gridSpec, inputs: [base, ftA, ftB]) else { return }
         let prepared = try LandscapeSweep.prepare(base: base, a: ftA, b: ftB,
                                                   plane: LandscapePlaneOptions(basis: b, unitIsTauANorm: unit == "tau-a",
                                                                                seed: seed, center: center))
@@ -145,13 +135,7 @@ struct LandscapeCommand: ParsableCommand {
         let paths = [base, ftA] + more
         guard grid.count == 1 else { throw ValidationError("--line takes one --grid (the t axis), got \(grid.count)") }
         let gridSpec = try GridSpec.parse(lineGrid(segments: paths.count - 1), dimensions: 1)
-        let options = try execution.runOptions()
-        try evaluation.validate()
-        if execution.dryRun {
-            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
-            if execution.json { SweepReport.printJSON(report) }
-            return
-        }
+        guard let options = try start(grid: gridSpec, inputs: paths) else { return }
         let prepared = try InterpolationLine.prepare(checkpoints: paths)
         let evaluator = try evaluation.evaluator(family: prepared.family, axisNames: prepared.plane.axisNames, jobs: options.jobs,
                                                 output: execution.output)
@@ -167,15 +151,10 @@ struct LandscapeCommand: ParsableCommand {
         guard !line, basis == "coefficients" else { throw ValidationError("--directions pca sets the plane itself: drop --line/--basis") }
         let trajectory = (ftA.map { [$0] } ?? []) + more
         guard trajectory.count >= 2 else { throw ValidationError("--directions pca needs the final model and at least two trajectory checkpoints") }
-        let options = try execution.runOptions()
-        try evaluation.validate()
+        // Reads only; the default grid comes from the checkpoints' projections.
         let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
         let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)
-        if execution.dryRun {
-            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
-            if execution.json { SweepReport.printJSON(report) }
-            return
-        }
+        guard let options = try start(grid: gridSpec, inputs: [base] + trajectory) else { return }
         if !execution.json && !execution.quiet {
             let r = prepared.pca.explainedVarianceRatio
             Console.error(String(format: "pca: explained variance ratio %.4f (1st PC), %.4f (2nd PC) of %d checkpoints", r[0], r[1], trajectory.count))
@@ -196,13 +175,8 @@ struct LandscapeCommand: ParsableCommand {
         guard ftA == nil, !line, basis == "coefficients" else { throw ValidationError("--directions hessian takes only BASE (no other checkpoints, --line or --basis)") }
         guard evaluation.evalCommand == nil else { throw ValidationError("--directions hessian uses the built-in eps-MSE objective: drop --eval-cmd") }
         let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? ["-1:1:21"] : grid, dimensions: 2)
-        let options = try execution.runOptions()
-        try evaluation.validate()
-        if execution.dryRun {
-            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
-            if execution.json { SweepReport.printJSON(report) }
-            return
-        }
+        guard let options = try start(grid: gridSpec, inputs: [base],
+                                      extraOutputs: ["hessian_v1.safetensors", "hessian_v2.safetensors"]) else { return }
         let reader = try Checkpoints.open(base)
         let objective = try EpsilonMSEEvaluator(family: try LinearFamily(base: reader, models: []), data: evaluation.data,
                                                 split: evaluation.evalSplit, repeats: evaluation.evalRepeats, seed: evaluation.evalSeed,
@@ -220,6 +194,24 @@ struct LandscapeCommand: ParsableCommand {
         try finish(manifest: manifest, evaluator: evaluator, options: options, scale: scale,
                    extra: ["hessian_eigenvalues": prepared.eigen.eigenvalues, "hessian_iterations": prepared.eigen.iterations,
                            "hessian_converged": prepared.eigen.converged, "hessian_directions": prepared.eigen.directionFiles])
+    }
+
+    /// What every path does before its work: the run options, the evaluator's settings, every file
+    /// the landscape writes checked against every input, and with --dry-run the cost (nil: stop).
+    func start(grid gridSpec: GridSpec, inputs: [String], extraOutputs: [String] = []) throws -> SweepRunOptions? {
+        let options = try execution.runOptions()
+        try evaluation.validate()
+        let folder = URL(fileURLWithPath: execution.output)
+        try OutputGuard.check(outputs: (["surface.h5", "surface.csv", "landscape.png", "surface.vts"] + extraOutputs)
+                                  .map { folder.appendingPathComponent($0).path }
+                                  + [SweepSession.recordsPath(directory: execution.output, shard: options.shard)],
+                              inputs: inputs)
+        if execution.dryRun {
+            let report = SweepReport.dryRun("landscape", spec: try SearchSpec(strategy: .grid, grid: gridSpec), output: execution.output)
+            if execution.json { SweepReport.printJSON(report) }
+            return nil
+        }
+        return options
     }
 
     /// The default grid of a PCA plane (Euclidean units): the checkpoints' projections plus 25% margin, 21 points per axis.
