@@ -45,8 +45,16 @@ python3 - "$OUT/runs" <<'PY'
 import csv, os, sys
 root = sys.argv[1]
 def rows(path):
+    # Search logs (TVSearch records): weight columns, `status` and `value`; failed points skipped.
     with open(path) as f:
-        return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+        out = []
+        for r in csv.DictReader(f):
+            if r.get("status", "ok") != "ok":
+                continue
+            w = {k: float(v) for k, v in r.items() if k == "w" or (k.startswith("w") and k[1:].isdigit())}
+            w["objective"] = float(r["value"] if "value" in r else r["objective"])
+            out.append(w)
+        return out
 print(f"{'steps/range':>11} {'lr':>6} {'p':>4} | {'deme (search)':>13} {'plain (search)':>14} {'interp (search)':>15} | weights (deme) / w (interp) | s")
 res = []
 for name in sorted(os.listdir(root)):
