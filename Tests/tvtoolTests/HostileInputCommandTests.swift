@@ -164,4 +164,21 @@ final class HostileInputCommandTests: XCTestCase {
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [], "candidates left behind")
         }
     }
+
+    /// Fuzzer finds: a damaged global heap that a virtual dataset's layout points into made
+    /// libhdf5 loop forever inside H5Dopen2. The heap check now runs before libhdf5 opens any
+    /// object: exit 2, one line, fast (the watchdog kills a regression instead of hanging CI).
+    func testDamagedHeapBehindVirtualDatasetDoesNotHang() throws {
+        let dir = scratch("cli-vds-loop")
+        for n in 1...2 {
+            let file = TestPaths.fixture("hostile/open/vds_heap_loop_\(n).h5")
+            for args in [["inspect", file], ["convert", file, "o.safetensors", "--quiet"]] {
+                let r = finish(try SweepCLI.start(args, in: dir), within: 20, "\(args[0]) of vds_heap_loop_\(n).h5")
+                XCTAssertEqual(r.status, 2, r.stderr)
+                XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+                XCTAssertTrue(r.stderr.contains("global heap") && r.stderr.contains("vds_heap_loop_\(n).h5"), r.stderr)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+        }
+    }
 }

@@ -49,14 +49,17 @@ public final class HDF5Reader: CheckpointReader {
     public init(path: String) throws {
         self.path = path
         try Self.checkSignature(path)
+        // Global heaps are checked before libhdf5 reads anything: opening a dataset or an
+        // attribute can already walk one, and a damaged one crashes or loops inside libhdf5.
+        let mapping = try? MappedFile(path: path)
+        if let mapping { try HDF5Library.locked { try HDF5GlobalHeapCheck.verify(mapping, path: path) } }
         let file: HDF5Handle = try HDF5Library.locked {
             guard let f = HDF5Handle(H5Fopen(path, tv_h5f_acc_rdonly(), HDF5Library.defaultPlist), .file) else {
                 throw HDF5Error.cannotOpen(path: path, reason: HDF5Library.lastError(or: "libhdf5 could not open it"))
             }
             return f
         }
-        let mapping = try? MappedFile(path: path)
-        let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path, mapping: mapping) }
+        let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path) }
         self.file = file
         self.mapping = mapping
 
