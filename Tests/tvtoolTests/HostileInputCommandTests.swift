@@ -108,6 +108,28 @@ final class HostileInputCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// Inputs copied through unchanged follow the same rule as merged tensors: a NaN/inf in a
+    /// tensor only one model has (`--keys union`) or only the base has is an error naming the
+    /// tensor and its file, no output; `--allow-nonfinite` writes it as is.
+    func testNonFiniteCopiedTensorIsReported() throws {
+        let dir = scratch("cli-inf-copy")
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("base.safetensors").path, [("w", [0, 0], [2])])
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("ft.safetensors").path, [("w", [1, 1], [2]), ("extra", [1, .nan], [2])])
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("base2.safetensors").path, [("w", [0, 0], [2]), ("only", [.infinity, 0], [2])])
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("ft2.safetensors").path, [("w", [1, 1], [2])])
+        for (inputs, tensor, element) in [(["base.safetensors", "ft.safetensors"], "extra", 1), (["base2.safetensors", "ft2.safetensors"], "only", 0)] {
+            let args = ["merge"] + inputs + ["--weights", "0.5", "--keys", "union", "-o", "o.safetensors", "--quiet"]
+            var r = try SweepCLI.run(args, in: dir)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("tensor '\(tensor)'") && r.stderr.contains("element \(element)"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+            r = try SweepCLI.run(args + ["--allow-nonfinite"], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("o.safetensors"))
+        }
+    }
+
     func testOverflowingGridIsAnErrorWithoutRecords() throws {
         let dir = scratch("cli-grid")
         let inputs = try SweepCLI.trio(in: dir)
