@@ -32,6 +32,7 @@ enum HDF5GlobalHeapCheck {
         switch tv_h5_probe_vlen_strings(path, HDF5AttributeIO.maxValues, 60_000) {
         case 0, -2: break
         case -1: throw .corrupt(path: path, object: "/", reason: "reading its string attributes did not finish within 60 s")
+        case -3: throw .corrupt(path: path, object: "/", reason: "a string attribute cannot be read (a probe process capped at 1 GiB failed: a damaged length or heap reference)")
         case let sig: throw .corrupt(path: path, object: "/", reason: "its string attributes are damaged (reading them crashed libhdf5, signal \(sig), in a probe process)")
         }
     }
