@@ -203,4 +203,20 @@ final class HostileInputCommandTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
         }
     }
+
+    /// Virtual datasets pointing back into their own file (a -> b -> a, self, unlimited and
+    /// printf-style mappings) and an external link to the file itself are listed as skipped,
+    /// never followed: exit 0, fast (fixtures/hostile/make_vds_loops.c).
+    func testVirtualDatasetLoopsAreSkippedNotFollowed() throws {
+        let dir = scratch("cli-vds-self")
+        let file = TestPaths.fixture("hostile/vds_loops.h5")
+        let r = finish(try SweepCLI.start(["inspect", file], in: dir), within: 20, "inspect of vds_loops.h5")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in ["a", "b", "self", "unl", "pf0"] {
+            XCTAssertTrue(r.stdout.contains("skipped /\(name): virtual dataset"), r.stdout)
+        }
+        let c = finish(try SweepCLI.start(["convert", file, "o.safetensors", "--quiet"], in: dir), within: 20, "convert of vds_loops.h5")
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertEqual(c.stderr.split(separator: "\n").count, 5, c.stderr)  // one warning per skipped dataset
+    }
 }
