@@ -92,18 +92,11 @@ enum HDF5GlobalHeapCheck {
         return withUnsafeBytes(of: value) { find(Array($0.prefix(width)), in: bytes, from: 0) != nil }
     }
 
-    /// Offset of the first occurrence of `needle` at or after `start` (memchr on its first byte;
-    /// memmem is a GNU extension Swift's Glibc does not show).
+    /// Offset of the first occurrence of `needle` at or after `start` (C: byte_search.h).
     static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard let base = bytes.baseAddress, let first = needle.first else { return nil }
-        var at = start
-        while at + needle.count <= bytes.count {
-            guard let hit = memchr(base + at, Int32(first), bytes.count - needle.count + 1 - at) else { return nil }
-            let p = UnsafeRawPointer(hit) - base
-            if (1..<needle.count).allSatisfy({ bytes[p + $0] == needle[$0] }) { return p }
-            at = p + 1
-        }
-        return nil
+        guard let base = bytes.baseAddress, !needle.isEmpty, start >= 0 else { return nil }
+        let at = needle.withUnsafeBytes { tv_find_bytes(base, bytes.count, $0.baseAddress, needle.count, start) }
+        return at >= 0 ? Int(at) : nil
     }
 
     static let headerSize = 16
