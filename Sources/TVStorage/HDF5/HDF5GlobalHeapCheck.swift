@@ -57,13 +57,22 @@ enum HDF5GlobalHeapCheck {
         guard bytes.count >= 16 else { return (nil, false) }
         let magic: [UInt8] = Array("GCOL".utf8)
         let origin = superblockOffset(bytes)
+        // A crafted file can hold a candidate every few bytes: the walks share one budget of
+        // objects, and at most `maxUnreferenced` damaged candidates get a reference search
+        // (each reads the whole file), so the check stays linear in the file size.
+        var budget = objectBudget
+        var unreferenced = 0
         var start = 0
         while start + 8 <= bytes.count {
             guard let p = find(magic, in: bytes, from: start) else { break }
             if p + 8 <= bytes.count, bytes[p + 4] == 1 {
                 found = true
-                if let problem = check(bytes, at: p), isReferenced(p - origin, in: bytes) {
-                    return ("global heap at byte \(p): \(problem)", true)
+                if let problem = check(bytes, at: p, budget: &budget) {
+                    if isReferenced(p - origin, in: bytes) { return ("global heap at byte \(p): \(problem)", true) }
+                    unreferenced += 1
+                    if unreferenced > maxUnreferenced {
+                        return ("more than \(maxUnreferenced) damaged-looking global heaps (the last at byte \(p): \(problem))", true)
+                    }
                 }
             }
             start = p + 1
@@ -101,9 +110,14 @@ enum HDF5GlobalHeapCheck {
 
     static let headerSize = 16
     static let objectHeaderSize = 16
+    /// Objects walked per file at most (a real file has one per variable-length string).
+    static let objectBudget = 1 << 24
+    /// Damaged-looking collections tolerated when nothing references them ("GCOL" in values).
+    static let maxUnreferenced = 16
 
     /// Walks one collection the way libhdf5 does; nil when every object stays inside it.
-    static func check(_ bytes: UnsafeRawBufferPointer, at p: Int) -> String? {
+    /// Each object walked uses one unit of `budget`; an exhausted budget counts as damage.
+    static func check(_ bytes: UnsafeRawBufferPointer, at p: Int, budget: inout Int) -> String? {
         guard p + headerSize <= bytes.count else { return nil }
         // libhdf5 refuses any other version with an error of its own: nothing to guard.
         guard bytes[p + 4] == 1 else { return nil }
@@ -115,6 +129,8 @@ enum HDF5GlobalHeapCheck {
         var q = p + headerSize
         while q < end {
             if q + objectHeaderSize > end { break }  // a tail too small for a header: free space
+            budget -= 1
+            guard budget >= 0 else { return "more than \(objectBudget) heap objects to check" }
             let index = bytes.loadUnaligned(fromByteOffset: q, as: UInt16.self)
             let objectSize = bytes.loadUnaligned(fromByteOffset: q + 8, as: UInt64.self)
             let room = UInt64(end - q)

@@ -69,6 +69,17 @@ final class HostileStorageTests: XCTestCase {
         XCTAssertNotNil(damage(user + bad + withUnsafeBytes(of: UInt64(at).littleEndian, Array.init)))
     }
 
+    /// Many damaged-looking, unreferenced candidates: each would cost a whole-file reference
+    /// search, so beyond 16 the file is refused (the check stays linear in the file size).
+    func testManyUnreferencedCandidatesAreCapped() {
+        let candidate = Array("GCOL".utf8) + [1, 0, 0, 0] + [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]
+        var b: [UInt8] = []
+        for _ in 0..<20 { b += [UInt8](repeating: 0x55, count: 48) + candidate }
+        XCTAssertNil(damage(Array(b.prefix(16 * 64))))  // 16: ignored (nothing references them)
+        let bad = damage(b)
+        XCTAssertTrue(bad?.contains("more than 16 damaged-looking global heaps") == true, bad ?? "nil")
+    }
+
     func testCollectionSizeBeyondTheFileIsDamage() {
         let bad = damage(Array(collection(objects: [(1, 8, 8)]).prefix(100)))
         XCTAssertTrue(bad?.contains("does not fit") == true, bad ?? "nil")
