@@ -193,7 +193,7 @@ final class HostileInputCommandTests: XCTestCase {
     func testDamagedHeapBehindVirtualDatasetDoesNotHang() throws {
         let dir = scratch("cli-vds-loop")
         for n in 1...2 {
-            let file = TestPaths.fixture("hostile/open/vds_heap_loop_\(n).h5")
+            let file = TestPaths.fixture("hostile/vds_heap_loop_\(n).h5")
             for args in [["inspect", file], ["convert", file, "o.safetensors", "--quiet"]] {
                 let r = finish(try SweepCLI.start(args, in: dir), within: 20, "\(args[0]) of vds_heap_loop_\(n).h5")
                 XCTAssertEqual(r.status, 2, r.stderr)

@@ -47,7 +47,7 @@ enum HDF5GlobalHeapCheck {
     ///
     /// Runs on the whole file BEFORE libhdf5 opens any object: opening a dataset can already
     /// read a global heap (a virtual dataset's layout message lives in one), and a damaged
-    /// collection loops forever inside that open (fixtures/hostile/open/vds_heap_loop_*.h5).
+    /// collection loops forever inside that open (fixtures/hostile/vds_heap_loop_*.h5).
     /// Dataset values are not known yet, so "GCOL" bytes inside them would look like damaged
     /// collections; libhdf5 only reads a collection through a heap ID holding its address, so a
     /// damaged-looking collection whose address appears nowhere in the file is never read and
