@@ -204,6 +204,27 @@ final class HostileInputCommandTests: XCTestCase {
         }
     }
 
+    /// Fuzz find: a contiguous dataset whose dimensions were damaged ([2, 2] -> [131072,
+    /// 131072], 68.7 GB over 16 stored bytes) made convert allocate 68 GB and abort. Now it is
+    /// skipped with a warning. A legal but huge sparse dataset (512 GiB of unwritten chunks) is
+    /// a one-line error before any output exists, when the system refuses the allocation.
+    func testHugeDeclaredShapesDoNotAbort() throws {
+        let dir = scratch("cli-huge-shape")
+        var r = finish(try SweepCLI.start(["convert", TestPaths.fixture("hostile/contiguous_dims_damaged.h5"), "o.safetensors", "--quiet"], in: dir),
+                       within: 30, "convert of contiguous_dims_damaged.h5")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("needs 68.72 GB but the file stores 16 B (damaged)"), r.stderr)
+        try? FileManager.default.removeItem(at: dir.appendingPathComponent("o.safetensors"))
+        let overcommit = (try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard overcommit == "0" || overcommit == "2" else { throw XCTSkip("vm.overcommit_memory=\(overcommit ?? "?"): a 512 GiB allocation might be granted") }
+        r = finish(try SweepCLI.start(["convert", TestPaths.fixture("hostile/chunked_unwritten_huge.h5"), "o.safetensors", "--quiet"], in: dir),
+                   within: 30, "convert of chunked_unwritten_huge.h5")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("tensor 'w'") && r.stderr.contains("more memory than this system can allocate"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+    }
+
     /// Virtual datasets pointing back into their own file (a -> b -> a, self, unlimited and
     /// printf-style mappings) and an external link to the file itself are listed as skipped,
     /// never followed: exit 0, fast (fixtures/hostile/make_vds_loops.c).

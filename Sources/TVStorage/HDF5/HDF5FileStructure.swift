@@ -77,8 +77,18 @@ struct HDF5FileStructure: Sendable {
                 throw .corrupt(path: file, object: "/" + path, reason: "unreadable dataspace dimensions")
             }
             let shape = dims.prefix(rank).map { Int(clamping: $0) }
-            guard Shape.elementCount(shape) != nil else {
+            guard let elements = Shape.elementCount(shape) else {
                 throw .corrupt(path: file, object: "/" + path, reason: "shape \(Shape.describe(shape)) overflows")
+            }
+            // A contiguous block holds every value: a damaged dimension (a fuzz find: [2, 2]
+            // became [131072, 131072] over 24 stored bytes) must not make a reader allocate GBs.
+            // (Sizes in the file's own type: libhdf5 may convert, e.g. an odd 4-byte float to F64.)
+            let (need, overflow) = elements.multipliedReportingOverflow(by: H5Tget_size(type.id))
+            if offset != nil, case .success = plan, !overflow {
+                let stored = Int(clamping: H5Dget_storage_size(dset))
+                if stored < need {
+                    plan = .failure(.init("shape \(Shape.describe(shape)) needs \(ByteFormat.human(need)) but the file stores \(ByteFormat.human(stored)) (damaged)"))
+                }
             }
             return Dataset(path: path, shape: shape, plan: plan, contiguousOffset: offset)
         }

@@ -128,9 +128,16 @@ public final class HDF5Reader: CheckpointReader {
         let bytes = entry.info.byteCount
         // Bool enums wider than a byte are read at their stored width, then narrowed.
         let readBytes = plan.boolElementSize > 1 ? count * plan.boolElementSize : bytes
-        let storage = try ByteStorage.allocate(count: readBytes) { buffer in
-            guard count > 0 else { return }
-            try HDF5Library.locked { try readDataset(entry, into: buffer) }
+        // Chunked data may be mostly fill values, so the size is not bounded by the file: an
+        // allocation the system refuses is an error here, not a crash in the Swift runtime.
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, max(readBytes, 1)) == 0, let raw else {
+            throw HDF5Error.readFailed(path: path, tensor: name, reason: "cannot allocate \(ByteFormat.human(readBytes)) for its values")
+        }
+        // posix_memalign memory is freed with free(), which ByteStorage's deallocate is on Linux.
+        let storage = ByteStorage(takingOwnershipOf: raw, count: readBytes)
+        if count > 0 {
+            try HDF5Library.locked { try readDataset(entry, into: UnsafeMutableRawBufferPointer(start: raw, count: readBytes)) }
         }
         let result: ByteStorage
         if plan.boolElementSize > 1 {

@@ -80,6 +80,18 @@ final class HostileStorageTests: XCTestCase {
         XCTAssertTrue(bad?.contains("more than 16 damaged-looking global heaps") == true, bad ?? "nil")
     }
 
+    /// Reading a tensor whose values the system cannot allocate is an error naming it.
+    func testUnallocatableHDF5TensorIsAnError() throws {
+        let overcommit = (try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard overcommit == "0" || overcommit == "2" else { throw XCTSkip("vm.overcommit_memory=\(overcommit ?? "?")") }
+        let reader = try HDF5Reader(path: TestPaths.fixture("hostile/chunked_unwritten_huge.h5"))
+        XCTAssertThrowsError(try reader.tensor(named: "w")) { error in
+            XCTAssertTrue("\(error)".contains("'w'") && "\(error)".contains("cannot allocate 549.76 GB"), "\(error)")
+        }
+        XCTAssertFalse(ByteStorage.canAllocate(1 << 39))
+        XCTAssertTrue(ByteStorage.canAllocate(1 << 20))
+    }
+
     func testCollectionSizeBeyondTheFileIsDamage() {
         let bad = damage(Array(collection(objects: [(1, 8, 8)]).prefix(100)))
         XCTAssertTrue(bad?.contains("does not fit") == true, bad ?? "nil")
