@@ -22,18 +22,18 @@ import Darwin
 /// index > 0, and at exactly `size` bytes for index 0 (the free space, size counts its header).
 enum HDF5GlobalHeapCheck {
     /// Checks the whole mapped file before libhdf5 opens it (inside `HDF5Library.locked`):
-    /// throws `HDF5Error.corrupt` for a damaged collection, and, when the file has any
-    /// collection, reads its string attributes once in a probe process (a damaged reference
-    /// into a sound heap still crashes libhdf5: vlen_probe.h).
+    /// throws `HDF5Error.corrupt` for a damaged collection. Then every object is opened and
+    /// described, and every attribute read, once in a probe process (vlen_probe.h): a damaged
+    /// heap reference or length, or a damaged datatype message, still crashes or thrashes
+    /// libhdf5, and there it becomes this error instead.
     static func verify(_ mapping: MappedFile, path: String) throws(HDF5Error) {
         let heaps = scan(mapping.bytes)
         if let damage = heaps.damage { throw .corrupt(path: path, object: "/", reason: damage) }
-        guard heaps.found else { return }
-        switch tv_h5_probe_vlen_strings(path, HDF5AttributeIO.maxValues, 60_000) {
+        switch tv_h5_probe_structure(path, HDF5AttributeIO.maxValues, 60_000) {
         case 0, -2: break
-        case -1: throw .corrupt(path: path, object: "/", reason: "reading its string attributes did not finish within 60 s")
+        case -1: throw .corrupt(path: path, object: "/", reason: "reading its structure and attributes did not finish within 60 s")
         case -3: throw .corrupt(path: path, object: "/", reason: "a string attribute cannot be read (a probe process capped at 1 GiB failed: a damaged length or heap reference)")
-        case let sig: throw .corrupt(path: path, object: "/", reason: "its string attributes are damaged (reading them crashed libhdf5, signal \(sig), in a probe process)")
+        case let sig: throw .corrupt(path: path, object: "/", reason: "its structure or attributes are damaged (reading them crashed libhdf5, signal \(sig), in a probe process)")
         }
     }
 

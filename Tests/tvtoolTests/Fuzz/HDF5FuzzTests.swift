@@ -65,8 +65,9 @@ final class HDF5FuzzTests: XCTestCase {
     /// segfaults, loops or thrashes on are one-line errors (exit 2), fast.
     func testDamagedGlobalHeapsAreErrors() throws {
         for (name, words) in [("heap_reserved.h5", "exceeds the collection"), ("heap_free_zero.h5", "free space of 0 bytes"),
-                              ("heap_bad_index.h5", "string attributes are damaged"),
-                              ("heap_huge_length.h5", "a string attribute cannot be read")] {
+                              ("heap_bad_index.h5", "structure or attributes are damaged"),
+                              ("heap_huge_length.h5", "a string attribute cannot be read"),
+                              ("datatype_damaged.h5", "structure or attributes are damaged")] {
             let start = Date()
             let r = try Self.inspect(TestPaths.fixture("hostile/" + name))
             XCTAssertFalse(r.timedOut, name)
