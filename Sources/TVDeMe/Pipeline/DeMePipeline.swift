@@ -62,8 +62,10 @@ public struct DeMePipeline {
                                  options: o.finetune(range: r, index: i, consistency: consistency, projections: projections, sampling: true))
             }
         }
+        var plainOptimizer = o.optimizer
+        plainOptimizer.learningRate = o.plainLearningRate
         let plainOptions = FinetuneOptions.plain(timesteps: T, steps: o.ranges * o.stepsPerRange, batchSize: o.batchSize,
-                                                 optimizer: o.optimizer, ema: o.ema, seed: o.seed &+ 1000)
+                                                 optimizer: plainOptimizer, ema: o.ema, seed: o.seed &+ 1000)
         // All finetunes of the run in one batch of jobs, so the workers stay busy.
         var all = rangeJobs("deme", consistency: true, projections: o.projections)
         all.append(FinetuneJobs.Job(name: "plain_\(o.ranges * o.stepsPerRange)steps", options: plainOptions))
@@ -216,7 +218,7 @@ public struct DeMePipeline {
                 "train / search / report images": "\(split.train.count) / \(split.heldOut[0].count) / \(split.heldOut[1].count)",
                 "ranges": ranges.map(\.description).joined(separator: ", "), "steps per range": String(o.stepsPerRange),
                 "p": String(o.globalProbability), "consistency weight": String(o.consistencyWeight), "projections": String(o.projections),
-                "batch": String(o.batchSize), "optimizer": "AdamW lr \(o.optimizer.learningRate), betas (\(o.optimizer.beta1), \(o.optimizer.beta2)), wd \(o.optimizer.weightDecay), clip \(o.optimizer.gradientClip.map { String($0) } ?? "none")",
+                "batch": String(o.batchSize), "optimizer": "AdamW lr \(o.optimizer.learningRate) (plain baseline \(o.plainLearningRate)), betas (\(o.optimizer.beta1), \(o.optimizer.beta2)), wd \(o.optimizer.weightDecay), clip \(o.optimizer.gradientClip.map { String($0) } ?? "none")",
                 "EMA": o.ema.map { "min(\($0.maxDecay), 1 - n^-\($0.power ?? 0))" } ?? "none",
                 "grid": (0..<o.ranges).map { o.grid(for: $0).description }.joined(separator: " | "), "refinements": String(o.refinements),
                 "search strategy": o.strategy.rawValue + (o.maxEvals.map { ", at most \($0) points" } ?? ""),

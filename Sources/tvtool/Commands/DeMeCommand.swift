@@ -14,7 +14,7 @@ struct DeMeCommand: ParsableCommand {
             Finetunes the pretrained model on N equal timestep ranges (reusing finished finetunes in \
             OUT/finetunes when rerun with the same options), searches the task-arithmetic weights \
             theta + sum_i w_i tau_i on one held-out image set, and reports on a second, image-disjoint \
-            set: pretrained; an equal-budget plain finetune (N×K steps on all timesteps, same optimiser); \
+            set: pretrained; an equal-budget plain finetune (N×K steps on all timesteps, same optimiser, its own --plain-lr); \
             that finetune interpolated toward the pretrained model with the same weight search; the \
             DeMe ensemble (model i for t in R_i); DeMe merged. Held-out eps-MSE (uniform over t, and per \
             range) with paired standard errors over images; Fréchet distance of samples with its spread \
@@ -42,7 +42,8 @@ struct DeMeCommand: ParsableCommand {
     @Option(help: "Consistency-loss weight (0 = off).") var consistency: Float = 1
     @Flag(inversion: .prefixedNo, help: "Channel-wise projections.") var projections = true
     @Option(help: "Batch size.") var batch = 128
-    @Option(help: "Learning rate of all finetunes, DeMe's and the plain baseline's (AdamW, constant; 2e-4 chosen by measurement, docs/deme.md; other optimiser settings as deme.md).") var lr: Float = 2e-4
+    @Option(help: "Learning rate of DeMe's range finetunes (AdamW, constant; 5e-5 chosen by measurement, docs/deme.md; other optimiser settings as deme.md).") var lr: Float = 5e-5
+    @Option(help: "Learning rate of the plain baseline (2e-4: chosen for it by the same rule, so both methods are tuned alike; give the same value as --lr to compare at one lr).") var plainLr: Float = 2e-4
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight grid: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; once for all weights or once per range.", valueName: "spec"))
     var grid: [String] = ["0:1:5"]
     @Option(help: ArgumentHelp("Weight search strategy: grid, coord, random, sobol or cmaes (see 'tvtool search --help').", valueName: "name"))
@@ -77,6 +78,7 @@ struct DeMeCommand: ParsableCommand {
         o.projections = projections
         o.batchSize = batch
         o.optimizer.learningRate = lr
+        o.plainLearningRate = plainLr
         o.grid = try grid.map { try AxisSpec.parse($0) }
         guard let s = SearchStrategy(rawValue: strategy) else {
             throw ValidationError("--strategy must be one of \(SearchStrategy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(strategy)'")
