@@ -26,7 +26,7 @@ for threads in 1 2; do
     # run's teardown (e.g. PyTorch's spinning OpenMP threads) never overlaps the next run.
     res=$(OPENBLAS_NUM_THREADS=$threads $bin train --data digits --steps "$steps" --threads "$threads" \
         --checkpoint-every 0 --quiet --json -o "$out/m.safetensors" |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %.2f" % (d["stepsPerSecond"], d["cpuMillisecondsPerStep"]))')
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %.2f" % (d["steps_per_second"], d["cpu_milliseconds_per_step"]))')
     read -r sw sc <<< "$res"
     res=$(OMP_NUM_THREADS=$threads python3 scripts/bench/train_torch.py "$threads" "$steps")
     read -r tw tc <<< "$res"
