@@ -5,3 +5,4 @@
 #include "silu.h"
 #include "sincos.h"
 #include "vector_width.h"
+#include "conv3x3.h"
