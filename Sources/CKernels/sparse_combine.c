@@ -4,9 +4,11 @@
 // instead of the portable path's decode-to-scratch, mask, and scalar election loops.
 #include "sparse_combine.h"
 #include "linear_combine.h"
+#include <stdlib.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #pragma STDC FP_CONTRACT OFF
@@ -150,23 +152,59 @@ static INLINE uint64_t mix(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-// d[j] = u_j < p ? d[j] * rescale : +0, u_j = CounterRandom.uniform(key, first + j).
-TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, float rescale, size_t first, float *u) {
-    for (size_t j = 0; j < cnt; j++)
-        u[j] = (float)(mix(key ^ ((uint64_t)(first + j) * 0xD1B54A32D192ED03ull)) >> 40) * 0x1p-24f;
-    const __m256 pv = _mm256_set1_ps(p), rv = _mm256_set1_ps(rescale);
-    size_t j = 0;
-    for (; j + 8 <= cnt; j += 8) {
-        __m256 keep = _mm256_cmp_ps(_mm256_loadu_ps(u + j), pv, _CMP_LT_OQ);
-        _mm256_storeu_ps(d + j, _mm256_and_ps(keep, _mm256_mul_ps(_mm256_loadu_ps(d + j), rv)));
-    }
-    for (; j < cnt; j++) d[j] = u[j] < p ? d[j] * rescale : 0.0f;
+#define MIX_C0 0x9E3779B97F4A7C15ull
+#define MIX_C1 0xBF58476D1CE4E5B9ull
+#define MIX_C2 0x94D049BB133111EBull
+#define INDEX_C 0xD1B54A32D192ED03ull
+
+// a * b mod 2^64 in each 64-bit lane (AVX2 has no 64-bit multiply: three 32 x 32 -> 64 products).
+TARGET static INLINE __m256i mul64(__m256i a, uint64_t b) {
+    const __m256i bl = _mm256_set1_epi64x((long long)(b & 0xffffffffu));
+    const __m256i bh = _mm256_set1_epi64x((long long)(b >> 32));
+    __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(a, bh), _mm256_mul_epu32(_mm256_srli_epi64(a, 32), bl));
+    return _mm256_add_epi64(_mm256_mul_epu32(a, bl), _mm256_slli_epi64(cross, 32));
 }
 
-TARGET static void apply_mask(const tv_sparse_mask *m, float *d, size_t cnt, size_t first, float *u) {
+// mix() in four 64-bit lanes.
+TARGET static INLINE __m256i mix4(__m256i z) {
+    z = _mm256_add_epi64(z, _mm256_set1_epi64x((long long)MIX_C0));
+    z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), MIX_C1);
+    z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), MIX_C2);
+    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+}
+
+// d[j] = u_j < p ? d[j] * rescale : +0, u_j = CounterRandom.uniform(key, first + j) =
+// float(mix(key ^ (first + j) * INDEX_C) >> 40) * 2^-24 (exact: a 24-bit integer). The vector body
+// draws the even and the odd elements of each 8 in two 4-lane halves; index products advance by
+// addition (mod 2^64, as the wrapping multiply).
+TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, float rescale, size_t first) {
+    const __m256 pv = _mm256_set1_ps(p), rv = _mm256_set1_ps(rescale), scale = _mm256_set1_ps(0x1p-24f);
+    const __m256i kv = _mm256_set1_epi64x((long long)key), step = _mm256_set1_epi64x((long long)(8 * INDEX_C));
+    const uint64_t f = first;
+    __m256i even = _mm256_set_epi64x((long long)((f + 6) * INDEX_C), (long long)((f + 4) * INDEX_C),
+                                     (long long)((f + 2) * INDEX_C), (long long)(f * INDEX_C));
+    __m256i odd = _mm256_set_epi64x((long long)((f + 7) * INDEX_C), (long long)((f + 5) * INDEX_C),
+                                    (long long)((f + 3) * INDEX_C), (long long)((f + 1) * INDEX_C));
+    size_t j = 0;
+    for (; j + 8 <= cnt; j += 8) {
+        __m256i ze = _mm256_srli_epi64(mix4(_mm256_xor_si256(kv, even)), 40);
+        __m256i zo = _mm256_srli_epi64(mix4(_mm256_xor_si256(kv, odd)), 40);
+        __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_blend_epi32(ze, _mm256_slli_epi64(zo, 32), 0xAA)), scale);
+        __m256 keep = _mm256_cmp_ps(u, pv, _CMP_LT_OQ);
+        _mm256_storeu_ps(d + j, _mm256_and_ps(keep, _mm256_mul_ps(_mm256_loadu_ps(d + j), rv)));
+        even = _mm256_add_epi64(even, step);
+        odd = _mm256_add_epi64(odd, step);
+    }
+    for (; j < cnt; j++) {
+        float u = (float)(mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) * 0x1p-24f;
+        d[j] = u < p ? d[j] * rescale : 0.0f;
+    }
+}
+
+TARGET static void apply_mask(const tv_sparse_mask *m, float *d, size_t cnt, size_t first) {
     switch (m->kind) {
     case TV_MASK_MAGNITUDE: mask_magnitude(d, cnt, m->low, m->high); break;
-    case TV_MASK_RANDOM: mask_random(d, cnt, m->key, m->density, m->rescale, first, u); break;
+    case TV_MASK_RANDOM: mask_random(d, cnt, m->key, m->density, m->rescale, first); break;
     default: break;
     }
 }
@@ -259,7 +297,7 @@ TARGET void tv_sparse_combine(const void *base, int base_dtype,
                               void *out, int out_dtype, size_t first_index, size_t n) {
     _Alignas(32) float scratch[SCRATCH];
     if (model_count > SCRATCH / STRIP - 3) return;  // TVEngine never calls with more models
-    float *b = scratch, *u = scratch + STRIP, *acc = scratch + 2 * STRIP;
+    float *b = scratch, *acc = scratch + 2 * STRIP;
     float *d[SCRATCH / STRIP];
     for (int k = 0; k < model_count; k++) d[k] = scratch + (3 + k) * STRIP;
     for (size_t i = 0; i < n; i += STRIP) {
@@ -267,7 +305,7 @@ TARGET void tv_sparse_combine(const void *base, int base_dtype,
         base_strip(base, base_dtype, i, cnt, b);
         for (int k = 0; k < model_count; k++) {
             tau_strip(models[k], model_dtypes[k], is_task_vector[k], b, i, cnt, d[k]);
-            apply_mask(&masks[k], d[k], cnt, first_index + i, u);
+            apply_mask(&masks[k], d[k], cnt, first_index + i);
         }
         if (consensus == TV_CONSENSUS_SIGN) combine_sign(d, weights, model_count, b, lambda, normalize, cnt, acc);
         else combine_sum(d, weights, model_count, b, sum_scale, cnt, acc);
@@ -320,7 +358,67 @@ TARGET void tv_magnitude_histograms(const void *base, int base_dtype,
     }
 }
 
-#else
+// ---- exact selection for small tensors ----
+
+TARGET void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
+                              size_t n, uint32_t *dst) {
+    _Alignas(32) float b[STRIP], d[STRIP];
+    const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
+    const int need_base = !is_task_vector && model_dtype != TV_ZERO;
+    for (size_t i = 0; i < n; i += STRIP) {
+        size_t cnt = n - i < STRIP ? n - i : STRIP;
+        if (need_base) base_strip(base, base_dtype, i, cnt, b);
+        tau_strip(model, model_dtype, is_task_vector, b, i, cnt, d);
+        size_t j = 0;
+        for (; j + 8 <= cnt; j += 8)
+            _mm256_storeu_si256((__m256i *)(dst + i + j), _mm256_and_si256(_mm256_castps_si256(_mm256_load_ps(d + j)), absmask));
+        for (; j < cnt; j++) { uint32_t x; memcpy(&x, d + j, 4); dst[i + j] = x & 0x7fffffffu; }
+    }
+}
+
+#endif
+
+static int compare_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+// Quickselect (Hoare partition, median of three); after 2 log2(n) + 8 rounds without finishing
+// (adversarial input) the remaining range is sorted instead, so the worst case is O(n log n).
+uint32_t tv_select_u32(uint32_t *a, size_t n, size_t k) {
+    size_t lo = 0, hi = n - 1;
+    int budget = 8;
+    for (size_t m = n; m > 1; m >>= 1) budget += 2;
+    while (hi > lo) {
+        if (budget-- == 0) {
+            qsort(a + lo, hi - lo + 1, sizeof(uint32_t), compare_u32);
+            return a[k];
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t x = a[lo], y = a[mid], z = a[hi];
+        uint32_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i >= j) break;
+            uint32_t t = a[i]; a[i] = a[j]; a[j] = t;
+            i++; j--;
+        }
+        // Now a[lo..j] <= pivot <= a[j+1..hi].
+        if (k <= j) hi = j; else lo = j + 1;
+    }
+    return a[k];
+}
+
+#if !(defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)))
+void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
+                       size_t n, uint32_t *dst) {
+    (void)base; (void)base_dtype; (void)model; (void)model_dtype; (void)is_task_vector; (void)n; (void)dst;
+}
+#endif
+
+#if !(defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)))
 int tv_sparse_available(void) { return 0; }
 void tv_sparse_combine(const void *base, int base_dtype, const void *const *models, const int *model_dtypes,
                        const uint8_t *is_task_vector, const tv_sparse_mask *masks, const float *weights, int model_count,

@@ -50,4 +50,12 @@ void tv_magnitude_histograms(const void *base, int base_dtype,
                              int model_count, size_t n,
                              uint32_t *const *coarse, const int32_t *fine_bins, int ranks, uint32_t *const *fine);
 
+/// bits(|tau|) of one model for n elements into dst (the values the histograms count), for the
+/// exact selection of small tensors.
+void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
+                       size_t n, uint32_t *dst);
+
+/// The k-th smallest of a[0..<n] (0-based, k < n), exact; permutes a. Portable C.
+uint32_t tv_select_u32(uint32_t *a, size_t n, size_t k);
+
 #endif
