@@ -1,6 +1,7 @@
 // Umbrella header of the CKernels module: every kernel's declarations.
 #include "half_convert.h"
 #include "linear_combine.h"
+#include "sparse_combine.h"
 #include "adamw.h"
 #include "silu.h"
 #include "sincos.h"
