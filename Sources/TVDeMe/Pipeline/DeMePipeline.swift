@@ -25,7 +25,7 @@ public struct DeMePipeline {
             throw DeMeError.invalidArgument("--ranges × --eval-timesteps (\(options.ranges * options.evalTimestepsPerRange)) exceeds the model's \(pretrained.config.timesteps) timesteps")
         }
         guard pretrained.dataDimension == split.train.dimension else {
-            throw DeMeError.invalidArgument("\(split.train.source): images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
+            throw DeMeError.mismatchedModels(path: split.train.source, reason: "images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
         }
         self.pretrained = pretrained
         self.pretrainedPath = pretrainedPath
