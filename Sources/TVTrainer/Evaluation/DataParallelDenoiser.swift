@@ -5,8 +5,9 @@ extension UNet2DModel {
     /// floats one sample keeps per level (resnets, norms, attention scores), from the config alone
     /// so the batch (and with it the results) does not depend on the machine. Tiny configs get
     /// 512, google/ddpm-cifar10-32 about a dozen.
-    public var evaluationBatchSize: Int {
-        let u = unetConfig
+    public var evaluationBatchSize: Int { UNet2DModel.evaluationBatchSize(for: unetConfig) }
+
+    public static func evaluationBatchSize(for u: UNetConfig) -> Int {
         var floats = 0
         for (level, channels) in u.blockOutChannels.enumerated() {
             let side = max(1, u.sampleSize >> level), pixels = side * side

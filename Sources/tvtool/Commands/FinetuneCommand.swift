@@ -49,7 +49,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Seed (batches, timesteps, noise).") var seed: UInt64 = 1
     @Option(help: "Training/held-out split seed (default: the one recorded in PRETRAINED, else 0).") var splitSeed: UInt64?
     @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors; a UNet without extension: a diffusers folder).") var output: String
-    @Option(help: "Also write the task-vector base (PRETRAINED with identity projections) here.") var writeBase: String?
+    @Option(help: "Also write the task-vector base here (PRETRAINED, with identity projections when they are on): the BASE for landscape/search/merge.") var writeBase: String?
     @Option(help: "Compute (OpenBLAS) threads.") var threads = 1
     @Flag(help: "Print the result as JSON.") var json = false
 
@@ -80,7 +80,8 @@ struct FinetuneCommand: ParsableCommand {
         progress.finish()
         try ModelCheckpoint.save(tuned, to: output, metadata: [FinetuneOptions.metadataKey: options.metadataJSON()], inputs: [pretrained])
         if let writeBase {
-            try ModelCheckpoint.save(model.expandingWithIdentityProjections(), to: writeBase, inputs: [pretrained])
+            // The base of this finetune's task vector: with projections, PRETRAINED expanded by identities.
+            try ModelCheckpoint.save(projections ? model.expandingWithIdentityProjections() : model, to: writeBase, inputs: [pretrained])
         }
         let seconds = Date().timeIntervalSince(start)
         if json {
