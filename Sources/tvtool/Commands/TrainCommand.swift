@@ -126,11 +126,16 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         var firstStep: Int?
         var shown = 0
-        let summary = try TrainingRun(o).run(reportEvery: 50) { p in
-            if firstStep == nil { firstStep = p.stats.step - 50 }
+        var lastLine = Date()
+        // A UNet step takes far longer than an MLP step: report every 10 steps, and in logs also every 30 s.
+        let every = isUNet ? 10 : 50
+        let summary = try TrainingRun(o).run(reportEvery: every) { p in
+            if firstStep == nil { firstStep = p.stats.step - every }
             progress.advance(units: p.stats.step - shown, status: String(format: "loss %.4f", p.meanLoss))
             shown = p.stats.step
-            if !quiet && !Console.stderrIsTerminal && (p.stats.step % 1000 == 0 || p.stats.step == p.totalSteps) {
+            if !quiet && !Console.stderrIsTerminal
+                && (p.stats.step % 1000 == 0 || p.stats.step == p.totalSteps || Date().timeIntervalSince(lastLine) >= 30) {
+                lastLine = Date()
                 let rate = Double(p.stats.step - (firstStep ?? 0)) / max(Date().timeIntervalSince(start), 1e-9)
                 let eta = Double(p.totalSteps - p.stats.step) / max(rate, 1e-9)
                 Console.error(String(format: "step %d/%d  loss %.4f  %.1f it/s  ETA %@", p.stats.step, p.totalSteps, p.meanLoss, rate,
