@@ -161,6 +161,16 @@ final class UNetCommandsTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let evaluated = try XCTUnwrap(try Self.json(r.stdout)["epsilon_mse"] as? Double)
         XCTAssertEqual(inMemory, evaluated, accuracy: 1e-12 * evaluated)
+        // search's built-in evaluator is the same in-memory path; its best.safetensors carries the
+        // UNet's config, so eval loads it and scores the same point.
+        r = try run(["search", "@base", "@a.safetensors", "@b.safetensors", "--grid", "1", "--grid", "0.5", "--data", data,
+                     "--jobs", "2", "--quiet", "--json", "-o", "@search"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let searched = try XCTUnwrap((try Self.json(r.stdout)["best"] as? [String: Any])?["value"] as? Double)
+        XCTAssertEqual(searched, inMemory, accuracy: 1e-12 * inMemory)
+        r = try run(["eval", "@search/best.safetensors", "--data", data, "--fd-samples", "0", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try XCTUnwrap(try Self.json(r.stdout)["epsilon_mse"] as? Double), evaluated, accuracy: 1e-12 * evaluated)
         // The per-range variant runs on the same plane.
         r = try run(["landscape", "@base", "@a.safetensors", "@b.safetensors", "--grid", "0,1", "--t-range", "0:250", "--data", data,
                      "--eval-repeats", "4", "--jobs", "2", "--quiet", "--json", "-o", "@land_0_250"], in: dir)
