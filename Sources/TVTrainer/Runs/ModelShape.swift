@@ -22,6 +22,8 @@ extension ImageDataset {
         }
         var c = modelConfig(base)
         if let t = u.numTrainTimesteps { c.timesteps = t } else { u.numTrainTimesteps = c.timesteps }
+        // Projections from either place: --projections or a config.json's tvtool_channel_projections.
+        c.projections = c.projections || u.channelProjections
         u.channelProjections = c.projections
         c.unet = u
         return c

@@ -31,3 +31,17 @@ final class StageProgress {
 
     func finish() { current?.1.finish() }
 }
+
+/// A denoiser that reports every call's row count (sampling progress per model call, not per
+/// finished batch: a UNet batch over 1000 DDPM steps takes minutes).
+final class CountingDenoiser: Denoiser {
+    let inner: any Denoiser
+    let onCall: (Int) -> Void
+    init(_ inner: any Denoiser, onCall: @escaping (Int) -> Void) { self.inner = inner; self.onCall = onCall }
+    var dataDimension: Int { inner.dataDimension }
+    var evaluationBatchSize: Int { inner.evaluationBatchSize }
+    func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
+        defer { onCall(t.count) }
+        return inner.predictEpsilon(x: x, t: t)
+    }
+}

@@ -40,9 +40,11 @@ struct SampleCommand: ParsableCommand {
         try OutputGuard.check(outputs: [output] + (raw.map { [$0] } ?? []), inputs: [model])
         let denoiser = try ModelCheckpoint.load(model)
         let kind: SamplerKind = ddpm ? .ddpm : .ddim(steps: samplingSteps, eta: eta)
-        let progress = ProgressReporter(label: "sample", totalUnits: n, unitName: "samples", enabled: !quiet)
-        let samples = DiffusionSampler.sample(ModelThreads.denoiser(denoiser, threads: threads), schedule: denoiser.config.makeSchedule(),
-                                              count: n, kind: kind, seed: seed) { progress.advance(units: $0) }
+        let schedule = denoiser.config.makeSchedule()
+        let steps = ddpm ? schedule.timesteps : DiffusionSampler.ddimTimesteps(total: schedule.timesteps, steps: samplingSteps).count
+        let progress = ProgressReporter(label: "sample", totalUnits: n * steps, unitName: "sample-steps", enabled: !quiet)
+        let counted = CountingDenoiser(ModelThreads.denoiser(denoiser, threads: threads)) { progress.advance(units: $0) }
+        let samples = DiffusionSampler.sample(counted, schedule: schedule, count: n, kind: kind, seed: seed)
         progress.finish()
         try SampleOutput.writeGrid(samples, config: denoiser.config, to: output, columns: columns, scale: scale)
         if let raw {

@@ -64,6 +64,17 @@ final class UNetCommandsTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let config = try String(contentsOf: dir.appendingPathComponent("ft/config.json"), encoding: .utf8)
         XCTAssertTrue(config.contains("\"tvtool_channel_projections\" : true"), config)
+        // The 1×1 projections start as the identity and are trained (AdamW moves every entry with a gradient).
+        let weights = try Checkpoints.open(dir.appendingPathComponent("ft/diffusion_pytorch_model.safetensors").path)
+        let projections = weights.tensors.filter { $0.name.hasSuffix("channel_projection.weight") }
+        XCTAssertGreaterThan(projections.count, 0)
+        for info in projections {
+            let c = info.shape[0], values = try weights.tensor(named: info.name).floats()
+            XCTAssertEqual(info.shape, [c, c, 1, 1], info.name)
+            let identity = (0..<(c * c)).map { Float($0 / c == $0 % c ? 1 : 0) }
+            XCTAssertNotEqual(values, identity, "\(info.name) was not trained")
+            XCTAssertLessThan(zip(values, identity).map { abs($0 - $1) }.max()!, 0.01, info.name)
+        }
         r = try run(["eval", "@ft", "--data", data, "--fd-samples", "0", "--json"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
     }
