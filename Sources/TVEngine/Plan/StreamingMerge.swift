@@ -97,10 +97,12 @@ public struct StreamingMerge {
         switch entry.source {
         case .model(let i):
             let t = try inputs.models[i].tensor(named: entry.name)
+            try refuseNonFinite(copied: t, entry, from: inputs.models[i].path)
             try pipeline.submit(t, named: entry.name)
             return t.byteCount
         case .base where !entry.output.dtype.supportsArithmetic || !(inputs.base.info(named: entry.name)?.dtype.supportsArithmetic ?? false):
             let t = try inputs.base.tensor(named: entry.name)
+            try refuseNonFinite(copied: t, entry, from: inputs.base.path)
             try pipeline.submit(t, named: entry.name)
             return t.byteCount
         case .base, .compute:
@@ -138,6 +140,17 @@ public struct StreamingMerge {
         guard !options.allowNonFinite, let i = runner.outputCheck.firstHit else { return }
         throw EngineError.notFinite(tensor: entry.name,
                                     what: "the merged value at element \(i) is inf or NaN (as \(entry.output.dtype.rawValue)); nothing was written (--allow-nonfinite keeps such values)")
+    }
+
+    /// A tensor copied through unchanged (only in one model, `--keys union`, a dtype the
+    /// kernels do not touch) gets the same rule as a merged one: inf/NaN is an error unless
+    /// allowed, so the output never holds non-finite values nobody was told about.
+    private func refuseNonFinite(copied t: Tensor, _ entry: AlignedTensor, from input: String) throws {
+        guard !options.allowNonFinite,
+              let i = t.withUnsafeBytes({ b in b.baseAddress.flatMap { NonFiniteScan.firstIndex($0, count: t.elementCount, dtype: t.dtype) } })
+        else { return }
+        throw EngineError.notFinite(tensor: entry.name,
+                                    what: "the value at element \(i), copied unchanged from \(input), is inf or NaN; nothing was written (--allow-nonfinite keeps such values)")
     }
 
     /// The fused kernel for a linear plan in F32, when it handles these dtypes.

@@ -230,7 +230,7 @@ struct LandscapeCommand: ParsableCommand {
     func finish(manifest: SweepManifest, evaluator: any PointEvaluator, options: SweepRunOptions, scale: LandscapePlot.Scale,
                 extra: [String: Any] = [:]) throws {
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
-        var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
+        var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "non_finite": outcome.nonFinite, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         report.merge(extra) { a, _ in a }
         if options.shard.isWhole {
