@@ -18,14 +18,14 @@ public struct DeMePipeline {
 
     public init(pretrained: any TrainableDenoiser, pretrainedPath: String, split: DatasetSplit, output: URL, options: DeMeOptions) throws {
         try options.validate()
+        guard pretrained.dataDimension == split.train.dimension else {
+            throw DeMeError.mismatchedModels(path: split.train.source, reason: "images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
+        }
         guard split.heldOut.count >= 2, split.heldOut.allSatisfy({ $0.count >= 2 }) else {
             throw DeMeError.invalidArgument("the data split needs two held-out sets of at least 2 images (search and report)")
         }
         guard options.ranges * options.evalTimestepsPerRange <= pretrained.config.timesteps, options.ranges <= pretrained.config.timesteps else {
             throw DeMeError.invalidArgument("--ranges × --eval-timesteps (\(options.ranges * options.evalTimestepsPerRange)) exceeds the model's \(pretrained.config.timesteps) timesteps")
-        }
-        guard pretrained.dataDimension == split.train.dimension else {
-            throw DeMeError.invalidArgument("\(split.train.source): images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
         }
         self.pretrained = pretrained
         self.pretrainedPath = pretrainedPath

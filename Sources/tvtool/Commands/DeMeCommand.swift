@@ -24,6 +24,15 @@ struct DeMeCommand: ParsableCommand {
             Examples:
               tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.5 -o out/
               tvtool deme --data digits --grid 0:1:11 --strategy grid --refine 0 --ablate -o out/
+              tvtool deme --pretrained ddpm-cifar10-32/ --data cifar10:cifar-10-batches-py --fd-seeds '' -o out/
+              tvtool deme --model unet --block-out-channels 32,64 --pretrain-steps 8000 --data cifar10:cifar-10-batches-py -o out/
+
+            --pretrained may be a diffusers UNet2DModel folder (config.json + .safetensors or .bin). \
+            Without --pretrained, --model (mlp or unet, with train's model options: --config FILE or \
+            --block-out-channels …; for the MLP --width, --blocks) first pretrains that model on the \
+            training part of the data for --pretrain-steps steps (train's defaults: AdamW lr \
+            --pretrain-lr, warm-up 100, EMA) into OUT/pretrained (a diffusers folder for a UNet, \
+            OUT/pretrained.safetensors for the MLP), reused when rerun with the same settings.
 
             Weight search: the grid grammar, strategies and refinement rule of 'tvtool search' (see its \
             --help and docs/sweeps.md): --grid 0:1:5 = 5 values per weight; default strategy \
@@ -35,7 +44,8 @@ struct DeMeCommand: ParsableCommand {
 
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
     @OptionGroup var dataShape: DataShapeOptions
-    @Option(help: "Pretrained trainer checkpoint (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
+    @Option(help: "Pretrained trainer checkpoint or diffusers UNet2DModel folder (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
+    @OptionGroup var pretraining: DeMePretraining
     @Option(help: "Number of equal timestep ranges N.") var ranges = 4
     @Option(help: "Finetuning steps per range K (the plain baseline gets N×K).") var stepsPerRange = 2000
     @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T) (0.5: chosen by measurement, docs/deme.md).") var p = 0.5
@@ -67,7 +77,12 @@ struct DeMeCommand: ParsableCommand {
     @Flag(help: "Print the report to stdout as JSON (report.json's content with snake_case keys, like every --json output).") var json = false
 
     func run() throws {
-        guard let path = pretrained ?? BundledPretrained.path() else {
+        if pretrained != nil && pretraining.requested {
+            throw ValidationError("--pretrained names the starting model; --model/--pretrain-steps and the model options train one instead: give one or the other")
+        }
+        let pretrainOptions = pretraining.requested ? try pretraining.runOptions(data: data, dataOptions: try dataShape.options(), batch: batch,
+                                                                                 splitSeed: splitSeed ?? 0, seed: seed, output: output) : nil
+        guard let path = pretrainOptions?.output ?? pretrained ?? BundledPretrained.path() else {
             throw DeMeError.invalidArgument("no --pretrained given and \(BundledPretrained.relativePath) not found (run from the repository or set TVTOOL_DEME_PRETRAINED)")
         }
         var o = DeMeOptions()
@@ -110,6 +125,7 @@ struct DeMeCommand: ParsableCommand {
             for (name, spec) in searches { _ = SweepReport.dryRun("deme \(name)", spec: spec, output: nil) }
             return
         }
+        if let pretrainOptions { try DeMePretraining.run(pretrainOptions) }
         let model = try ModelCheckpoint.load(path)
         // The held-out images must be ones the pretrained model never trained on: use its split.
         let recorded = try Checkpoints.open(path).metadata["tvtool.split_seed"].flatMap { UInt64($0) }

@@ -16,8 +16,8 @@ struct LandscapeCommand: ParsableCommand {
             random-filter-normalized = two seeded Gaussian directions around the --center model, each filter \
             (output row; whole tensor for 1-d) rescaled to that filter's norm in the centre (Li et al. 2018).
 
-            Evaluators: without --eval-cmd, the built-in held-out epsilon-MSE of the bundled trainer's \
-            model (the base must be a trainer checkpoint; --data, --eval-split, --eval-repeats, \
+            Evaluators: without --eval-cmd, the built-in held-out epsilon-MSE of the trainer's model, \
+            MLP or UNet (the base must be a trainer checkpoint or a diffusers UNet2DModel folder; --data, --eval-split, --eval-repeats, \
             --eval-seed; --t-range lo:hi restricts it to those timesteps, as in DeMe's per-range \
             landscapes), computed in memory. With --eval-cmd, each candidate is written to --tmp-dir and \
             the command's last stdout line is the score (a number, or JSON with --score-field); \
