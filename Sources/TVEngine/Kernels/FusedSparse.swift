@@ -99,7 +99,7 @@ struct OperandCodes: Sendable {
 /// MagnitudeSelector's two histogram passes on `tv_magnitude_histograms`: same counts as feeding
 /// the decoded Float chunks (the bits of Float |tau|), without the decode into scratch.
 enum FusedMagnitude {
-    /// Up to this many elements, the thresholds come from an exact quickselect over a copy of the
+    /// Up to this many elements, the thresholds come from an exact selection (tv_select_u32) over a copy of the
     /// magnitudes (n × models × 4 bytes) instead of the two histogram passes, whose 65,536-bin
     /// histograms per worker and model cost more than such a tensor itself.
     static let selectionLimit = 1 << 18
