@@ -30,7 +30,7 @@ struct GranularMerge {
         let groups = try MergedModels.groups(options.blockGroups, of: base)
         let models = try MergedModels(base: base, finetuned: members, names: ranges.map { "range \($0)" }, groups: groups)
         // Each model's axes: the block grid plus its per-model weight, so coord starts exactly at
-        // the per-model optimum and only moves to strictly better points.
+        // the per-model optimum, which it evaluates: the result is never worse than it.
         let axes = perModel.flatMap { w -> [AxisSpec] in
             let values = Array(Set(options.blockGrid.values + [w])).sorted()
             return Array(repeating: AxisSpec(values: values), count: groups.count)

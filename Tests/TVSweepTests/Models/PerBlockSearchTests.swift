@@ -8,13 +8,13 @@ import XCTest
 /// through an --eval-cmd whose quadratic objective numpy computes from each candidate file), and
 /// the engine-written best checkpoint against the same oracle.
 final class PerBlockSearchTests: XCTestCase {
-    // Two groups (top scheme: "enc", "dec"), two models. Model a moves only element 0 of each
+    // Two groups (top scheme, in the file's tensor order: "dec", "enc"), two models. Model a moves only element 0 of each
     // tensor and model b only element 1, so the quadratic objective below separates per axis.
     let base: [String: [Float]] = ["enc.w": [0.5, -1, 2, 0.25, 0, 1], "dec.w": [1, 2, -0.5, 3]]
     let tauA: [String: [Float]] = ["enc.w": [1, 0, 0, 0, 0, 0], "dec.w": [-2, 0, 0, 0]]
     let tauB: [String: [Float]] = ["enc.w": [0, 0.5, 0, 0, 0, 0], "dec.w": [0, 4, 0, 0]]
     let shapes = ["enc.w": [2, 3], "dec.w": [4]]
-    /// The optimum, model-major: w_a_enc, w_a_dec, w_b_enc, w_b_dec (on the 0:1:5 grid, off its centre).
+    /// The optimum, model-major: w_a_dec, w_a_enc, w_b_dec, w_b_enc (on the 0:1:5 grid, off its centre).
     let optimum = [0.25, 1.0, 0.75, 0.0]
 
     private func files(_ dir: URL) throws -> (String, String, String) {
@@ -28,10 +28,10 @@ final class PerBlockSearchTests: XCTestCase {
         return (try write("base.safetensors", nil), try write("a.safetensors", tauA), try write("b.safetensors", tauB))
     }
 
-    /// base + Σ w tau in Float64 from the raw arrays, per tensor; groups enc = 0, dec = 1.
+    /// base + Σ w tau in Float64 from the raw arrays, per tensor; groups dec = 0, enc = 1.
     private func oracle(_ w: [Double]) -> [String: [Double]] {
         var out: [String: [Double]] = [:]
-        for (g, n) in ["enc.w", "dec.w"].enumerated() {
+        for (g, n) in ["dec.w", "enc.w"].enumerated() {
             out[n] = base[n]!.indices.map { j in Double(base[n]![j]) + w[g] * Double(tauA[n]![j]) + w[2 + g] * Double(tauB[n]![j]) }
         }
         return out
@@ -49,7 +49,7 @@ final class PerBlockSearchTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("per-block-oracle")
         let (b, a, c) = try files(dir)
         let family = try WeightSearch.prepare(base: b, models: [a, c], blockGroups: "top")
-        XCTAssertEqual(WeightSearch.axisNames(family: family), ["w1_enc", "w1_dec", "w2_enc", "w2_dec"])
+        XCTAssertEqual(WeightSearch.axisNames(family: family), ["w1_dec", "w1_enc", "w2_dec", "w2_enc"])
         let w = [0.3, -0.7, 1.25, 0.5]
         assertMatchesOracle(try family.materialize(at: w).mapValues { try $0.floats() }, w)
         // The streamed candidate (what --eval-cmd reads) and the engine's rule-based merge.
@@ -64,9 +64,16 @@ final class PerBlockSearchTests: XCTestCase {
     }
 
     /// Σ over tensors of ||theta(w) - theta(w*)||^2, minimised exactly at w* (a grid point).
-    private func quadratic(_ tensors: [String: [Float]]) -> Double {
-        let target = oracle(optimum)
-        return target.reduce(0.0) { acc, kv in acc + zip(tensors[kv.key]!, kv.value).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) } }
+    private static func quadratic(_ tensors: [String: [Float]], target: [String: [Double]]) -> Double {
+        var total = 0.0
+        for (name, t) in target {
+            let x = tensors[name] ?? []
+            for j in t.indices {
+                let d = Double(x[j]) - t[j]
+                total += d * d
+            }
+        }
+        return total
     }
 
     func testInMemorySearchFindsTheKnownOptimumAndNamesItsAxes() throws {
@@ -74,8 +81,9 @@ final class PerBlockSearchTests: XCTestCase {
         let (b, a, c) = try files(dir)
         let family = try WeightSearch.prepare(base: b, models: [a, c], blockGroups: "top")
         let names = WeightSearch.axisNames(family: family)
-        let evaluator = ClosureEvaluator(summary: "quadratic") { [self] p in
-            quadratic(try family.materialize(at: p.coordinates).mapValues { try $0.floats() })
+        let target = oracle(optimum)
+        let evaluator = ClosureEvaluator(summary: "quadratic") { p in
+            Self.quadratic(try family.materialize(at: p.coordinates).mapValues { try $0.floats() }, target: target)
         }
         for (strategy, maxEvals) in [(SearchStrategy.coord, nil), (.grid, nil)] as [(SearchStrategy, Int?)] {
             let out = dir.appendingPathComponent(strategy.rawValue).path
@@ -88,7 +96,7 @@ final class PerBlockSearchTests: XCTestCase {
             XCTAssertEqual(summary.bestValue ?? 1, 0, accuracy: 1e-10)
             XCTAssertEqual(summary.axisNames, names)
             let header = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n")[0]
-            XCTAssertTrue(header.contains("w1_enc,w1_dec,w2_enc,w2_dec"), String(header))
+            XCTAssertTrue(header.contains("w1_dec,w1_enc,w2_dec,w2_enc"), String(header))
             if strategy == .coord { XCTAssertLessThan(outcome.evaluated, 625 / 4, "coord needs a fraction of the grid") }
         }
     }
