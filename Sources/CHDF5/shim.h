@@ -105,3 +105,4 @@ static inline hid_t tv_std_u64le(void) { return H5T_STD_U64LE; }
 static inline void tv_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 #include "vlen_probe.h"
+#include "byte_search.h"

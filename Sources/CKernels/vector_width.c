@@ -1,6 +1,20 @@
 #include "vector_width.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static int allowed = 1;
+
+/// TVTOOL_NO_AVX512=1 in the environment runs the AVX2 variants on an AVX-512 CPU (to measure what
+/// an AVX2-only CPU runs; the results are the same).
+static int env_allows(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        const char *v = getenv("TVTOOL_NO_AVX512");
+        cached = !(v && *v && strcmp(v, "0") != 0);
+    }
+    return cached;
+}
 
 void tv_allow_avx512(int a) { allowed = a; }
 
@@ -11,7 +25,7 @@ int tv_use_avx512(void) {
         __builtin_cpu_init();
         supported = __builtin_cpu_supports("avx512f");
     }
-    return allowed && supported;
+    return allowed && supported && env_allows();
 #else
     return 0;
 #endif

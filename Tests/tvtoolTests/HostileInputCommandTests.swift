@@ -108,6 +108,28 @@ final class HostileInputCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// Inputs copied through unchanged follow the same rule as merged tensors: a NaN/inf in a
+    /// tensor only one model has (`--keys union`) or only the base has is an error naming the
+    /// tensor and its file, no output; `--allow-nonfinite` writes it as is.
+    func testNonFiniteCopiedTensorIsReported() throws {
+        let dir = scratch("cli-inf-copy")
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("base.safetensors").path, [("w", [0, 0], [2])])
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("ft.safetensors").path, [("w", [1, 1], [2]), ("extra", [1, .nan], [2])])
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("base2.safetensors").path, [("w", [0, 0], [2]), ("only", [.infinity, 0], [2])])
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("ft2.safetensors").path, [("w", [1, 1], [2])])
+        for (inputs, tensor, element) in [(["base.safetensors", "ft.safetensors"], "extra", 1), (["base2.safetensors", "ft2.safetensors"], "only", 0)] {
+            let args = ["merge"] + inputs + ["--weights", "0.5", "--keys", "union", "-o", "o.safetensors", "--quiet"]
+            var r = try SweepCLI.run(args, in: dir)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("tensor '\(tensor)'") && r.stderr.contains("element \(element)"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+            r = try SweepCLI.run(args + ["--allow-nonfinite"], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("o.safetensors"))
+        }
+    }
+
     func testOverflowingGridIsAnErrorWithoutRecords() throws {
         let dir = scratch("cli-grid")
         let inputs = try SweepCLI.trio(in: dir)
@@ -163,5 +185,59 @@ final class HostileInputCommandTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the evaluation command outlived tvtool")
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [], "candidates left behind")
         }
+    }
+
+    /// Fuzzer finds: a damaged global heap that a virtual dataset's layout points into made
+    /// libhdf5 loop forever inside H5Dopen2. The heap check now runs before libhdf5 opens any
+    /// object: exit 2, one line, fast (the watchdog kills a regression instead of hanging CI).
+    func testDamagedHeapBehindVirtualDatasetDoesNotHang() throws {
+        let dir = scratch("cli-vds-loop")
+        for n in 1...2 {
+            let file = TestPaths.fixture("hostile/vds_heap_loop_\(n).h5")
+            for args in [["inspect", file], ["convert", file, "o.safetensors", "--quiet"]] {
+                let r = finish(try SweepCLI.start(args, in: dir), within: 20, "\(args[0]) of vds_heap_loop_\(n).h5")
+                XCTAssertEqual(r.status, 2, r.stderr)
+                XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+                XCTAssertTrue(r.stderr.contains("global heap") && r.stderr.contains("vds_heap_loop_\(n).h5"), r.stderr)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+        }
+    }
+
+    /// Fuzz find: a contiguous dataset whose dimensions were damaged ([2, 2] -> [131072,
+    /// 131072], 68.7 GB over 16 stored bytes) made convert allocate 68 GB and abort. Now it is
+    /// skipped with a warning. A legal but huge sparse dataset (512 GiB of unwritten chunks) is
+    /// a one-line error before any output exists, when the system refuses the allocation.
+    func testHugeDeclaredShapesDoNotAbort() throws {
+        let dir = scratch("cli-huge-shape")
+        var r = finish(try SweepCLI.start(["convert", TestPaths.fixture("hostile/contiguous_dims_damaged.h5"), "o.safetensors", "--quiet"], in: dir),
+                       within: 30, "convert of contiguous_dims_damaged.h5")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("needs 68.72 GB but the file stores 16 B (damaged)"), r.stderr)
+        try? FileManager.default.removeItem(at: dir.appendingPathComponent("o.safetensors"))
+        let overcommit = (try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard overcommit == "0" || overcommit == "2" else { throw XCTSkip("vm.overcommit_memory=\(overcommit ?? "?"): a 512 GiB allocation might be granted") }
+        r = finish(try SweepCLI.start(["convert", TestPaths.fixture("hostile/chunked_unwritten_huge.h5"), "o.safetensors", "--quiet"], in: dir),
+                   within: 30, "convert of chunked_unwritten_huge.h5")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("tensor 'w'") && r.stderr.contains("more memory than this system can allocate"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+    }
+
+    /// Virtual datasets pointing back into their own file (a -> b -> a, self, unlimited and
+    /// printf-style mappings) and an external link to the file itself are listed as skipped,
+    /// never followed: exit 0, fast (fixtures/hostile/make_vds_loops.c).
+    func testVirtualDatasetLoopsAreSkippedNotFollowed() throws {
+        let dir = scratch("cli-vds-self")
+        let file = TestPaths.fixture("hostile/vds_loops.h5")
+        let r = finish(try SweepCLI.start(["inspect", file], in: dir), within: 20, "inspect of vds_loops.h5")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in ["a", "b", "self", "unl", "pf0"] {
+            XCTAssertTrue(r.stdout.contains("skipped /\(name): virtual dataset"), r.stdout)
+        }
+        let c = finish(try SweepCLI.start(["convert", file, "o.safetensors", "--quiet"], in: dir), within: 20, "convert of vds_loops.h5")
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertEqual(c.stderr.split(separator: "\n").count, 5, c.stderr)  // one warning per skipped dataset
     }
 }

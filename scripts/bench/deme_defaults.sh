@@ -10,7 +10,8 @@
 # the plain baseline's lr = the lr with the lowest `plain` at the same steps. The report set
 # (held-out set 2) is never read here.
 # Usage: scripts/bench/deme_defaults.sh [OUTDIR]   (env: LRS, PS, STEPS override the candidates;
-#   PRETRAINED=FILE starts from another pretrained model, e.g. a block-conditioned MLP;
+#   PRETRAINED=FILE starts from another pretrained model (default: the bundled one, now the
+#   block-conditioned MLP; PRETRAINED=fixtures/deme/pretrained.safetensors reproduces the first table);
 #   TVTOOL=BINARY uses a prebuilt tvtool instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,7 +34,7 @@ for k in $STEPS; do
       tag="$OUT/runs/k${k}_lr${lr}_p${p}"
       if [ ! -f "$tag/search_deme.csv" ]; then
         start=$(date +%s)
-        "$TVTOOL" deme --data digits "${pre[@]}" --steps-per-range "$k" --lr "$lr" --p "$p" --fd-seeds "" -o "$dir" >&2
+        "$TVTOOL" deme --data digits "${pre[@]}" --steps-per-range "$k" --lr "$lr" --plain-lr "$lr" --p "$p" --fd-seeds "" -o "$dir" >&2
         mkdir -p "$tag"
         cp "$dir"/search_deme.csv "$dir"/search_plain.csv "$dir"/report.json "$tag"/
         echo "$(( $(date +%s) - start ))" > "$tag/seconds"
@@ -45,8 +46,16 @@ python3 - "$OUT/runs" <<'PY'
 import csv, os, sys
 root = sys.argv[1]
 def rows(path):
+    # Search logs (TVSearch records): weight columns, `status` and `value`; failed points skipped.
     with open(path) as f:
-        return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+        out = []
+        for r in csv.DictReader(f):
+            if r.get("status", "ok") != "ok":
+                continue
+            w = {k: float(v) for k, v in r.items() if k == "w" or (k.startswith("w") and k[1:].isdigit())}
+            w["objective"] = float(r["value"] if "value" in r else r["objective"])
+            out.append(w)
+        return out
 print(f"{'steps/range':>11} {'lr':>6} {'p':>4} | {'deme (search)':>13} {'plain (search)':>14} {'interp (search)':>15} | weights (deme) / w (interp) | s")
 res = []
 for name in sorted(os.listdir(root)):

@@ -4,13 +4,17 @@
 # grad clipping, EMA), with 1 and 2 threads, run alternately (A/B) ROUNDS times. Prints wall-clock
 # steps/s and process CPU ms per step for each run, then medians and ratios. The machine is
 # shared: CPU ms/step is the less load-sensitive figure; note the `uptime` load printed around it.
+# Kernel sets: OPENBLAS_CORETYPE (e.g. Zen: the kernels OpenBLAS runs on an AVX2-only AMD EPYC) and
+# TVTOOL_NO_AVX512=1 (CKernels' AVX2 variants) pass through to tvtool, so an AVX-512 machine can run
+# what an AVX2-only one runs; the script prints both. TVTOOL_BIN=path skips the release build.
 # Usage: scripts/bench/train.sh [STEPS=300] [ROUNDS=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps=${1:-300}
 rounds=${2:-3}
-swift build -c release --product tvtool >/dev/null
-bin=.build/release/tvtool
+if [ -n "${TVTOOL_BIN:-}" ]; then bin=$TVTOOL_BIN; else swift build -c release --product tvtool >/dev/null; bin=.build/release/tvtool; fi
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset (tvtool picks)} TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}"
+lscpu | grep -E 'Model name' ; grep -q avx512f /proc/cpuinfo && echo "CPU AVX-512: yes" || echo "CPU AVX-512: no"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 uptime
@@ -22,7 +26,7 @@ for threads in 1 2; do
     # run's teardown (e.g. PyTorch's spinning OpenMP threads) never overlaps the next run.
     res=$(OPENBLAS_NUM_THREADS=$threads $bin train --data digits --steps "$steps" --threads "$threads" \
         --checkpoint-every 0 --quiet --json -o "$out/m.safetensors" |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %.2f" % (d["stepsPerSecond"], d["cpuMillisecondsPerStep"]))')
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %.2f" % (d["steps_per_second"], d["cpu_milliseconds_per_step"]))')
     read -r sw sc <<< "$res"
     res=$(OMP_NUM_THREADS=$threads python3 scripts/bench/train_torch.py "$threads" "$steps")
     read -r tw tc <<< "$res"

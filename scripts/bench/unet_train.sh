@@ -4,14 +4,16 @@
 # 8 groups, batch 64; scripts/bench/unet_train_torch.py), 1 and 2 threads, A/B alternately ROUNDS
 # times; medians and ratios (tvtool / PyTorch, > 1 = tvtool faster). The Swift side is the library's
 # UNet sources compiled with -O into a throwaway binary (no CLI command drives the UNet yet).
-# The machine may be shared: CPU ms per step is printed too, and `uptime` around the runs.
+# The machine may be shared: CPU ms per step is printed too (with its own median ratio, PyTorch CPU
+# ms / tvtool CPU ms), and `uptime` around the runs. 3×3 convs run CKernels' direct AVX-512 kernels
+# when the CPU has AVX-512 (im2col + sgemm otherwise, or with TVTOOL_NO_AVX512=1).
 # Usage: scripts/bench/unet_train.sh [TRAIN_STEPS=10] [EVAL_BATCHES=10] [ROUNDS=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # OpenBLAS 0.3.21 does not recognise this virtualised Xeon and falls back to its SSE3 (Prescott)
 # kernels; the machine's usual environment picks the AVX2 ones, as docs/trainer.md describes.
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
-echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE"
+echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}"
 train_steps=${1:-10}
 eval_batches=${2:-10}
 rounds=${3:-3}
@@ -38,15 +40,16 @@ for mode in train eval; do
   n=$([ "$mode" = train ] && echo "$train_steps" || echo "$eval_batches")
   unit=$([ "$mode" = train ] && echo "steps/s" || echo "images/s")
   for threads in 1 2; do
-    : > "$out/s"; : > "$out/t"
+    : > "$out/s"; : > "$out/t"; : > "$out/sc"; : > "$out/tc"
     for r in $(seq "$rounds"); do
       read -r sw sc <<< "$(OPENBLAS_NUM_THREADS=1 "$out/unet_train" "$mode" "$threads" "$n")"
       read -r tw tc <<< "$(OMP_NUM_THREADS=$threads python3 scripts/bench/unet_train_torch.py "$mode" "$threads" "$n")"
       echo "$mode threads $threads round $r: tvtool $sw $unit ($sc CPU ms/step), PyTorch $tw $unit ($tc CPU ms/step)"
-      echo "$sw" >> "$out/s"; echo "$tw" >> "$out/t"
+      echo "$sw" >> "$out/s"; echo "$tw" >> "$out/t"; echo "$sc" >> "$out/sc"; echo "$tc" >> "$out/tc"
     done
-    ms=$(median < "$out/s"); mt=$(median < "$out/t")
-    echo "$mode threads $threads median: tvtool $ms $unit, PyTorch $mt $unit, ratio $(python3 -c "print(f'{$ms/$mt:.2f}')")x"
+    ms=$(median < "$out/s"); mt=$(median < "$out/t"); msc=$(median < "$out/sc"); mtc=$(median < "$out/tc")
+    echo "$mode threads $threads median: tvtool $ms $unit ($msc CPU ms), PyTorch $mt $unit ($mtc CPU ms)," \
+         "ratio wall $(python3 -c "print(f'{$ms/$mt:.2f}')")x, CPU $(python3 -c "print(f'{$mtc/$msc:.2f}')")x"
   done
 done
 uptime

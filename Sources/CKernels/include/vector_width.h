@@ -2,7 +2,8 @@
 #define TV_VECTOR_WIDTH_H
 
 /// 1 when the kernels that have an AVX-512 variant may use it: the CPU supports AVX-512F and it
-/// has not been turned off with tv_allow_avx512(0) (tests use that to run the AVX2 variants too).
+/// has not been turned off with tv_allow_avx512(0) (tests use that to run the AVX2 variants too) or
+/// TVTOOL_NO_AVX512=1 in the environment.
 int tv_use_avx512(void);
 void tv_allow_avx512(int allowed);
 

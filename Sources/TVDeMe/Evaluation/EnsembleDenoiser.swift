@@ -7,6 +7,7 @@ public final class EnsembleDenoiser: Denoiser {
     public let members: [any Denoiser]
     public let ranges: [TimestepRange]
     public var dataDimension: Int { members[0].dataDimension }
+    public var evaluationBatchSize: Int { members.map(\.evaluationBatchSize).min() ?? 512 }
 
     public init(members: [any Denoiser], ranges: [TimestepRange]) throws(DeMeError) {
         guard members.count == ranges.count, !members.isEmpty else {

@@ -18,14 +18,14 @@ public struct DeMePipeline {
 
     public init(pretrained: any TrainableDenoiser, pretrainedPath: String, split: DatasetSplit, output: URL, options: DeMeOptions) throws {
         try options.validate()
+        guard pretrained.dataDimension == split.train.dimension else {
+            throw DeMeError.mismatchedModels(path: split.train.source, reason: "images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
+        }
         guard split.heldOut.count >= 2, split.heldOut.allSatisfy({ $0.count >= 2 }) else {
             throw DeMeError.invalidArgument("the data split needs two held-out sets of at least 2 images (search and report)")
         }
         guard options.ranges * options.evalTimestepsPerRange <= pretrained.config.timesteps, options.ranges <= pretrained.config.timesteps else {
             throw DeMeError.invalidArgument("--ranges × --eval-timesteps (\(options.ranges * options.evalTimestepsPerRange)) exceeds the model's \(pretrained.config.timesteps) timesteps")
-        }
-        guard pretrained.dataDimension == split.train.dimension else {
-            throw DeMeError.invalidArgument("\(split.train.source): images of \(split.train.dimension) values do not fit \(pretrainedPath) (\(pretrained.dataDimension))")
         }
         self.pretrained = pretrained
         self.pretrainedPath = pretrainedPath
@@ -62,8 +62,10 @@ public struct DeMePipeline {
                                  options: o.finetune(range: r, index: i, consistency: consistency, projections: projections, sampling: true))
             }
         }
+        var plainOptimizer = o.optimizer
+        plainOptimizer.learningRate = o.plainLearningRate
         let plainOptions = FinetuneOptions.plain(timesteps: T, steps: o.ranges * o.stepsPerRange, batchSize: o.batchSize,
-                                                 optimizer: o.optimizer, ema: o.ema, seed: o.seed &+ 1000)
+                                                 optimizer: plainOptimizer, ema: o.ema, seed: o.seed &+ 1000)
         // All finetunes of the run in one batch of jobs, so the workers stay busy.
         var all = rangeJobs("deme", consistency: true, projections: o.projections)
         all.append(FinetuneJobs.Job(name: "plain_\(o.ranges * o.stepsPerRange)steps", options: plainOptions))
@@ -247,7 +249,7 @@ public struct DeMePipeline {
                 "train / search / report images": "\(split.train.count) / \(split.heldOut[0].count) / \(split.heldOut[1].count)",
                 "ranges": ranges.map(\.description).joined(separator: ", "), "steps per range": String(o.stepsPerRange),
                 "p": String(o.globalProbability), "consistency weight": String(o.consistencyWeight), "projections": String(o.projections),
-                "batch": String(o.batchSize), "optimizer": "AdamW lr \(o.optimizer.learningRate), betas (\(o.optimizer.beta1), \(o.optimizer.beta2)), wd \(o.optimizer.weightDecay), clip \(o.optimizer.gradientClip.map { String($0) } ?? "none")",
+                "batch": String(o.batchSize), "optimizer": "AdamW lr \(o.optimizer.learningRate) (plain baseline \(o.plainLearningRate)), betas (\(o.optimizer.beta1), \(o.optimizer.beta2)), wd \(o.optimizer.weightDecay), clip \(o.optimizer.gradientClip.map { String($0) } ?? "none")",
                 "EMA": o.ema.map { "min(\($0.maxDecay), 1 - n^-\($0.power ?? 0))" } ?? "none",
                 "grid": (0..<o.ranges).map { o.grid(for: $0).description }.joined(separator: " | "), "refinements": String(o.refinements),
                 "search strategy": o.strategy.rawValue + (o.maxEvals.map { ", at most \($0) points" } ?? ""),

@@ -15,6 +15,7 @@ struct RowEvaluator {
 
     func row(_ name: String, _ detail: String, model: any Denoiser, weights: [Double]? = nil,
              pretrained: ReportRow?) throws -> ReportRow {
+        let model = Self.halves(model)
         let e = try HeldOutErrors(model, on: reportSet, ranges: ranges, schedule: sampler.schedule)
         var fd: MeanAndSpread?
         if !options.frechetSeeds.isEmpty {
@@ -27,5 +28,15 @@ struct RowEvaluator {
                             perImagePerRange: e.perImagePerRange, frechet: fd, searchSetMSE: onSearchSet)
         if let pretrained { try row.compare(toPretrained: pretrained) }
         return row
+    }
+
+    /// A UNet (or an ensemble of UNets) is evaluated in two data-parallel halves, always, so both
+    /// cores work on the report and its numbers do not depend on --jobs; the MLP as before.
+    static func halves(_ m: any Denoiser) -> any Denoiser {
+        if let t = m as? any TrainableDenoiser, t.config.architecture == UNet2DModel.architecture { return DataParallelDenoiser(t) }
+        if let e = m as? EnsembleDenoiser, let members = try? EnsembleDenoiser(members: e.members.map(halves), ranges: e.ranges) {
+            return members
+        }
+        return m
     }
 }

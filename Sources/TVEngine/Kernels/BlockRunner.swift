@@ -5,6 +5,8 @@ import TVStorage
 /// `offset..<offset+count` (nil for a model that lacks the tensor), and the worker's scratch for
 /// the block's result (room for `count` values of 8 bytes). Valid only inside the callback.
 struct RawBlock {
+    /// The worker (segment) running this block: indexes per-worker accumulators.
+    let segment: Int
     let offset: Int
     let count: Int
     let base: UnsafeRawPointer
@@ -37,7 +39,7 @@ extension ChunkRunner {
         let (memory, capacity) = pool.take(Self.blockBytes * (slots + 1))
         defer { pool.give(memory, capacity: capacity) }
         forEachBlock(ofSegment: segment, of: segments, chunks: chunks, operands, staging: memory) { _, _, lo, count, sources in
-            body(RawBlock(offset: lo, count: count, base: sources[0]!, models: Array(sources.dropFirst()),
+            body(RawBlock(segment: segment, offset: lo, count: count, base: sources[0]!, models: Array(sources.dropFirst()),
                           scratch: memory + slots * Self.blockBytes))
         }
     }

@@ -7,7 +7,7 @@ import TVStorage
 /// accumulates in DeMe's torch order and encodes straight into the output, in one pass. Its
 /// arithmetic is `LinearCombiner`'s, operation for operation, so outputs are bit-identical to the
 /// chunked path (a test checks this); it only saves the decode/encode passes through scratch.
-struct FusedLinear {
+struct FusedLinear: BlockKernel {
     /// `TVTOOL_FUSED=0` turns the fast path off (for benchmarking and cross-checking the two paths).
     static let available = tv_linear_available() != 0 && ProcessInfo.processInfo.environment["TVTOOL_FUSED"] != "0"
 
@@ -41,7 +41,8 @@ struct FusedLinear {
         self.outputDType = outputDType
     }
 
-    private static func code(_ dtype: DType) -> Int32? {
+    /// The kernels' element code of `dtype` (nil: not handled by the fused kernels).
+    static func code(_ dtype: DType) -> Int32? {
         switch dtype {
         case .f32: Int32(TV_F32)
         case .f16: Int32(TV_F16)
@@ -50,55 +51,11 @@ struct FusedLinear {
         }
     }
 
-    private var outWidth: Int { outCode == Int32(TV_F32) ? 4 : 2 }
-
-    /// Computes the tensor into `out` (laid out as `outCode` values).
-    func run(_ operands: TensorOperands, runner: ChunkRunner, into out: UnsafeMutableRawPointer) {
-        let destination = SendableRawPointer(out)
-        runner.forEachRawBlock(operands) { block in
-            combine(block, into: destination.pointer + block.offset * outWidth)
-            runner.outputCheck.scan(destination.pointer + block.offset * outWidth, count: block.count, dtype: outputDType, firstElement: block.offset)
-        }
-    }
-
-    /// Computes the tensor block by block and writes each block's bytes straight to their place
-    /// in `writer`'s file from the worker that computed them: no tensor-sized buffer, and the
-    /// copies into the file are spread over the workers. The first write error stops the rest.
-    func write(_ operands: TensorOperands, named name: String, runner: ChunkRunner, to writer: any RangedCheckpointWriter) throws {
-        let failure = FirstError()
-        let width = outWidth
-        runner.forEachRawBlock(operands) { block in
-            guard !failure.isSet else { return }
-            combine(block, into: block.scratch)
-            runner.outputCheck.scan(block.scratch, count: block.count, dtype: outputDType, firstElement: block.offset)
-            do {
-                try writer.write(UnsafeRawBufferPointer(start: block.scratch, count: block.count * width),
-                                 ofTensor: name, at: block.offset * width)
-            } catch {
-                failure.record(error)
-            }
-        }
-        try failure.rethrow()
-        try writer.completeTensor(name)
-    }
-
-    private func combine(_ block: RawBlock, into out: UnsafeMutableRawPointer) {
+    func combine(_ block: RawBlock, into out: UnsafeMutableRawPointer) {
         // A missing model has a nil pointer and the code TV_ZERO (skipped by the kernel).
         block.models.withUnsafeBufferPointer { models in
             tv_linear_combine(block.base, baseCode, baseScale, models.baseAddress, modelCodes, coefficients,
                               isTaskVector, Int32(coefficients.count), out, outCode, block.count)
         }
     }
-}
-
-/// The first error thrown by any of several concurrent workers.
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: (any Error)?
-
-    var isSet: Bool { lock.withLock { error != nil } }
-
-    func record(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
-
-    func rethrow() throws { if let e = lock.withLock({ error }) { throw e } }
 }

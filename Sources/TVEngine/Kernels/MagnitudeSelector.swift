@@ -23,7 +23,7 @@ public final class MagnitudeSelector: @unchecked Sendable {
     private var total: [Int]
     private var targetBin: [[Int]]
     private var residual: [[Int]]
-    private let maxRanks: Int
+    let maxRanks: Int
 
     public init(ranks: [[Int]], segments: Int) {
         self.models = ranks.count
@@ -93,6 +93,24 @@ public final class MagnitudeSelector: @unchecked Sendable {
                 if bits >> 16 == want { h[Int(bits & 0xFFFF)] &+= 1 }
             }
         }
+    }
+
+    /// Pass 1's counters of `segment`, one 65,536-bin histogram per model (for the fused kernel).
+    func coarseHistograms(segment: Int) -> [UnsafeMutablePointer<UInt32>?] {
+        (0..<models).map { m in coarse + (segment * models + m) * Self.bins }
+    }
+
+    /// Pass 2's target bins, [model × maxRanks + rank], -1 where there is none.
+    func fineTargets() -> [Int32] {
+        var t = [Int32](repeating: -1, count: models * maxRanks)
+        for m in 0..<models { for (r, bin) in targetBin[m].enumerated() { t[m * maxRanks + r] = Int32(bin) } }
+        return t
+    }
+
+    /// Pass 2's counters of `segment`, [model × maxRanks + rank] (empty before `finishCoarse`).
+    func fineHistograms(segment: Int) -> [UnsafeMutablePointer<UInt32>?] {
+        guard let fine else { return [] }
+        return (0..<models * maxRanks).map { fine + (segment * models * maxRanks + $0) * Self.bins }
     }
 
     /// The thresholds, thresholds[m][r] for ranks[m][r].

@@ -49,7 +49,7 @@ public struct StreamingMerge {
         let runner = ChunkRunner(workers: options.workers)
         let makeContext = { (operands: TensorOperands) in
             TensorContext(name: operands.name, operands: operands, parameters: parameters, precision: options.precision,
-                          runner: runner, seed: options.seed)
+                          runner: runner, seed: options.seed, fusedKernels: options.fusedKernels)
         }
         try prepare?(PrePass(inputs: inputs, entries: entries, parameters: parameters, makeContext: makeContext,
                              workers: runner.workers, cancellation: options.cancellation))
@@ -97,10 +97,12 @@ public struct StreamingMerge {
         switch entry.source {
         case .model(let i):
             let t = try inputs.models[i].tensor(named: entry.name)
+            try refuseNonFinite(copied: t, entry, from: inputs.models[i].path)
             try pipeline.submit(t, named: entry.name)
             return t.byteCount
         case .base where !entry.output.dtype.supportsArithmetic || !(inputs.base.info(named: entry.name)?.dtype.supportsArithmetic ?? false):
             let t = try inputs.base.tensor(named: entry.name)
+            try refuseNonFinite(copied: t, entry, from: inputs.base.path)
             try pipeline.submit(t, named: entry.name)
             return t.byteCount
         case .base, .compute:
@@ -109,7 +111,7 @@ public struct StreamingMerge {
             let plan: TensorPlan = entry.source == .base
                 ? .linear(baseScale: 1, coefficients: operands.models.map { _ in 0 })
                 : try makePlan(operands)
-            let fused = fusedLinear(plan, operands: operands, dtype: entry.output.dtype)
+            let fused = fusedKernel(plan, operands: operands, dtype: entry.output.dtype)
             runner.outputCheck.reset()
             if let fused, let ranged = writer as? any RangedCheckpointWriter {
                 // Blocks go straight from the workers to the file (the write queue may still be
@@ -140,10 +142,27 @@ public struct StreamingMerge {
                                     what: "the merged value at element \(i) is inf or NaN (as \(entry.output.dtype.rawValue)); nothing was written (--allow-nonfinite keeps such values)")
     }
 
-    /// The fused kernel for a linear plan in F32, when it handles these dtypes.
-    private func fusedLinear(_ plan: TensorPlan, operands: TensorOperands, dtype: DType) -> FusedLinear? {
-        guard case let .linear(s, c) = plan else { return nil }
-        return linearCombination(s, c).fused(operands, outputDType: dtype, precision: options.precision)
+    /// A tensor copied through unchanged (only in one model, `--keys union`, a dtype the
+    /// kernels do not touch) gets the same rule as a merged one: inf/NaN is an error unless
+    /// allowed, so the output never holds non-finite values nobody was told about.
+    private func refuseNonFinite(copied t: Tensor, _ entry: AlignedTensor, from input: String) throws {
+        guard !options.allowNonFinite,
+              let i = t.withUnsafeBytes({ b in b.baseAddress.flatMap { NonFiniteScan.firstIndex($0, count: t.elementCount, dtype: t.dtype) } })
+        else { return }
+        throw EngineError.notFinite(tensor: entry.name,
+                                    what: "the value at element \(i), copied unchanged from \(input), is inf or NaN; nothing was written (--allow-nonfinite keeps such values)")
+    }
+
+    /// The fused kernel for a linear or sparse (TIES/DARE/breadcrumbs) plan in F32, when it
+    /// handles these dtypes.
+    private func fusedKernel(_ plan: TensorPlan, operands: TensorOperands, dtype: DType) -> (any BlockKernel)? {
+        switch plan {
+        case let .linear(s, c):
+            return linearCombination(s, c).fused(operands, outputDType: dtype, precision: options.precision)
+        case let .elementwise(e):
+            guard options.precision == .f32, options.fusedKernels, let sparse = e as? SparseDeltaCombiner else { return nil }
+            return FusedSparse(sparse, operands: operands, outputDType: dtype)
+        }
     }
 
     private func linearCombination(_ baseScale: Double, _ coefficients: [Double]) -> LinearCombination {

@@ -10,6 +10,8 @@ public struct TensorContext {
     public let runner: ChunkRunner
     /// Method-wide seed (DARE).
     public let seed: UInt64
+    /// false keeps reductions on the portable decoded-chunk loops (MergeOptions.fusedKernels).
+    public var fusedKernels = true
 
     public var modelCount: Int { operands.models.count }
     public var elementCount: Int { operands.elementCount }
@@ -42,6 +44,8 @@ public struct TensorContext {
 
     /// Per-model exact k-th largest |tau_i| thresholds for this tensor (see MagnitudeSelector).
     public func magnitudeThresholds(ranks: [[Int]]) -> [[UInt32]] {
+        if precision == .f32, fusedKernels,
+           let t = FusedMagnitude.smallTensorThresholds(ranks: ranks, operands: operands, runner: runner) { return t }
         let selector = MagnitudeSelector(ranks: ranks, segments: runner.workers)
         feed(selector, fine: false)
         if selector.finishCoarse() { feed(selector, fine: true) }
@@ -57,6 +61,8 @@ public struct TensorContext {
     }
 
     private func feed<T: ComputeScalar>(_ selector: MagnitudeSelector, fine: Bool, as: T.Type) {
+        if T.self == Float.self, fusedKernels,
+           FusedMagnitude.feed(selector, fine: fine, operands: operands, runner: runner) { return }
         runner.forEachChunk(operands, as: T.self) { segment, chunk in
             for (m, d) in chunk.deltas.enumerated() {
                 if fine {

@@ -45,6 +45,13 @@ public struct PointRecord: Sendable, Codable, Equatable {
     }
 
     public var point: SweepPoint { SweepPoint(coordinates: coordinates, index: index, round: round) }
+
+    /// How every evaluator's error for a NaN/inf score begins (the runner's, and the
+    /// `--eval-cmd` score parser's), so such failures are told apart in any records file.
+    public static let nonFiniteScore = "the score is not finite"
+
+    /// A failed point whose evaluator returned (or printed) NaN or infinity.
+    public var isNonFiniteScore: Bool { status == .failed && error?.hasPrefix(Self.nonFiniteScore) == true }
 }
 
 /// The records of a sweep after merging: the winning record per point id (the first ok record,

@@ -44,6 +44,9 @@ public struct SweepOutcome: Sendable {
     public var used = RecordSet()
     public var evaluated = 0
     public var failed = 0
+    /// Of `failed`: points whose score was NaN or infinite (left out of the best; they do not
+    /// count toward --max-failures: a diverging candidate is a result, not a broken evaluator).
+    public var nonFinite = 0
     public var skipped = 0
 }
 
@@ -87,6 +90,7 @@ public final class SweepRunner: Sendable {
                 outcome.records.add(r)
                 outcome.evaluated += 1
                 if r.status != .ok { outcome.failed += 1 }
+                if r.isNonFiniteScore { outcome.nonFinite += 1 }
             }
             if batch.contains(where: { outcome.records.byID[$0.id] == nil }) {
                 // Only other shards' points can be missing here.
@@ -180,7 +184,7 @@ public final class SweepRunner: Sendable {
         do {
             let (v, se) = try evaluator.evaluateWithError(point)
             guard v.isFinite else {
-                return PointRecord(point: point, status: .failed, value: nil, error: "the score is not finite (\(v))",
+                return PointRecord(point: point, status: .failed, value: nil, error: PointRecord.nonFiniteScore + " (\(v))",
                                    seconds: Date().timeIntervalSince(start), shard: options.shard)
             }
             var r = PointRecord(point: point, status: .ok, value: v, seconds: Date().timeIntervalSince(start), shard: options.shard)
@@ -197,6 +201,9 @@ public final class SweepRunner: Sendable {
     /// Fail fast: the first failure is shown at once (error and stderr tail); after
     /// `maxFailures` failures the run stops (the finished points stay recorded).
     private func noteFailure(_ r: PointRecord, state: RunState) {
+        // A NaN/inf score says the candidate diverged (extrapolated weights often do): recorded
+        // as failed and drawn as such, but not a sign of a broken evaluator, so the run goes on.
+        if r.isNonFiniteScore { return }
         let (count, isFirst) = failures.add()
         let message = "point \(r.id): \(r.status.rawValue): \(r.error ?? "")"
         if isFirst {

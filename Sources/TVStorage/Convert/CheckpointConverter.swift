@@ -48,6 +48,12 @@ public enum CheckpointConverter {
         // An empty output would look like a successful conversion of an empty model.
         guard !reader.tensors.isEmpty else { throw StorageError.noTensors(path: input, detail: reader.notes.joined(separator: "; ")) }
         let targets = reader.tensors.map { targetInfo($0, options.dtype) }
+        // The buffers below are sized by the largest tensor: a shape the system cannot allocate
+        // (a sparse or damaged file can declare any) is refused before any output exists.
+        if let big = zip(reader.tensors, targets).max(by: { max($0.0.byteCount, $0.1.byteCount) < max($1.0.byteCount, $1.1.byteCount) }),
+           !ByteStorage.canAllocate(max(big.0.byteCount, big.1.byteCount)) {
+            throw StorageError.invalidTensor(tensor: big.0.name, reason: "\(input): shape \(Shape.describe(big.0.shape)) needs \(ByteFormat.human(max(big.0.byteCount, big.1.byteCount))), more memory than this system can allocate; nothing written")
+        }
         // Every file read counts as an input: a sharded output must not replace the input's shards.
         var inputs = [input, opened.path] + ((opened as? PipelineReader)?.weightFiles ?? [])
         if let sharded = opened as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }

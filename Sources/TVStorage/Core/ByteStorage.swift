@@ -46,6 +46,16 @@ public final class ByteStorage: @unchecked Sendable {
         return ByteStorage(takingOwnershipOf: p, count: count)
     }
 
+    /// Whether the system grants an allocation of `count` bytes right now (tried and freed at
+    /// once). A declared shape from a file can be any size; callers that size buffers by it ask
+    /// first, so a refusal is an error naming the tensor rather than an abort in the runtime.
+    public static func canAllocate(_ count: Int) -> Bool {
+        var p: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&p, 64, max(count, 1)) == 0, let p else { return false }
+        free(p)
+        return true
+    }
+
     /// A view of `count` bytes at `offset` inside a mapped file (no copy).
     public init(mapping: MappedFile, offset: Int, count: Int) {
         precondition(offset >= 0 && count >= 0 && offset <= mapping.count - count, "view outside mapping")

@@ -22,8 +22,8 @@ struct HDF5FileStructure: Sendable {
 
     /// Walks `file` (inside `HDF5Library.locked`). Throws `HDF5Error.corrupt` when an object
     /// the file lists cannot be opened or described.
-    /// `mapping` (the whole file) lets the walk check global heaps before reading any attribute.
-    static func read(file: hid_t, path filePath: String, mapping: MappedFile?) throws(HDF5Error) -> HDF5FileStructure {
+    /// The caller has checked the file's global heaps first (`HDF5GlobalHeapCheck.verify`).
+    static func read(file: hid_t, path filePath: String) throws(HDF5Error) -> HDF5FileStructure {
         final class Collector { var objects: [(name: String, kind: Int32)] = [] }
         let collector = Collector()
         let visit: tv_h5_visit_fn = { name, kind, data in
@@ -34,29 +34,6 @@ struct HDF5FileStructure: Sendable {
         let status = tv_h5_visit(file, visit, Unmanaged.passUnretained(collector).toOpaque())
         guard status >= 0 else {
             throw .corrupt(path: filePath, object: "/", reason: HDF5Library.lastError(or: "cannot walk the groups"))
-        }
-
-        if let mapping {
-            var storage: [Range<Int>] = []
-            for (rawName, kind) in collector.objects where kind == 2 {
-                guard let dset = HDF5Handle(H5Dopen2(file, rawName, HDF5Library.defaultPlist), .dataset) else {
-                    throw .corrupt(path: filePath, object: "/" + rawName, reason: HDF5Library.lastError(or: "cannot open"))
-                }
-                storage += storageRanges(dset.id)
-            }
-            let heaps = HDF5GlobalHeapCheck.scan(mapping.bytes, skipping: storage)
-            if let damage = heaps.damage {
-                throw .corrupt(path: filePath, object: "/", reason: damage)
-            }
-            if heaps.found {
-                // A damaged reference into a sound heap still crashes libhdf5: read the strings
-                // once in a child process first (vlen_probe.h).
-                switch tv_h5_probe_vlen_strings(filePath, HDF5AttributeIO.maxValues, 60_000) {
-                case 0, -2: break
-                case -1: throw .corrupt(path: filePath, object: "/", reason: "reading its string attributes did not finish within 60 s")
-                case let sig: throw .corrupt(path: filePath, object: "/", reason: "its string attributes are damaged (reading them crashed libhdf5, signal \(sig), in a probe process)")
-                }
-            }
         }
 
         var structure = HDF5FileStructure()
@@ -100,34 +77,21 @@ struct HDF5FileStructure: Sendable {
                 throw .corrupt(path: file, object: "/" + path, reason: "unreadable dataspace dimensions")
             }
             let shape = dims.prefix(rank).map { Int(clamping: $0) }
-            guard Shape.elementCount(shape) != nil else {
+            guard let elements = Shape.elementCount(shape) else {
                 throw .corrupt(path: file, object: "/" + path, reason: "shape \(Shape.describe(shape)) overflows")
+            }
+            // A contiguous block holds every value: a damaged dimension (a fuzz find: [2, 2]
+            // became [131072, 131072] over 24 stored bytes) must not make a reader allocate GBs.
+            // (Sizes in the file's own type: libhdf5 may convert, e.g. an odd 4-byte float to F64.)
+            let (need, overflow) = elements.multipliedReportingOverflow(by: H5Tget_size(type.id))
+            if offset != nil, case .success = plan, !overflow {
+                let stored = Int(clamping: H5Dget_storage_size(dset))
+                if stored < need {
+                    plan = .failure(.init("shape \(Shape.describe(shape)) needs \(ByteFormat.human(need)) but the file stores \(ByteFormat.human(stored)) (damaged)"))
+                }
             }
             return Dataset(path: path, shape: shape, plan: plan, contiguousOffset: offset)
         }
-    }
-
-    /// Byte ranges holding a dataset's values: its contiguous block, or its chunks (when there
-    /// are few enough to list; larger chunked datasets are simply scanned).
-    private static func storageRanges(_ dset: hid_t) -> [Range<Int>] {
-        if let offset = contiguousOffset(dset) {
-            let size = Int(clamping: H5Dget_storage_size(dset))
-            return offset <= Int.max - size ? [offset..<(offset + size)] : []
-        }
-        guard let space = HDF5Handle(H5Dget_space(dset), .dataspace) else { return [] }
-        var count: hsize_t = 0
-        guard H5Dget_num_chunks(dset, space.id, &count) >= 0, count <= 4096 else { return [] }
-        let rank = max(Int(H5Sget_simple_extent_ndims(space.id)), 1)
-        var ranges: [Range<Int>] = []
-        var coords = [hsize_t](repeating: 0, count: rank)
-        for i in 0..<count {
-            var mask: UInt32 = 0, addr: haddr_t = 0, size: hsize_t = 0
-            guard H5Dget_chunk_info(dset, space.id, i, &coords, &mask, &addr, &size) >= 0,
-                  addr != tv_haddr_undef(), addr <= UInt64(Int.max - Int(clamping: size)) else { continue }
-            ranges.append(Int(addr)..<(Int(addr) + Int(clamping: size)))
-        }
-        _ = HDF5Library.lastError(or: "")
-        return ranges
     }
 
     /// Datasets whose values live in other files (external raw storage, virtual datasets) are

@@ -49,14 +49,17 @@ public final class HDF5Reader: CheckpointReader {
     public init(path: String) throws {
         self.path = path
         try Self.checkSignature(path)
+        // Global heaps are checked before libhdf5 reads anything: opening a dataset or an
+        // attribute can already walk one, and a damaged one crashes or loops inside libhdf5.
+        let mapping = try? MappedFile(path: path)
+        if let mapping { try HDF5Library.locked { try HDF5GlobalHeapCheck.verify(mapping, path: path) } }
         let file: HDF5Handle = try HDF5Library.locked {
             guard let f = HDF5Handle(H5Fopen(path, tv_h5f_acc_rdonly(), HDF5Library.defaultPlist), .file) else {
                 throw HDF5Error.cannotOpen(path: path, reason: HDF5Library.lastError(or: "libhdf5 could not open it"))
             }
             return f
         }
-        let mapping = try? MappedFile(path: path)
-        let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path, mapping: mapping) }
+        let structure = try HDF5Library.locked { try HDF5FileStructure.read(file: file.id, path: path) }
         self.file = file
         self.mapping = mapping
 
@@ -125,9 +128,16 @@ public final class HDF5Reader: CheckpointReader {
         let bytes = entry.info.byteCount
         // Bool enums wider than a byte are read at their stored width, then narrowed.
         let readBytes = plan.boolElementSize > 1 ? count * plan.boolElementSize : bytes
-        let storage = try ByteStorage.allocate(count: readBytes) { buffer in
-            guard count > 0 else { return }
-            try HDF5Library.locked { try readDataset(entry, into: buffer) }
+        // Chunked data may be mostly fill values, so the size is not bounded by the file: an
+        // allocation the system refuses is an error here, not a crash in the Swift runtime.
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, max(readBytes, 1)) == 0, let raw else {
+            throw HDF5Error.readFailed(path: path, tensor: name, reason: "cannot allocate \(ByteFormat.human(readBytes)) for its values")
+        }
+        // posix_memalign memory is freed with free(), which ByteStorage's deallocate is on Linux.
+        let storage = ByteStorage(takingOwnershipOf: raw, count: readBytes)
+        if count > 0 {
+            try HDF5Library.locked { try readDataset(entry, into: UnsafeMutableRawBufferPointer(start: raw, count: readBytes)) }
         }
         let result: ByteStorage
         if plan.boolElementSize > 1 {

@@ -35,7 +35,8 @@ public final class ProgressReporter: @unchecked Sendable {
         let now = Date()
         if now.timeIntervalSince(lastDraw) < 0.1 && units < totalUnits { return }
         lastDraw = now
-        Console.errorRaw("\r\u{1B}[K" + line(now: now))
+        // The label and status may quote names from files: escaped like every other line.
+        Console.errorRaw("\r\u{1B}[K" + Console.oneLine(line(now: now)))
     }
 
     /// Clears the progress line.

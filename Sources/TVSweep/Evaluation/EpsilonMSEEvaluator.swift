@@ -19,7 +19,7 @@ public struct EpsilonMSEEvaluator: PointEvaluator {
     /// Reads the model config from the base checkpoint's metadata and builds the evaluation set.
     public init(family: LinearFamily, data: String = "digits", split: Int = 1, repeats: Int = 16, seed: UInt64 = 0,
                 range: TimestepRange? = nil) throws {
-        let config = try ModelConfig.fromMetadata(family.base.metadata, source: family.base.path)
+        let config = try ModelFolder.config(family.base)
         let dataset = try DatasetLoader.load(data)
         guard dataset.dimension == config.dataDimension else {
             throw SweepModelError.degenerate("\(data): images have \(dataset.dimension) values, the model \(family.base.path) expects \(config.dataDimension)")
@@ -47,7 +47,7 @@ public struct EpsilonMSEEvaluator: PointEvaluator {
     public func evaluateWithError(_ point: SweepPoint) throws -> (value: Double, standardError: Double?) {
         let tensors = try family.materialize(at: point.coordinates)
         let model = try ModelCheckpoint.model(config: config, tensors: tensors, source: "point \(point.id)")
-        let perImage = EpsilonMSE.evaluate(model, on: set).perImage(in: range)
+        let perImage = EpsilonMSE.evaluate(model, on: set, schedule: config.makeSchedule()).perImage(in: range)
         let n = Double(perImage.count)
         let mean = perImage.reduce(0, +) / n
         let variance = perImage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)

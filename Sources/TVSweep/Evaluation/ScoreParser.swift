@@ -31,7 +31,7 @@ public struct ScoreParser: Sendable, Hashable {
     }
 
     private func finite(_ v: Double, _ line: String) throws(EvaluationFailure) -> Double {
-        guard v.isFinite else { throw EvaluationFailure(message: "the score is not finite: \(Self.clip(line))") }
+        guard v.isFinite else { throw EvaluationFailure(message: PointRecord.nonFiniteScore + ": \(Self.clip(line))") }
         return v
     }
 

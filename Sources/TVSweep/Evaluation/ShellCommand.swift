@@ -31,8 +31,18 @@ public enum ShellCommand {
     public static func run(_ command: String, environment extra: [String: String], timeout: Double,
                            scratchDirectory: String) throws -> Result {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        // pipe2 is not visible to Swift on every libc: pipe, then close-on-exec on each end.
+        // Evaluations start concurrently (--jobs N): a pipe made by one thread must not leak
+        // into the command another thread spawns, or that command holds its write end and the
+        // reader sees no end of output until the wrong process exits. pipe2(O_CLOEXEC) makes
+        // the ends close-on-exec atomically; where Swift's libc lacks it, pipe + FD_CLOEXEC
+        // runs under `spawnLock` together with the spawn, so no spawn falls in between.
+        // The child also closes every descriptor above 2 (closefrom), so nothing else tvtool
+        // holds open (records, candidate files, mapped checkpoints) reaches the command.
+        Self.spawnLock.lock()
+        var spawnLocked = true
+        defer { if spawnLocked { Self.spawnLock.unlock() } }
         func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+            if let pipe2 = LibC.pipe2 { return fds.withUnsafeMutableBufferPointer { pipe2($0.baseAddress!, O_CLOEXEC) } == 0 }
             guard pipe(&fds) == 0 else { return false }
             for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             return true
@@ -55,6 +65,7 @@ public enum ShellCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let closeFrom = LibC.spawnCloseFrom { _ = closeFrom(&actions, 3) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -71,6 +82,7 @@ public enum ShellCommand {
         let start = Date()
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp)
+        Self.spawnLock.unlock(); spawnLocked = false
         guard rc == 0 else { throw StorageError.cannotOpen(path: "/bin/sh", reason: "cannot start the evaluation command: \(String(cString: strerror(rc)))") }
         TerminationSignals.addChildProcessGroup(pid)
         defer { TerminationSignals.removeChildProcessGroup(pid) }
@@ -110,6 +122,23 @@ public enum ShellCommand {
         let sig = status & 0x7f
         return Result(exitCode: sig == 0 ? (status >> 8) & 0xff : nil, signal: sig == 0 ? nil : sig,
                       timedOut: timedOut, stdout: out.data, stderr: err.data, seconds: seconds)
+    }
+
+    /// Serialises pipe creation and spawning between evaluation threads (see `run`).
+    static let spawnLock = NSLock()
+
+    /// GNU/BSD calls Swift's Glibc module does not show, looked up at run time (nil if absent).
+    enum LibC {
+        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        static let pipe2: Pipe2? = symbol("pipe2")
+        /// glibc 2.34+: the child closes every descriptor from the given one up.
+        static let spawnCloseFrom: CloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
+
+        private static func symbol<T>(_ name: String) -> T? {
+            guard let handle = dlopen(nil, RTLD_NOW), let p = dlsym(handle, name) else { return nil }
+            return unsafeBitCast(p, to: T.self)
+        }
     }
 
     /// The last `limit` bytes read from a non-blocking descriptor.

@@ -70,11 +70,12 @@ public struct EpsilonMSEGradient {
     public let range: TimestepRange?
     public let batchSize: Int
 
-    public init(model: any TrainableDenoiser, set: EvaluationSet, range: TimestepRange? = nil, batchSize: Int = 256) {
+    /// `batchSize` nil: 256, or fewer for a model whose activations need it (a UNet's `evaluationBatchSize`).
+    public init(model: any TrainableDenoiser, set: EvaluationSet, range: TimestepRange? = nil, batchSize: Int? = nil) {
         self.model = model.copy()
         self.set = set
         self.range = range
-        self.batchSize = batchSize
+        self.batchSize = max(1, batchSize ?? min(256, model.evaluationBatchSize))
     }
 
     /// Triples that count.
@@ -82,7 +83,7 @@ public struct EpsilonMSEGradient {
 
     public func gradient(at parameters: [Double]) -> [Double] {
         model.parameters.assign(parameters.map { Float($0) })
-        let D = set.dimension, rows = included, schedule = NoiseSchedule(timesteps: set.timesteps)
+        let D = set.dimension, rows = included, schedule = model.config.makeSchedule()
         var g = [Double](repeating: 0, count: model.parameterCount)
         let scale = 2 / Float(max(rows.count, 1) * D)
         var start = 0

@@ -1,6 +1,7 @@
 import Foundation
 import TVEngine
 import TVStorage
+import TVTrainer
 
 /// Merge-weight searches from Swift: the operations behind `tvtool search`. Point coordinates are
 /// the weights w_i of theta = base + sum_i w_i (model_i - base) (DeMe's merge; weights are not
@@ -102,10 +103,13 @@ public enum WeightSearch {
                               missing: SweepPlan.missing(manifest: manifest, records: all).points.count,
                               bestCheckpoint: nil)
         if let best, let family, let bestCheckpoint {
-            try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: [
+            var metadata = [
                 "tvtool.search_score": "\(best.value!)", "tvtool.search_goal": manifest.goal.rawValue,
                 "tvtool.search_evaluator": manifest.evaluator,
-            ])
+            ]
+            // A trainer model (MLP file or UNet folder) keeps its config, so eval/sample load the best point.
+            if let config = try? ModelFolder.config(family.base) { metadata[ModelConfig.metadataKey] = config.metadataJSON() }
+            try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: metadata)
             summary.bestCheckpoint = bestCheckpoint
         }
         let enc = JSONEncoder()

@@ -16,9 +16,20 @@ public enum ModelCheckpoint {
         }
     }
 
-    /// Writes `parameters` (e.g. a trainer's EMA weights) as a model checkpoint.
+    /// Writes `parameters` (e.g. a trainer's EMA weights) as a model checkpoint: a UNet to a path
+    /// without an extension becomes a diffusers folder (`ModelFolder`), anything else one file.
     public static func save(config: ModelConfig, parameters: FloatBuffer, to path: String, dtype: DType = .f32,
                             metadata extra: [String: String] = [:], inputs: [String] = []) throws {
+        if ModelFolder.isFolderOutput(path, config: config) {
+            try ModelFolder.save(config: config, parameters: parameters, to: path, dtype: dtype, metadata: extra, inputs: inputs)
+        } else {
+            try saveFile(config: config, parameters: parameters, to: path, dtype: dtype, metadata: extra, inputs: inputs)
+        }
+    }
+
+    /// Writes one checkpoint file with the config in its metadata.
+    static func saveFile(config: ModelConfig, parameters: FloatBuffer, to path: String, dtype: DType,
+                         metadata extra: [String: String], inputs: [String]) throws {
         let named = try tensors(config: config, parameters: parameters, dtype: dtype)
         var metadata = extra
         metadata["format"] = "pt"
@@ -57,9 +68,14 @@ public enum ModelCheckpoint {
         try model(config: config, source: source) { tensors[$0] }
     }
 
-    /// Loads a trainer checkpoint; with `identityProjections` a model saved without projections
+    /// Loads a trainer checkpoint (a file, or a diffusers UNet2DModel folder); with `identityProjections` a model saved without projections
     /// comes back expanded with identity projections (outputs unchanged).
+    /// A diffusers UNet2DModel folder loads through `ModelFolder` (config.json + weights).
     public static func load(_ path: String, identityProjections: Bool = false) throws -> any TrainableDenoiser {
+        if CheckpointFormat.detect(path: path) == .diffusersFolder {
+            let model = try ModelFolder.load(path)
+            return identityProjections ? model.expandingWithIdentityProjections() : model
+        }
         let reader = try Checkpoints.open(path)
         let config = try ModelConfig.fromMetadata(reader.metadata, source: path)
         let names = Set(reader.tensors.map(\.name))

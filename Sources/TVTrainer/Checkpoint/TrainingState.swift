@@ -6,8 +6,12 @@ import TVStorage
 /// `<model>.train-state.safetensors` so the model file itself holds only model tensors (task
 /// vectors are taken over every float tensor of a model file).
 public enum TrainingState {
+    /// For a diffusers folder output (`out/unet` or `out/unet/`) the state sits beside the folder:
+    /// `out/unet.train-state.safetensors`.
     public static func path(forModel model: String) -> String {
-        let base = model.hasSuffix(".safetensors") ? String(model.dropLast(".safetensors".count)) : model
+        var trimmed = model
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let base = trimmed.hasSuffix(".safetensors") ? String(trimmed.dropLast(".safetensors".count)) : trimmed
         return base + ".train-state.safetensors"
     }
 

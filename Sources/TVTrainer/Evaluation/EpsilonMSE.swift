@@ -2,14 +2,17 @@ import Foundation
 
 /// Held-out epsilon-MSE: the denoiser's error predicting the noise on a fixed `EvaluationSet`.
 public enum EpsilonMSE {
-    public static func evaluate(_ denoiser: any Denoiser, on set: EvaluationSet, batchSize: Int = 512) -> EpsilonMSEResult {
+    /// `batchSize` nil: the denoiser's `evaluationBatchSize` (512 for the MLP).
+    public static func evaluate(_ denoiser: any Denoiser, on set: EvaluationSet, batchSize: Int? = nil) -> EpsilonMSEResult {
         precondition(denoiser.dataDimension == set.dimension, "denoiser and evaluation set differ in data size")
         let schedule = NoiseSchedule(timesteps: set.timesteps)
         return evaluate(denoiser, on: set, schedule: schedule, batchSize: batchSize)
     }
 
+    /// `progress` is called with the number of triples done after each batch.
     public static func evaluate(_ denoiser: any Denoiser, on set: EvaluationSet, schedule: NoiseSchedule,
-                                batchSize: Int = 512) -> EpsilonMSEResult {
+                                batchSize: Int? = nil, progress: ((Int) -> Void)? = nil) -> EpsilonMSEResult {
+        let batchSize = max(1, batchSize ?? denoiser.evaluationBatchSize)
         let D = set.dimension
         var per = [Double](repeating: 0, count: set.count)
         var start = 0
@@ -31,6 +34,7 @@ public enum EpsilonMSE {
                 for j in 0..<D { let e = Double(pred[r * D + j] - set.eps[(start + r) * D + j]); s += e * e }
                 per[start + r] = s / Double(D)
             }
+            progress?(end - start)
             start = end
         }
         return EpsilonMSEResult(set: set, perTriple: per)

@@ -8,4 +8,11 @@ public protocol Denoiser: AnyObject {
     var dataDimension: Int { get }
     /// x is [batch, dataDimension] row-major with batch = t.count; returns eps of the same shape.
     func predictEpsilon(x: [Float], t: [Int]) -> [Float]
+    /// The most samples one `predictEpsilon` call should take in evaluation and sampling (bounds
+    /// the activation memory of large models; part of what fixes the results).
+    var evaluationBatchSize: Int { get }
+}
+
+extension Denoiser {
+    public var evaluationBatchSize: Int { 512 }
 }

@@ -47,8 +47,9 @@ public struct ModelEvaluation {
         return (m, (s2 / Double(v.count)).squareRoot())
     }
 
+    /// `progress(stage, done, total)` reports long stages: "eps-mse" in triples, "samples" in samples.
     public static func run(_ denoiser: any Denoiser, schedule: NoiseSchedule, data: ImageDataset,
-                           options o: Options) throws -> Report {
+                           options o: Options, progress: ((String, Int, Int) -> Void)? = nil) throws -> Report {
         guard data.dimension == denoiser.dataDimension else {
             throw TrainerError.badData(source: data.source, reason: "images have \(data.dimension) values, the model expects \(denoiser.dataDimension)")
         }
@@ -58,7 +59,11 @@ public struct ModelEvaluation {
         let split = try DatasetSplit.standard(data, seed: o.splitSeed)
         guard (1...split.heldOut.count).contains(o.heldOutSet) else { throw TrainerError.badArgument("held-out set must be 1 or 2") }
         let set = EvaluationSet(data: split.heldOut[o.heldOutSet - 1], timesteps: schedule.timesteps, repeats: o.repeats, seed: o.evaluationSeed)
-        let result = EpsilonMSE.evaluate(denoiser, on: set, schedule: schedule)
+        var done = 0
+        let result = EpsilonMSE.evaluate(denoiser, on: set, schedule: schedule) { n in
+            done += n
+            progress?("eps-mse", done, set.count)
+        }
         let (overall, se) = meanAndError(result.perImage)
         let ranges = TimestepRange.equalSplit(timesteps: schedule.timesteps, count: o.ranges).map { r -> RangeResult in
             let (m, e) = meanAndError(result.perImage(in: r))
@@ -66,7 +71,11 @@ public struct ModelEvaluation {
         }
         var fd: Double?
         if o.frechetSamples > 0 {
-            let samples = DiffusionSampler.sample(denoiser, schedule: schedule, count: o.frechetSamples, kind: o.sampler, seed: o.samplingSeed)
+            var made = 0
+            let samples = DiffusionSampler.sample(denoiser, schedule: schedule, count: o.frechetSamples, kind: o.sampler, seed: o.samplingSeed) { n in
+                made += n
+                progress?("samples", made, o.frechetSamples)
+            }
             fd = try FrechetDistance.compute(samples, split.train.values, dimension: data.dimension)
         }
         let samplerName: String

@@ -52,7 +52,7 @@ public struct TrainingRun {
         BLASThreads.set(o.threads)
         let data = try DatasetLoader.load(o.data, options: o.dataOptions)
         let split = try DatasetSplit.standard(data, seed: o.splitSeed)
-        let config = data.modelConfig(o.model)
+        let config = try data.fittedConfig(o.model)
         try config.validate(source: "options")
         var settings = o.settings
         settings.learningRate.totalSteps = o.steps

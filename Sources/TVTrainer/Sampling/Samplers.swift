@@ -16,6 +16,7 @@ public enum DiffusionSampler {
                               seed: UInt64, batchSize: Int = 256, clip: Bool = true,
                               progress: ((Int) -> Void)? = nil) -> [Float] {
         let D = denoiser.dataDimension
+        let batchSize = max(1, min(batchSize, denoiser.evaluationBatchSize))
         var rng = TrainerRandom.derived(seed: seed, stream: 0x5A3B)
         var out = [Float]()
         out.reserveCapacity(n * D)

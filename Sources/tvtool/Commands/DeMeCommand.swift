@@ -14,7 +14,7 @@ struct DeMeCommand: ParsableCommand {
             Finetunes the pretrained model on N equal timestep ranges (reusing finished finetunes in \
             OUT/finetunes when rerun with the same options), searches the task-arithmetic weights \
             theta + sum_i w_i tau_i on one held-out image set, and reports on a second, image-disjoint \
-            set: pretrained; an equal-budget plain finetune (N×K steps on all timesteps, same optimiser); \
+            set: pretrained; an equal-budget plain finetune (N×K steps on all timesteps, same optimiser, its own --plain-lr); \
             that finetune interpolated toward the pretrained model with the same weight search; the \
             DeMe ensemble (model i for t in R_i); DeMe merged. Held-out eps-MSE (uniform over t, and per \
             range) with paired standard errors over images; Fréchet distance of samples with its spread \
@@ -24,6 +24,15 @@ struct DeMeCommand: ParsableCommand {
             Examples:
               tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.5 -o out/
               tvtool deme --data digits --grid 0:1:11 --strategy grid --refine 0 --ablate -o out/
+              tvtool deme --pretrained ddpm-cifar10-32/ --data cifar10:cifar-10-batches-py --fd-seeds '' -o out/
+              tvtool deme --model unet --block-out-channels 32,64 --pretrain-steps 8000 --data cifar10:cifar-10-batches-py -o out/
+
+            --pretrained may be a diffusers UNet2DModel folder (config.json + .safetensors or .bin). \
+            Without --pretrained, --model (mlp or unet, with train's model options: --config FILE or \
+            --block-out-channels …; for the MLP --width, --blocks) first pretrains that model on the \
+            training part of the data for --pretrain-steps steps (train's defaults: AdamW lr \
+            --pretrain-lr, warm-up 100, EMA) into OUT/pretrained (a diffusers folder for a UNet, \
+            OUT/pretrained.safetensors for the MLP), reused when rerun with the same settings.
 
             Weight search: the grid grammar, strategies and refinement rule of 'tvtool search' (see its \
             --help and docs/sweeps.md): --grid 0:1:5 = 5 values per weight; default strategy \
@@ -32,7 +41,7 @@ struct DeMeCommand: ParsableCommand {
             when the finetunes are unchanged) and OUT/search_*.csv (the columns of search's results.csv). \
             --dry-run prints how many evaluations each weight search costs.
 
-            --merge-granularity: block (default, by the pre-declared study of docs/deme.md) = one weight \
+            --merge-granularity: block (see the study in docs/deme.md; default model) = one weight \
             per range model and layer group (--block-groups, default mlp: IN, B0…B3, OUT), searched with \
             --strategy from the per-model optimum on --block-grid (no refinement rounds); model = DeMe's \
             own merge, one weight per range model; routed = the \
@@ -44,14 +53,16 @@ struct DeMeCommand: ParsableCommand {
 
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
     @OptionGroup var dataShape: DataShapeOptions
-    @Option(help: "Pretrained trainer checkpoint (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
+    @Option(help: "Pretrained trainer checkpoint or diffusers UNet2DModel folder (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
+    @OptionGroup var pretraining: DeMePretraining
     @Option(help: "Number of equal timestep ranges N.") var ranges = 4
     @Option(help: "Finetuning steps per range K (the plain baseline gets N×K).") var stepsPerRange = 2000
     @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T) (0.5: chosen by measurement, docs/deme.md).") var p = 0.5
     @Option(help: "Consistency-loss weight (0 = off).") var consistency: Float = 1
     @Flag(inversion: .prefixedNo, help: "Channel-wise projections.") var projections = true
     @Option(help: "Batch size.") var batch = 128
-    @Option(help: "Learning rate of all finetunes, DeMe's and the plain baseline's (AdamW, constant; 2e-4 chosen by measurement, docs/deme.md; other optimiser settings as deme.md).") var lr: Float = 2e-4
+    @Option(help: "Learning rate of DeMe's range finetunes (AdamW, constant; 5e-5 chosen by measurement, docs/deme.md; other optimiser settings as deme.md).") var lr: Float = 5e-5
+    @Option(help: "Learning rate of the plain baseline (2e-4: chosen for it by the same rule, so both methods are tuned alike; give the same value as --lr to compare at one lr).") var plainLr: Float = 2e-4
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight grid: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; once for all weights or once per range.", valueName: "spec"))
     var grid: [String] = ["0:1:5"]
     @Option(help: ArgumentHelp("Weight search strategy: grid, coord, random, sobol or cmaes (see 'tvtool search --help').", valueName: "name"))
@@ -62,7 +73,7 @@ struct DeMeCommand: ParsableCommand {
     @Flag(name: .customLong("refine-beyond-bounds"), help: "Let refinement rounds leave the grid's [min, max].") var refineBeyondBounds = false
     @Option(name: .customLong("search-seed"), help: "Seed of the random, sobol and cmaes strategies.") var searchSeed: UInt64 = 0
     @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the weight searches cost, then stop.") var dryRun = false
-    @Option(name: .customLong("merge-granularity"), help: "block (default: per model and layer group, chosen by the study in docs/deme.md), model (one weight per range model, DeMe's own merge) or routed (distilled routing per group).") var mergeGranularity = "block"
+    @Option(name: .customLong("merge-granularity"), help: "model (default: one weight per range model, DeMe's own merge), block (per model and layer group) or routed (distilled routing per group).") var mergeGranularity = "model"
     @Option(name: .customLong("block-groups"), help: "Layer groups of --merge-granularity block/routed: mlp (IN, B0…Bn, OUT) or top.") var blockGroups = "mlp"
     @Option(name: .customLong("block-grid"), help: ArgumentHelp("Values of each per-block weight (each model's per-model weight is added).", valueName: "spec")) var blockGrid = "0:1:17"
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
@@ -78,7 +89,12 @@ struct DeMeCommand: ParsableCommand {
     @Flag(help: "Print the report to stdout as JSON (report.json's content with snake_case keys, like every --json output).") var json = false
 
     func run() throws {
-        guard let path = pretrained ?? BundledPretrained.path() else {
+        if pretrained != nil && pretraining.requested {
+            throw ValidationError("--pretrained names the starting model; --model/--pretrain-steps and the model options train one instead: give one or the other")
+        }
+        let pretrainOptions = pretraining.requested ? try pretraining.runOptions(data: data, dataOptions: try dataShape.options(), batch: batch,
+                                                                                 splitSeed: splitSeed ?? 0, seed: seed, output: output) : nil
+        guard let path = pretrainOptions?.output ?? pretrained ?? BundledPretrained.path() else {
             throw DeMeError.invalidArgument("no --pretrained given and \(BundledPretrained.relativePath) not found (run from the repository or set TVTOOL_DEME_PRETRAINED)")
         }
         var o = DeMeOptions()
@@ -89,6 +105,7 @@ struct DeMeCommand: ParsableCommand {
         o.projections = projections
         o.batchSize = batch
         o.optimizer.learningRate = lr
+        o.plainLearningRate = plainLr
         o.grid = try grid.map { try AxisSpec.parse($0) }
         guard let s = SearchStrategy(rawValue: strategy) else {
             throw ValidationError("--strategy must be one of \(SearchStrategy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(strategy)'")
@@ -126,6 +143,7 @@ struct DeMeCommand: ParsableCommand {
             for (name, spec) in searches { _ = SweepReport.dryRun("deme \(name)", spec: spec, output: nil) }
             return
         }
+        if let pretrainOptions { try DeMePretraining.run(pretrainOptions) }
         let model = try ModelCheckpoint.load(path)
         // The held-out images must be ones the pretrained model never trained on: use its split.
         let recorded = try Checkpoints.open(path).metadata["tvtool.split_seed"].flatMap { UInt64($0) }

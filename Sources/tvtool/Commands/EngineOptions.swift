@@ -26,7 +26,7 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
-    @Flag(name: .customLong("allow-nonfinite"), help: "Write merged tensors that contain inf/NaN (default: an error naming the tensor).")
+    @Flag(name: .customLong("allow-nonfinite"), help: "Write outputs that contain inf/NaN, merged or copied unchanged from an input (default: an error naming the tensor).")
     var allowNonFinite = false
 
     @Option(help: "diffusers weight variant read and written in folders, e.g. fp16 (diffusion_pytorch_model.fp16.safetensors).")

@@ -18,9 +18,14 @@ struct EvalCommand: ParsableCommand {
               tvtool eval pretrained.safetensors --data digits
               tvtool eval merged.safetensors --data digits --ranges 4 --json
               tvtool eval model.safetensors --data digits --fd-samples 0
+              tvtool eval ddpm-cifar10-32/ --data cifar10:cifar-10-batches-py --fd-samples 0 --threads 2
+
+            MODEL may be a diffusers UNet2DModel folder (config.json + .safetensors or .bin weights, \
+            e.g. laid out like google/ddpm-cifar10-32; linear DDPM schedule unless tvtool's metadata \
+            says otherwise). With --threads 2 a UNet is evaluated in two data-parallel halves.
             """)
 
-    @Argument(help: "Model checkpoint.") var model: String
+    @Argument(help: "Model checkpoint, or a diffusers UNet2DModel folder.") var model: String
     @Option(help: "Data the model was trained on (as for train).") var data = "digits"
     @OptionGroup var dataShape: DataShapeOptions
     @Option(help: "Number of equal timestep ranges to report.") var ranges = 4
@@ -32,16 +37,21 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "DDIM steps for the Fréchet samples.") var samplingSteps = 50
     @Option(help: "OpenBLAS threads.") var threads = 1
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
         guard ranges > 0, fdSamples >= 0, samplingSteps > 0, threads > 0 else { throw ValidationError("counts must be positive") }
         guard evalSplit == 1 || evalSplit == 2 else { throw ValidationError("--eval-split must be 1 or 2, not \(evalSplit)") }
         BLASThreads.set(threads)
-        let denoiser = try ModelCheckpoint.load(model)
+        let loaded = try ModelCheckpoint.load(model)
+        let denoiser = ModelThreads.denoiser(loaded, threads: threads)
         var o = ModelEvaluation.Options()
         o.ranges = ranges; o.heldOutSet = evalSplit; o.evaluationSeed = evalSeed; o.splitSeed = splitSeed
         o.frechetSamples = fdSamples; o.samplingSeed = samplingSeed; o.sampler = .ddim(steps: samplingSteps, eta: 0)
-        let report = try ModelEvaluation.run(denoiser, schedule: denoiser.config.makeSchedule(), data: try dataShape.load(data), options: o)
+        let progress = StageProgress(enabled: !quiet)
+        let report = try ModelEvaluation.run(denoiser, schedule: loaded.config.makeSchedule(), data: try dataShape.load(data), options: o,
+                                             progress: progress.update)
+        progress.finish()
         if json {
             print(try JSONText.encode(codable: report))
             return

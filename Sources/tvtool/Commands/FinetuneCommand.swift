@@ -21,9 +21,15 @@ struct FinetuneCommand: ParsableCommand {
 
             Examples:
               tvtool finetune pretrained.safetensors --data digits --t-range 0:250 --steps 2000 -o ft_0_250.safetensors
+              tvtool finetune ddpm-cifar10-32/ --data cifar10:cifar-10-batches-py --t-range 0:250 --steps 2000 -o ft_0_250/
+
+            PRETRAINED may be a diffusers UNet2DModel folder (config.json + .safetensors or .bin \
+            weights). A UNet's projections are bias-free 1×1 convolutions (docs/trainer.md); a UNet \
+            written to OUTPUT without a file extension is a diffusers folder, OUTPUT.safetensors \
+            tvtool's single file. --threads 2 trains each batch in two data-parallel halves.
             """)
 
-    @Argument(help: "Pretrained trainer checkpoint (.safetensors made by `tvtool train`).") var pretrained: String
+    @Argument(help: "Pretrained trainer checkpoint (.safetensors made by `tvtool train`) or a diffusers UNet2DModel folder.") var pretrained: String
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
     @OptionGroup var dataShape: DataShapeOptions
     @Option(name: .customLong("t-range"), help: "Timestep range lo:hi (half-open).") var tRange: String
@@ -42,18 +48,22 @@ struct FinetuneCommand: ParsableCommand {
     @Flag(help: "Save the raw weights instead of an EMA.") var noEma = false
     @Option(help: "Seed (batches, timesteps, noise).") var seed: UInt64 = 1
     @Option(help: "Training/held-out split seed (default: the one recorded in PRETRAINED, else 0).") var splitSeed: UInt64?
-    @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors).") var output: String
-    @Option(help: "Also write the task-vector base (PRETRAINED with identity projections) here.") var writeBase: String?
+    @Option(name: .shortAndLong, help: "Output checkpoint (.safetensors; a UNet without extension: a diffusers folder).") var output: String
+    @Option(help: "Also write the task-vector base here (PRETRAINED, with identity projections when they are on): the BASE for landscape/search/merge.") var writeBase: String?
     @Option(help: "Compute (OpenBLAS) threads.") var threads = 1
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         BLASThreads.set(threads)
-        try Checkpoints.refuseOverwritingInputs(output: output, inputs: [pretrained])
+        try OutputGuard.check(outputs: [output] + (writeBase.map { [$0] } ?? []), inputs: [pretrained, data])
         let model = try ModelCheckpoint.load(pretrained)
         let recorded = try Checkpoints.open(pretrained).metadata["tvtool.split_seed"].flatMap { UInt64($0) }
-        let split = try DatasetSplit.standard(try dataShape.load(data), seed: splitSeed ?? recorded ?? 0)
+        let images = try dataShape.load(data)
+        guard images.dimension == model.dataDimension else {
+            throw TrainerError.badData(source: images.source, reason: "images are \(images.channels)×\(images.height)×\(images.width), the model \(pretrained) expects \(model.config.channels)×\(model.config.height)×\(model.config.width)")
+        }
+        let split = try DatasetSplit.standard(images, seed: splitSeed ?? recorded ?? 0)
         let options = FinetuneOptions(
             range: try TimestepRange.parse(tRange), steps: steps, globalProbability: p, consistencyWeight: consistency,
             projections: projections, batchSize: batch,
@@ -70,7 +80,8 @@ struct FinetuneCommand: ParsableCommand {
         progress.finish()
         try ModelCheckpoint.save(tuned, to: output, metadata: [FinetuneOptions.metadataKey: options.metadataJSON()], inputs: [pretrained])
         if let writeBase {
-            try ModelCheckpoint.save(model.expandingWithIdentityProjections(), to: writeBase, inputs: [pretrained])
+            // The base of this finetune's task vector: with projections, PRETRAINED expanded by identities.
+            try ModelCheckpoint.save(projections ? model.expandingWithIdentityProjections() : model, to: writeBase, inputs: [pretrained])
         }
         let seconds = Date().timeIntervalSince(start)
         if json {

@@ -16,8 +16,8 @@ struct LandscapeCommand: ParsableCommand {
             random-filter-normalized = two seeded Gaussian directions around the --center model, each filter \
             (output row; whole tensor for 1-d) rescaled to that filter's norm in the centre (Li et al. 2018).
 
-            Evaluators: without --eval-cmd, the built-in held-out epsilon-MSE of the bundled trainer's \
-            model (the base must be a trainer checkpoint; --data, --eval-split, --eval-repeats, \
+            Evaluators: without --eval-cmd, the built-in held-out epsilon-MSE of the trainer's model, \
+            MLP or UNet (the base must be a trainer checkpoint or a diffusers UNet2DModel folder; --data, --eval-split, --eval-repeats, \
             --eval-seed; --t-range lo:hi restricts it to those timesteps, as in DeMe's per-range \
             landscapes), computed in memory. With --eval-cmd, each candidate is written to --tmp-dir and \
             the command's last stdout line is the score (a number, or JSON with --score-field); \
@@ -72,8 +72,8 @@ struct LandscapeCommand: ParsableCommand {
     @Flag(help: "A line instead of a plane: the piecewise-linear path base -> FT_A -> … (checkpoint k at t = k); implied by two checkpoints.")
     var line = false
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; give once for both axes or twice (x, y).", valueName: "spec"))
-    var grid: [String] = ["-0.2:1.2:29"]
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Grid per axis: lo:hi:N (N values), lo:hi:stepS (step S) or a,b,c; give once for both axes or twice (x, y). Default: -0.2:1.2:29 (plane), -0.25 … n+0.25 (line through n segments), the checkpoints' span + 25% (pca), -1:1:21 (hessian).", valueName: "spec"))
+    var grid: [String] = []
 
     @Option(help: "coefficients, orthonormal or random-filter-normalized.")
     var basis: String = "coefficients"
@@ -81,8 +81,17 @@ struct LandscapeCommand: ParsableCommand {
     @Option(help: "Orthonormal basis: tau-a (coordinates in units of |tau_A|) or absolute (Euclidean length).")
     var unit: String = "tau-a"
 
-    @Option(help: "Random basis: seed of the two directions.")
+    @Option(help: "Random basis: seed of the two directions; --directions hessian: seed of the power iterations' start vectors.")
     var seed: UInt64 = 0
+
+    @Option(name: .customLong("power-iterations"), help: "--directions hessian: most power iterations per eigenvector (default 50).")
+    var powerIterations: Int?
+
+    @Option(name: .customLong("power-tolerance"), help: "--directions hessian: stop when the eigenvalue estimate changes by less than this, relatively (default 1e-4).")
+    var powerTolerance: Double?
+
+    @Option(name: .customLong("fd-step"), help: "--directions hessian: finite-difference step of the Hessian-vector products, relative to the RMS parameter size (default 1e-3).")
+    var fdStep: Double?
 
     @Option(help: "Random basis: the model the plane is centred on: base, A or B.")
     var center: String = "base"
@@ -97,6 +106,9 @@ struct LandscapeCommand: ParsableCommand {
     @OptionGroup var execution: SweepExecutionOptions
 
     func run() throws {
+        if directions != "hessian" && (powerIterations != nil || powerTolerance != nil || fdStep != nil) {
+            throw ValidationError("--power-iterations, --power-tolerance and --fd-step apply to --directions hessian")
+        }
         if let directions {
             switch directions {
             case "pca": return try runPCA()
@@ -115,7 +127,7 @@ struct LandscapeCommand: ParsableCommand {
         }
         guard unit == "tau-a" || unit == "absolute" else { throw ValidationError("--unit must be tau-a or absolute") }
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
-        let gridSpec = try GridSpec.parse(grid, dimensions: 2)
+        let gridSpec = try GridSpec.parse(grid.isEmpty ? ["-0.2:1.2:29"] : grid, dimensions: 2)
         guard let options = try start(grid: gridSpec, inputs: [base, ftA, ftB]) else { return }
         let prepared = try LandscapeSweep.prepare(base: base, a: ftA, b: ftB,
                                                   plane: LandscapePlaneOptions(basis: b, unitIsTauANorm: unit == "tau-a",
@@ -133,7 +145,7 @@ struct LandscapeCommand: ParsableCommand {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         guard basis == "coefficients" else { throw ValidationError("--basis applies to planes, not to --line") }
         let paths = [base, ftA] + more
-        guard grid.count == 1 else { throw ValidationError("--line takes one --grid (the t axis), got \(grid.count)") }
+        guard grid.count <= 1 else { throw ValidationError("--line takes one --grid (the t axis), got \(grid.count)") }
         let gridSpec = try GridSpec.parse(lineGrid(segments: paths.count - 1), dimensions: 1)
         guard let options = try start(grid: gridSpec, inputs: paths) else { return }
         let prepared = try InterpolationLine.prepare(checkpoints: paths)
@@ -153,7 +165,7 @@ struct LandscapeCommand: ParsableCommand {
         guard trajectory.count >= 2 else { throw ValidationError("--directions pca needs the final model and at least two trajectory checkpoints") }
         // Reads only; the default grid comes from the checkpoints' projections.
         let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
-        let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)
+        let gridSpec = try GridSpec.parse(grid.isEmpty ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)
         guard let options = try start(grid: gridSpec, inputs: [base] + trajectory) else { return }
         if !execution.json && !execution.quiet {
             let r = prepared.pca.explainedVarianceRatio
@@ -174,14 +186,15 @@ struct LandscapeCommand: ParsableCommand {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         guard ftA == nil, !line, basis == "coefficients" else { throw ValidationError("--directions hessian takes only BASE (no other checkpoints, --line or --basis)") }
         guard evaluation.evalCommand == nil else { throw ValidationError("--directions hessian uses the built-in eps-MSE objective: drop --eval-cmd") }
-        let gridSpec = try GridSpec.parse(grid == ["-0.2:1.2:29"] ? ["-1:1:21"] : grid, dimensions: 2)
+        let gridSpec = try GridSpec.parse(grid.isEmpty ? ["-1:1:21"] : grid, dimensions: 2)
+        let power = try hessianOptions()
         guard let options = try start(grid: gridSpec, inputs: [base],
                                       extraOutputs: ["hessian_v1.safetensors", "hessian_v2.safetensors"]) else { return }
         let reader = try Checkpoints.open(base)
         let objective = try EpsilonMSEEvaluator(family: try LinearFamily(base: reader, models: []), data: evaluation.data,
                                                 split: evaluation.evalSplit, repeats: evaluation.evalRepeats, seed: evaluation.evalSeed,
                                                 range: try evaluation.tRange.map { try EpsilonMSEEvaluator.parseRange($0) })
-        let prepared = try HessianPlane.prepare(base: base, evaluator: objective, directory: execution.output)
+        let prepared = try HessianPlane.prepare(base: base, evaluator: objective, directory: execution.output, options: power)
         if !execution.json && !execution.quiet {
             let e = prepared.eigen
             Console.error("hessian: eigenvalues \(e.eigenvalues[0]) (v1, \(e.iterations[0]) iterations\(e.converged[0] ? "" : ", not converged")), \(e.eigenvalues[1]) (v2, \(e.iterations[1]) iterations\(e.converged[1] ? "" : ", not converged"))")
@@ -224,13 +237,33 @@ struct LandscapeCommand: ParsableCommand {
 
     /// The default grid of a line covers every checkpoint with a margin: -0.25 … n + 0.25.
     func lineGrid(segments n: Int) -> [String] {
-        grid == ["-0.2:1.2:29"] && n > 1 ? ["-0.25:\(Double(n) + 0.25):\(12 * n + 7)"] : grid
+        guard grid.isEmpty else { return grid }
+        return n > 1 ? ["-0.25:\(Double(n) + 0.25):\(12 * n + 7)"] : ["-0.2:1.2:29"]
+    }
+
+    /// The power-iteration settings of --directions hessian (usage mistakes exit 1).
+    func hessianOptions() throws -> HessianPlane.Options {
+        var o = HessianPlane.Options()
+        o.seed = seed
+        if let n = powerIterations {
+            guard n >= 1 else { throw ValidationError("--power-iterations must be at least 1, not \(n)") }
+            o.maxIterations = n
+        }
+        if let t = powerTolerance {
+            guard t.isFinite, t > 0 else { throw ValidationError("--power-tolerance must be a positive number, not \(t)") }
+            o.tolerance = t
+        }
+        if let h = fdStep {
+            guard h.isFinite, h > 0 else { throw ValidationError("--fd-step must be a positive number, not \(h)") }
+            o.relativeStep = h
+        }
+        return o
     }
 
     func finish(manifest: SweepManifest, evaluator: any PointEvaluator, options: SweepRunOptions, scale: LandscapePlot.Scale,
                 extra: [String: Any] = [:]) throws {
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
-        var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
+        var report: [String: Any] = ["evaluated": outcome.evaluated, "failed": outcome.failed, "non_finite": outcome.nonFinite, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         report.merge(extra) { a, _ in a }
         if options.shard.isWhole {

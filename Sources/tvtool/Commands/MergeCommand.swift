@@ -229,10 +229,10 @@ enum ExplainPrinter {
             Swift.print(try JSONText.encode(["method": method, "tensors": tensors]))
             return
         }
-        Swift.print("method \(method); \(rows.count) floating-point tensor(s)")
+        printLine("method \(method); \(rows.count) floating-point tensor(s)")
         for row in rows {
             let items = row.parameters.map { "\($0.parameter)=\($0.value) (\($0.source))" }
-            Swift.print(row.tensor + (items.isEmpty ? "  (no parameters)" : "  " + items.joined(separator: "  ")))
+            printLine(row.tensor + (items.isEmpty ? "  (no parameters)" : "  " + items.joined(separator: "  ")))
         }
     }
 }

@@ -15,9 +15,12 @@ struct SampleCommand: ParsableCommand {
               tvtool sample pretrained.safetensors -n 64 -o grid.png
               tvtool sample merged.safetensors -n 1000 -o grid.png --raw samples.npy --sampling-steps 100 --eta 0.5
               tvtool sample pretrained.safetensors -n 16 -o grid.png --ddpm --seed 3
+              tvtool sample ddpm-cifar10-32/ -n 16 -o grid.png --threads 2
+
+            MODEL may be a diffusers UNet2DModel folder; 3-channel models give RGB grids.
             """)
 
-    @Argument(help: "Model checkpoint written by tvtool train/finetune/merge.") var model: String
+    @Argument(help: "Model checkpoint written by tvtool train/finetune/merge, or a diffusers UNet2DModel folder.") var model: String
     @Option(name: .short, help: "Number of samples.") var n = 64
     @Option(name: [.short, .customLong("output")], help: "PNG grid to write.") var output: String
     @Option(help: "Also write the raw samples [n, C, H, W] as .npy or .safetensors.") var raw: String?
@@ -29,6 +32,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Pixel upscaling factor of the grid.") var scale = 4
     @Option(help: "OpenBLAS threads.") var threads = 1
     @Flag(help: "Print a JSON summary.") var json = false
+    @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
         guard n > 0, samplingSteps > 0, scale > 0, threads > 0 else { throw ValidationError("-n, --sampling-steps, --scale and --threads must be positive") }
@@ -36,7 +40,12 @@ struct SampleCommand: ParsableCommand {
         try OutputGuard.check(outputs: [output] + (raw.map { [$0] } ?? []), inputs: [model])
         let denoiser = try ModelCheckpoint.load(model)
         let kind: SamplerKind = ddpm ? .ddpm : .ddim(steps: samplingSteps, eta: eta)
-        let samples = DiffusionSampler.sample(denoiser, schedule: denoiser.config.makeSchedule(), count: n, kind: kind, seed: seed)
+        let schedule = denoiser.config.makeSchedule()
+        let steps = ddpm ? schedule.timesteps : DiffusionSampler.ddimTimesteps(total: schedule.timesteps, steps: samplingSteps).count
+        let progress = ProgressReporter(label: "sample", totalUnits: n * steps, unitName: "sample-steps", enabled: !quiet)
+        let counted = CountingDenoiser(ModelThreads.denoiser(denoiser, threads: threads)) { progress.advance(units: $0) }
+        let samples = DiffusionSampler.sample(counted, schedule: schedule, count: n, kind: kind, seed: seed)
+        progress.finish()
         try SampleOutput.writeGrid(samples, config: denoiser.config, to: output, columns: columns, scale: scale)
         if let raw {
             try SampleOutput.writeRaw(samples, config: denoiser.config, to: raw, metadata: ["tvtool.sampling_seed": String(seed), "tvtool.model": model])

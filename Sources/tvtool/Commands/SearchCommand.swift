@@ -121,7 +121,7 @@ struct SearchCommand: ParsableCommand {
                                              axisNames: axisNames, start: spec.start)
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["strategy": spec.strategy.rawValue, "search_points": outcome.used.records.count,
-                                     "evaluated": outcome.evaluated, "failed": outcome.failed, "skipped": outcome.skipped,
+                                     "evaluated": outcome.evaluated, "failed": outcome.failed, "non_finite": outcome.nonFinite, "skipped": outcome.skipped,
                                      "records": SweepSession.recordsPath(directory: execution.output, shard: options.shard)]
         if options.shard.isWhole {
             let summary = try WeightSearch.writeOutputs(manifest: manifest, records: outcome.records, family: family,

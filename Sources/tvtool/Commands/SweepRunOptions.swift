@@ -183,7 +183,8 @@ enum SweepReport {
     static func finish(_ command: String, bestLabel: String, report: [String: Any], outcome: SweepOutcome,
                        goal: SweepGoal, shard: ShardSpec, execution: SweepExecutionOptions) throws {
         if execution.json { printJSON(report) } else if !execution.quiet {
-            Console.error("\(command): \(outcome.evaluated) evaluated (\(outcome.failed) failed), \(outcome.skipped) already done")
+            let nonFinite = outcome.nonFinite > 0 ? ", \(outcome.nonFinite) of them a NaN/inf score, left out of the best" : ""
+            Console.error("\(command): \(outcome.evaluated) evaluated (\(outcome.failed) failed\(nonFinite)), \(outcome.skipped) already done")
             if let best = outcome.used.best(goal) { Console.error("\(bestLabel) \(best.id) -> \(best.value!)") }
             if !shard.isWhole { Console.error("shard \(shard) done; merge with: tvtool sweep collect \(execution.output) -o OUT") }
         }

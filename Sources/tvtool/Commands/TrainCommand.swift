@@ -6,7 +6,7 @@ import TVTrainer
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Pretrain the bundled MLP diffusion model (DDPM, epsilon prediction) on images.",
+        abstract: "Pretrain a diffusion model (the bundled MLP or a diffusers UNet2DModel; DDPM, epsilon prediction) on images.",
         discussion: """
             Trains on the training part of a fixed seeded split (the two held-out sets used by \
             `eval` and `deme` are never trained on). Writes the EMA weights to OUTPUT as safetensors \
@@ -28,11 +28,24 @@ struct TrainCommand: ParsableCommand {
               tvtool train --model mlp --time-conditioning per-block --block-norm layer -o blocks.safetensors
               tvtool train --data cifar10:cifar-10-batches-py --hflip -o cifar.safetensors
               tvtool train --data photos/ --image-size 32 --resize --hflip -o photos.safetensors
+              tvtool train --model unet --data cifar10:cifar-10-batches-py --block-out-channels 32,64 --layers-per-block 1 -o unet/
+              tvtool train --model unet --config ddpm-cifar10-32/config.json --data cifar10:cifar-10-batches-py -o ddpm/
 
             --time-conditioning per-block adds, inside every block, a learned projection of \
             silu(temb) after the first linear layer (like ResnetBlock2D's time_emb_proj); \
             --block-norm layer puts a LayerNorm before every block. Both are recorded in the \
             checkpoint, so finetune/eval/sample/deme need no flags to load such a model.
+
+            --model unet trains diffusers' UNet2DModel. Its settings: --config FILE (a diffusers \
+            config.json), or --block-out-channels, --layers-per-block, --attention-levels, \
+            --norm-groups, --attention-head-dim; sample_size and in/out_channels come from the data \
+            (a config.json's must match it: exit 2 otherwise). MLP options (--width, --blocks, \
+            --time-embedding, --time-conditioning, --block-norm) are refused with --model unet, and \
+            UNet options with --model mlp. A UNet's OUTPUT without a file extension (e.g. unet/) is \
+            written as a diffusers folder (config.json + diffusion_pytorch_model.safetensors, which \
+            UNet2DModel.from_pretrained loads; tvtool's config rides in the weights' metadata) with \
+            the resume state beside it (unet.train-state.safetensors); OUTPUT.safetensors is \
+            tvtool's single file. --threads 2 splits each batch into two halves on two cores.
             """)
 
     @Option(help: "Training data (see above).") var data = "digits"
@@ -40,14 +53,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Random horizontal flips of training images (p = 1/2).") var hflip = false
     @Option(help: "Optimiser steps to reach (with --resume: total, including the steps already done).") var steps = 8000
     @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors).") var output: String
-    @Option(help: "Architecture (recorded in the checkpoint): mlp.") var model = "mlp"
-    @Option(help: "Hidden width of the MLP.") var width = 256
-    @Option(help: "Residual blocks.") var blocks = 4
-    @Option(help: "Sinusoidal timestep embedding size (even).") var timeEmbedding = 128
-    @Flag(help: "Insert DeMe's identity-initialised d×d projection after each block.") var projections = false
-    @Option(help: "Where the timestep enters the MLP: input (once, at the input) or per-block (also every block).")
-    var timeConditioning = "input"
-    @Option(help: "Normalisation before each MLP block: none or layer (LayerNorm).") var blockNorm = "none"
+    @Option(help: "Architecture (recorded in the checkpoint): mlp or unet.") var model = "mlp"
+    @Option(help: "Hidden width of the MLP (default 256).") var width: Int?
+    @Option(help: "Residual blocks of the MLP (default 4).") var blocks: Int?
+    @Option(help: "Sinusoidal timestep embedding size of the MLP (even; default 128).") var timeEmbedding: Int?
+    @Flag(help: "Insert DeMe's identity-initialised channel-wise projections (MLP: d×d after each block; UNet: 1×1 convs, docs/trainer.md).") var projections = false
+    @Option(help: "Where the timestep enters the MLP: input (once, at the input; default) or per-block (also every block).")
+    var timeConditioning: String?
+    @Option(help: "Normalisation before each MLP block: none (default) or layer (LayerNorm).") var blockNorm: String?
+    @OptionGroup var unet: UNetModelOptions
     @Option(help: "Beta schedule: linear or cosine.") var schedule: String = "linear"
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Peak learning rate.") var lr: Float = 1e-3
@@ -77,11 +91,20 @@ struct TrainCommand: ParsableCommand {
         guard DenoiserArchitectures.type(named: model) != nil else {
             throw ValidationError("--model must be one of \(DenoiserArchitectures.names.joined(separator: ", "))")
         }
-        guard let timeKind = TimeConditioning(rawValue: timeConditioning.replacingOccurrences(of: "-", with: "_")) else {
+        guard let timeKind = TimeConditioning(rawValue: (timeConditioning ?? "input").replacingOccurrences(of: "-", with: "_")) else {
             throw ValidationError("--time-conditioning must be input or per-block")
         }
-        guard let normKind = BlockNorm(rawValue: blockNorm) else { throw ValidationError("--block-norm must be none or layer") }
+        guard let normKind = BlockNorm(rawValue: blockNorm ?? "none") else { throw ValidationError("--block-norm must be none or layer") }
+        let width = self.width ?? 256, blocks = self.blocks ?? 4, timeEmbedding = self.timeEmbedding ?? 128
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
+        let isUNet = model == UNet2DModel.architecture
+        if isUNet {
+            let mlpOnly = [("--width", self.width != nil), ("--blocks", self.blocks != nil), ("--time-embedding", self.timeEmbedding != nil),
+                           ("--time-conditioning", timeConditioning != nil), ("--block-norm", blockNorm != nil)].filter(\.1).map(\.0)
+            if !mlpOnly.isEmpty { throw ValidationError("\(mlpOnly.joined(separator: ", ")) set the MLP; --model unet takes --config or the UNet options") }
+        } else if unet.anyGiven {
+            throw ValidationError("--config and the UNet options need --model unet")
+        }
         // The model and its resume state are written; the data (a file, or a built-in name) is read.
         try OutputGuard.check(outputs: [output, TrainingState.path(forModel: output)], inputs: [data])
         var o = TrainingRun.Options(output: output)
@@ -90,6 +113,7 @@ struct TrainCommand: ParsableCommand {
         o.dtype = dt; o.splitSeed = splitSeed; o.threads = threads
         o.model = ModelConfig(hiddenWidth: width, blocks: blocks, timeEmbedding: timeEmbedding, projections: projections, schedule: kind,
                               architecture: model, timeConditioning: timeKind, blockNorm: normKind)
+        if isUNet { o.model.unet = try unet.settings() }
         o.settings = TrainingSettings(
             batchSize: batch,
             optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: adamEps,
@@ -102,11 +126,16 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         var firstStep: Int?
         var shown = 0
-        let summary = try TrainingRun(o).run(reportEvery: 50) { p in
-            if firstStep == nil { firstStep = p.stats.step - 50 }
+        var lastLine = Date()
+        // A UNet step takes far longer than an MLP step: report every 10 steps, and in logs also every 30 s.
+        let every = isUNet ? 10 : 50
+        let summary = try TrainingRun(o).run(reportEvery: every) { p in
+            if firstStep == nil { firstStep = p.stats.step - every }
             progress.advance(units: p.stats.step - shown, status: String(format: "loss %.4f", p.meanLoss))
             shown = p.stats.step
-            if !quiet && !Console.stderrIsTerminal && (p.stats.step % 1000 == 0 || p.stats.step == p.totalSteps) {
+            if !quiet && !Console.stderrIsTerminal
+                && (p.stats.step % 1000 == 0 || p.stats.step == p.totalSteps || Date().timeIntervalSince(lastLine) >= 30) {
+                lastLine = Date()
                 let rate = Double(p.stats.step - (firstStep ?? 0)) / max(Date().timeIntervalSince(start), 1e-9)
                 let eta = Double(p.totalSteps - p.stats.step) / max(rate, 1e-9)
                 Console.error(String(format: "step %d/%d  loss %.4f  %.1f it/s  ETA %@", p.stats.step, p.totalSteps, p.meanLoss, rate,

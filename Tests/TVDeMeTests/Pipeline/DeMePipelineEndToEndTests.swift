@@ -24,6 +24,7 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         o.stepsPerRange = 30
         o.batchSize = 16
         o.optimizer.learningRate = 1e-3
+        o.plainLearningRate = 2e-3
         o.grid = [try AxisSpec.parse("0,0.5,1")]
         o.strategy = .grid
         o.refinements = 1
@@ -56,6 +57,14 @@ final class DeMePipelineEndToEndTests: XCTestCase {
                   "finetunes/deme_range1_0_500.safetensors", "finetunes/deme_range2_500_1000.safetensors", "finetunes/plain_60steps.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(f).path), f)
         }
+        // DeMe's finetunes use --lr, the plain baseline its own --plain-lr (recorded in each file).
+        func recordedLR(_ f: String) throws -> Double? {
+            let json = try Checkpoints.open(run.appendingPathComponent("finetunes/" + f).path).metadata["tvtool.deme_finetune"] ?? ""
+            let o = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            return ((o?["optimizer"] as? [String: Any])?["learningRate"] as? NSNumber)?.doubleValue
+        }
+        XCTAssertEqual(try recordedLR("deme_range1_0_500.safetensors") ?? 0, 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(try recordedLR("plain_60steps.safetensors") ?? 0, 2e-3, accuracy: 1e-9)
         XCTAssertEqual(report.rows.map(\.name), ["pretrained", "plain finetune", "plain finetune, interpolated", "DeMe ensemble", "DeMe merged"])
         XCTAssertEqual(report.ablation.count, 4)
         XCTAssertEqual(report.verdicts.count, 4)

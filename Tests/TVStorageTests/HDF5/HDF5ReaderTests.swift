@@ -86,11 +86,6 @@ final class HDF5ReaderTests: XCTestCase {
         }
     }
 
-    func testGlobalHeapGaps() {
-        XCTAssertEqual(HDF5GlobalHeapCheck.gaps(total: 100, skipping: [50..<60, 10..<20, 15..<30, 90..<200]),
-                       [0..<10, 30..<50, 60..<90])
-    }
-
     func testMissingFile() {
         XCTAssertThrowsError(try HDF5Reader(path: "/nonexistent/x.h5")) { error in
             XCTAssertTrue("\(error)".contains("/nonexistent/x.h5"), "\(error)")

@@ -22,7 +22,7 @@ final class HostileStorageTests: XCTestCase {
     }
 
     private func damage(_ bytes: [UInt8]) -> String? {
-        bytes.withUnsafeBytes { HDF5GlobalHeapCheck.damage(in: $0, skipping: []) }
+        bytes.withUnsafeBytes { HDF5GlobalHeapCheck.damage(in: $0) }
     }
 
     func testSoundCollectionPasses() {
@@ -51,6 +51,45 @@ final class HostileStorageTests: XCTestCase {
         XCTAssertNil(damage(b))
         b.replaceSubrange(48..<56, with: withUnsafeBytes(of: UInt64(1 << 20).littleEndian, Array.init))
         XCTAssertNotNil(damage(b))
+    }
+
+    /// The scan runs before dataset values are known: "GCOL" bytes inside values look like a
+    /// collection, but libhdf5 only reads one whose address a heap ID holds, so a damaged one
+    /// whose address appears nowhere is ignored; once referenced (8 bytes LE) it is damage.
+    func testUnreferencedDamagedCollectionIsIgnored() {
+        let prefix = [UInt8](repeating: 0x55, count: 0x30)
+        let bad = collection(objects: [(1, 13, 13)], freeSize: 0)
+        XCTAssertNil(damage(prefix + bad))
+        XCTAssertNotNil(damage(prefix + bad + withUnsafeBytes(of: UInt64(0x30).littleEndian, Array.init)))
+        // With a 512-byte user block, addresses count from the superblock signature.
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
+        let user = [UInt8](repeating: 0x55, count: 512) + signature + [UInt8](repeating: 0x55, count: 0x28)
+        let at = user.count - 512  // 0x30 from the superblock
+        XCTAssertNil(damage(user + bad + withUnsafeBytes(of: UInt64(user.count).littleEndian, Array.init)))
+        XCTAssertNotNil(damage(user + bad + withUnsafeBytes(of: UInt64(at).littleEndian, Array.init)))
+    }
+
+    /// Many damaged-looking, unreferenced candidates: each would cost a whole-file reference
+    /// search, so beyond 16 the file is refused (the check stays linear in the file size).
+    func testManyUnreferencedCandidatesAreCapped() {
+        let candidate = Array("GCOL".utf8) + [1, 0, 0, 0] + [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]
+        var b: [UInt8] = []
+        for _ in 0..<20 { b += [UInt8](repeating: 0x55, count: 48) + candidate }
+        XCTAssertNil(damage(Array(b.prefix(16 * 64))))  // 16: ignored (nothing references them)
+        let bad = damage(b)
+        XCTAssertTrue(bad?.contains("more than 16 damaged-looking global heaps") == true, bad ?? "nil")
+    }
+
+    /// Reading a tensor whose values the system cannot allocate is an error naming it.
+    func testUnallocatableHDF5TensorIsAnError() throws {
+        let overcommit = (try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard overcommit == "0" || overcommit == "2" else { throw XCTSkip("vm.overcommit_memory=\(overcommit ?? "?")") }
+        let reader = try HDF5Reader(path: TestPaths.fixture("hostile/chunked_unwritten_huge.h5"))
+        XCTAssertThrowsError(try reader.tensor(named: "w")) { error in
+            XCTAssertTrue("\(error)".contains("'w'") && "\(error)".contains("cannot allocate 549.76 GB"), "\(error)")
+        }
+        XCTAssertFalse(ByteStorage.canAllocate(1 << 39))
+        XCTAssertTrue(ByteStorage.canAllocate(1 << 20))
     }
 
     func testCollectionSizeBeyondTheFileIsDamage() {

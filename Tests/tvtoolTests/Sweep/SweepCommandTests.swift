@@ -206,4 +206,32 @@ final class LandscapeViewsCommandTests: XCTestCase {
         XCTAssertEqual(try SweepCLI.run(["landscape"] + inputs + ["--directions", "hessian2", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
         XCTAssertEqual(try SweepCLI.run(["landscape", inputs[0], inputs[1], "--directions", "pca", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
     }
+
+    /// Regression: the PCA and Hessian paths took an explicit `--grid -0.2:1.2:29` (the plane's
+    /// default text) for "no --grid" and replaced it by their own default grids.
+    func testExplicitDefaultGridTextIsHonouredByPCAAndHessian() throws {
+        let dir = TestPaths.scratchDirectory("landscape-grid-default")
+        let inputs = try SweepCLI.trio(in: dir)
+        // Trajectory a, b, base relative to a (two directions; the trio alone spans one).
+        let pca = ["landscape", inputs[0], inputs[1], inputs[2], inputs[0], "--directions", "pca", "--eval-cmd", "echo 1", "--dry-run", "-o", "p"]
+        let explicit = try SweepCLI.run(pca + ["--grid", "-0.2:1.2:29"], in: dir)
+        XCTAssertEqual(explicit.status, 0, explicit.stderr)
+        XCTAssertTrue(explicit.stderr.contains("29×29 grid (841 points)"), explicit.stderr)
+        let derived = try SweepCLI.run(pca, in: dir)
+        XCTAssertTrue(derived.stderr.contains("21×21 grid (441 points)"), derived.stderr)
+        let pretrained = TestPaths.fixture("deme/pretrained.safetensors")
+        guard FileManager.default.fileExists(atPath: pretrained) else { throw XCTSkip("fixtures/deme/pretrained.safetensors not found") }
+        let hessian = ["landscape", pretrained, "--directions", "hessian", "--dry-run", "-o", "h"]
+        let h1 = try SweepCLI.run(hessian + ["--grid", "-0.2:1.2:29"], in: dir)
+        XCTAssertEqual(h1.status, 0, h1.stderr)
+        XCTAssertTrue(h1.stderr.contains("29×29 grid (841 points)"), h1.stderr)
+        XCTAssertTrue(try SweepCLI.run(hessian, in: dir).stderr.contains("21×21 grid (441 points)"))
+        // The power-iteration settings: checked up front (exit 1), and only with --directions hessian.
+        XCTAssertEqual(try SweepCLI.run(hessian + ["--power-iterations", "5", "--fd-step", "1e-2", "--power-tolerance", "1e-3", "--seed", "3"], in: dir).status, 0)
+        for bad in [["--power-iterations", "0"], ["--fd-step", "0"], ["--fd-step", "nan"], ["--power-tolerance", "-1"]] {
+            let r = try SweepCLI.run(hessian + bad, in: dir)
+            XCTAssertEqual(r.status, 1, "\(bad): \(r.stderr)")
+        }
+        XCTAssertEqual(try SweepCLI.run(pca + ["--power-iterations", "5"], in: dir).status, 1)
+    }
 }

@@ -7,6 +7,7 @@ peak RSS, and the largest difference between the outputs for deterministic metho
 usage (from run.sh, inside the mergekit virtualenv): bench.py DIR TVTOOL REPEATS METHOD...
 """
 import math
+import os
 import pathlib
 import shutil
 import statistics
@@ -55,6 +56,15 @@ def config(method):
     if method in ("della", "della_linear"):
         return (head + models(4, [0.25] * 4) + "\nparameters: {density: 0.5, epsilon: 0.1}\n",
                 ft + ["--method", method, "--weights", "0.25", "--density", "0.5", "--param", "epsilon=0.1"])
+    if method == "ties":
+        return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.2}\n",
+                ft + ["--method", "ties", "--weights", "0.1,0.1,0.2,0.5", "--density", "0.2"])
+    if method == "dare_ties":
+        return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.5}\n",
+                ft + ["--method", "dare_ties", "--weights", "0.1,0.1,0.2,0.5", "--density", "0.5"])
+    if method == "breadcrumbs":
+        return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.9, gamma: 0.01}\n",
+                ft + ["--method", "breadcrumbs", "--weights", "0.1,0.1,0.2,0.5", "--density", "0.9", "--param", "gamma=0.01"])
     raise SystemExit(f"unknown method {method}")
 
 
@@ -89,12 +99,13 @@ for m in methods:
         ts.append(s)
         rs.append(r)
         ks.append(run_mergekit(str(cfg), mk_out))
-    diff = "-" if m.startswith("della") else f"{max_rel_diff(mk_out + '/model.safetensors', tv_out):.2e}"
+    diff = "-" if m.startswith("della") or m.startswith("dare") else f"{max_rel_diff(mk_out + '/model.safetensors', tv_out):.2e}"
     tm, km = statistics.median(ts), statistics.median(ks)
     print(f"{m:13} {tm:9.2f} {km:10.2f} {km / tm:6.1f} {statistics.median(rs):13.0f} {diff:>12}", flush=True)
 
 # Methods mergekit does not have: tvtool alone, beside task arithmetic on the same inputs.
-for m in ["task_arithmetic", "tsv", "iso_c", "iso_cts"]:
+# BENCH_SVD=0 leaves the SVD methods out (task arithmetic only, the reference for the sparse ones).
+for m in ["task_arithmetic"] + (["tsv", "iso_c", "iso_cts"] if os.environ.get("BENCH_SVD", "1") != "0" else []):
     ts, rs = [], []
     for _ in range(repeats):
         s, r = run_tvtool(ft + ["--method", m], str(d / "out-tv.safetensors"))
@@ -106,4 +117,4 @@ with safe_open(base, "np") as f:
     largest = max((f.get_slice(k).get_shape() for k in f.keys()), key=math.prod)
 print(f"largest tensor {largest} = {math.prod(largest) * 4 / 2**20:.1f} MB f32; ratio = mergekit / tvtool wall "
       f"(medians of {repeats} alternating runs; tvtool includes its process start, mergekit excludes its imports); "
-      "della*: random masks differ by design")
+      "della*, dare*: random masks differ by design")

@@ -89,7 +89,8 @@ final class UNetGraph {
         if let a = mid.attention { attnPixels.append(a.pixels) }
         let L = attnPixels.max() ?? 0
         path = GradientPath(count: largest)
-        workspace = UNetWorkspace(activation: largest, col: col, scores: L * L, flipped: convs.map(\.flippedNeed).max() ?? 0)
+        workspace = UNetWorkspace(activation: largest, col: col, scores: L * L, flipped: convs.map(\.flippedNeed).max() ?? 0,
+                                  padded: convs.map { $0.paddedNeed(batch: B) }.max() ?? 0, packed: convs.map(\.packedNeed).max() ?? 0)
     }
 
     func context(_ p: FloatBuffer, _ g: FloatBuffer, dropout: DropoutSource?) -> UNetContext {

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -33,10 +34,13 @@ final class UNetWorkspace {
     let scores: FloatBuffer
     /// A conv's flipped, transposed weights (the input-gradient pass).
     let flipped: FloatBuffer
+    /// The direct 3×3 kernels' zero-bordered input and packed weights (CKernels/conv3x3.h).
+    let padded, packed: FloatBuffer
 
-    init(activation: Int, col: Int, scores: Int, flipped: Int) {
+    init(activation: Int, col: Int, scores: Int, flipped: Int, padded: Int = 0, packed: Int = 0) {
         self.flipped = FloatBuffer(count: flipped)
         self.col = FloatBuffer(count: col)
+        self.padded = FloatBuffer(count: padded); self.packed = FloatBuffer(count: packed)
         scratch = (0..<5).map { _ in FloatBuffer(count: activation) }
         self.scores = FloatBuffer(count: scores)
     }
@@ -66,13 +70,41 @@ struct Conv2d {
     }
 
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    /// 3×3, stride 1, padding 1: CKernels' direct convolution instead of im2col + sgemm, by default
+    /// when the AVX-512 kernels run. Its AVX2 variant measured slower than im2col + OpenBLAS's
+    /// Haswell sgemm (docs/trainer.md), so AVX2-only CPUs keep im2col unless a test forces it.
+    var isDirect: Bool {
+        kernel == 3 && stride == 1 && padding == 1 && tv_conv3x3_available() != 0
+            && (Conv2d.directKernels ?? (tv_use_avx512() != 0))
+    }
+    /// nil: the default above; true/false forces the direct or the im2col path (tests).
+    nonisolated(unsafe) static var directKernels: Bool? = nil
     var rows: Int { inChannels * kernel * kernel }
 
     func samplesPerChunk(batch: Int) -> Int { max(1, min(batch, Conv2d.columnBudget / max(1, rows * outH * outW))) }
-    func columnNeed(batch: Int) -> Int { isPointwise ? 0 : rows * outH * outW * samplesPerChunk(batch: batch) }
+    func columnNeed(batch: Int) -> Int { isPointwise || isDirect ? 0 : rows * outH * outW * samplesPerChunk(batch: batch) }
+    /// Floats of the direct kernels' padded input (either direction) and packed weights.
+    /// (The padded buffer doubles as the weight gradient's scratch.)
+    func paddedNeed(batch: Int) -> Int {
+        guard isDirect else { return 0 }
+        return max(max(inChannels, outChannels) * batch * (inH + 2) * (inW + 2),
+                   tv_conv3x3_weight_grad_scratch(Int32(inChannels), Int32(outChannels), Int32(batch), Int32(inH), Int32(inW)))
+    }
+    var packedNeed: Int {
+        guard isDirect else { return 0 }
+        let r = 8   // the largest tv_conv3x3_block_rows()
+        return max((outChannels + r - 1) / r * r * inChannels, (inChannels + r - 1) / r * r * outChannels) * 9
+    }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ c: UNetContext) {
         let n = c.batch * outH * outW
+        if isDirect {
+            tv_conv3x3_pad(x, c.ws.padded.pointer, Int32(inChannels), Int32(c.batch), Int32(inH), Int32(inW))
+            tv_conv3x3_pack(c.p + weight, c.ws.packed.pointer, Int32(inChannels), Int32(outChannels), 0)
+            tv_conv3x3_forward(c.ws.padded.pointer, c.ws.packed.pointer, bias.map { UnsafePointer(c.p + $0) }, y,
+                               Int32(inChannels), Int32(outChannels), Int32(c.batch), Int32(outH), Int32(outW), 0)
+            return
+        }
         if isPointwise {
             Pointwise.forward(x, weight: c.p + weight, bias: bias.map { c.p + $0 }, y, inChannels: inChannels,
                               outChannels: outChannels, columns: n)
@@ -96,6 +128,16 @@ struct Conv2d {
                   accumulate: Bool = false, _ c: UNetContext) {
         let n = c.batch * outH * outW
         if let bias { Reduce.rowSums(dy, rows: outChannels, columns: n, into: c.g + bias) }
+        if isDirect {
+            let (ci, co, b, h, w) = (Int32(inChannels), Int32(outChannels), Int32(c.batch), Int32(inH), Int32(inW))
+            tv_conv3x3_weight_grad(dy, x, c.g + weight, ci, co, b, h, w, c.ws.padded.pointer)
+            guard let dx else { return }
+            // dx is the flipped, transposed conv of dy.
+            tv_conv3x3_pad(dy, c.ws.padded.pointer, co, b, h, w)
+            tv_conv3x3_pack(c.p + weight, c.ws.packed.pointer, ci, co, 1)
+            tv_conv3x3_forward(c.ws.padded.pointer, c.ws.packed.pointer, nil, dx, co, ci, b, h, w, accumulate ? 1 : 0)
+            return
+        }
         if isPointwise {
             Pointwise.backward(dy: dy, x: x, weight: c.p + weight, dWeight: c.g + weight, dx: dx, accumulate: accumulate,
                                inChannels: inChannels, outChannels: outChannels, columns: n)
@@ -150,8 +192,8 @@ struct Conv2d {
     }
 
     /// Floats of the flipped weights' scratch.
-    var flippedNeed: Int { sameSize ? inChannels * outChannels * kernel * kernel : 0 }
-    func dyColumnNeed(batch: Int) -> Int { sameSize ? outChannels * kernel * kernel * outH * outW * samplesPerChunk(batch: batch) : 0 }
+    var flippedNeed: Int { sameSize && !isDirect ? inChannels * outChannels * kernel * kernel : 0 }
+    func dyColumnNeed(batch: Int) -> Int { sameSize && !isDirect ? outChannels * kernel * kernel * outH * outW * samplesPerChunk(batch: batch) : 0 }
 
     /// Input pixel column of output column ox for kernel column kx, and the valid ox range when
     /// stride is 1 (a contiguous copy there).
