@@ -245,7 +245,7 @@ public struct DeMePipeline {
 
     private func configuration(ranges: [TimestepRange]) -> [String: String] {
         let o = options
-        var c = ["pretrained": pretrainedPath, "data": split.train.source,
+        var c: [String: String] = ["pretrained": pretrainedPath, "data": split.train.source,
                 "train / search / report images": "\(split.train.count) / \(split.heldOut[0].count) / \(split.heldOut[1].count)",
                 "ranges": ranges.map(\.description).joined(separator: ", "), "steps per range": String(o.stepsPerRange),
                 "p": String(o.globalProbability), "consistency weight": String(o.consistencyWeight), "projections": String(o.projections),
