@@ -34,20 +34,45 @@ public struct TaskArithmetic: Sendable {
         return out
     }
 
+    /// A stretch of one tensor's elements merged with its own weights (per-block merges).
+    public struct Piece: Sendable, Equatable {
+        public var tensor: Int
+        public var elements: Range<Int>
+        public var weights: [Double]
+        public init(tensor: Int, elements: Range<Int>, weights: [Double]) {
+            self.tensor = tensor
+            self.elements = elements
+            self.weights = weights
+        }
+    }
+
     /// Writes theta + sum_i w_i tau_i into `out`, which must have the base's layout (reuse one
     /// buffer per worker across candidates).
     public func merge(weights: [Double], into out: inout ParameterSet) throws(DeMeError) {
-        guard weights.count == taskVectors.count else {
-            throw .invalidArgument("\(weights.count) weights given for \(taskVectors.count) task vectors")
-        }
+        try merge(pieces: (0..<base.count).map { Piece(tensor: $0, elements: 0..<base.values[$0].count, weights: weights) }, into: &out)
+    }
+
+    /// Writes theta + sum_i w_i tau_i piece by piece, each piece with its own weights (one
+    /// `LinearCombination` per piece); elements in no piece are left as they are in `out`.
+    public func merge(pieces: [Piece], into out: inout ParameterSet) throws(DeMeError) {
         guard out.names == base.names else { throw .invalidArgument("merge buffer does not have the base's layout") }
-        let combination = LinearCombination(coefficients: weights)
-        for i in 0..<base.count {
+        for p in pieces {
+            guard p.weights.count == taskVectors.count else {
+                throw .invalidArgument("\(p.weights.count) weights given for \(taskVectors.count) task vectors")
+            }
+            guard p.tensor < base.count, p.elements.lowerBound >= 0, p.elements.upperBound <= base.values[p.tensor].count else {
+                throw .invalidArgument("merge piece outside tensor \(p.tensor)")
+            }
+        }
+        for p in pieces where !p.elements.isEmpty {
+            let i = p.tensor, r = p.elements
+            let combination = LinearCombination(coefficients: p.weights)
             let taus = taskVectors.map { $0.values[i] }
             base.values[i].withUnsafeBufferPointer { b in
                 withBuffers(taus) { t in
                     out.values[i].withUnsafeMutableBufferPointer { o in
-                        combination.compute(base: b, models: t, modelsAreTaskVectors: true, into: o)
+                        combination.compute(base: UnsafeBufferPointer(rebasing: b[r]), models: t.map { UnsafeBufferPointer(rebasing: $0[r]) },
+                                            modelsAreTaskVectors: true, into: UnsafeMutableBufferPointer(rebasing: o[r]))
                     }
                 }
             }

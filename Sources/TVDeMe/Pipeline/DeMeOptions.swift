@@ -15,6 +15,30 @@ public struct DeMeOptions: Sendable {
         case frechet
     }
 
+    /// How the range models are merged (docs/deme.md, "Per-block weights"): one weight per model
+    /// (DeMe's merge, the default), or per layer group.
+    public enum MergeGranularity: String, Sendable, CaseIterable, Codable {
+        /// One weight per range model, searched (DeMe's merge; the default until the study).
+        case model
+        /// One weight per range model and layer group, searched with the search strategy from
+        /// the per-model optimum on `blockGrid` (plus each model's per-model weight).
+        case block
+        /// The ensemble's routing distilled per layer group: model i's share of group g is the
+        /// gain on its own range R_i from adding only its group-g task vector; the shares of a
+        /// group sum to 1 and one common scale is searched.
+        case routed
+    }
+
+    /// `model`: the per-block study (docs/deme.md, "Per-block weights") adopted `block` by its rule
+    /// on the previous main job's model and defaults; both changed since, so it awaits a rerun.
+    public var mergeGranularity = MergeGranularity.model
+    /// Layer groups of the per-block merges (`BlockGroups` schemes; `mlp` = IN, B0…B3, OUT).
+    public var blockGroups = "mlp"
+    /// Values of every per-block weight (each model's per-model weight is added to its axes).
+    public var blockGrid: AxisSpec = try! AxisSpec.parse("0:1:17")
+    /// Values of the routed merge's common scale (then `refinements` rounds).
+    public var routedScaleGrid: AxisSpec = try! AxisSpec.parse("0:2:9")
+
     public var ranges = 4
     public var stepsPerRange = 2000
     public var globalProbability = 0.5

@@ -98,6 +98,19 @@ public struct DeMePipeline {
                                           identity: identity(all.prefix(o.ranges), projections: o.projections, store: store),
                                           stem: output.appendingPathComponent("search_deme"), score: score)
 
+        // Finer merges (--merge-granularity block|routed) start from the per-model result.
+        var granular: GranularMerge.Result?
+        if o.mergeGranularity != .model {
+            let g = GranularMerge(options: o, evaluator: searcher.evaluator, searchSet: searchSet, ranges: ranges, schedule: schedule)
+            let inputs = [pretrainedPath] + all.prefix(o.ranges).map(\.name)
+            let id = identity(all.prefix(o.ranges), projections: o.projections, store: store)
+            let stem = output.appendingPathComponent("search_deme_" + o.mergeGranularity.rawValue)
+            granular = o.mergeGranularity == .block
+                ? try g.block(base: demeBase, members: members, perModel: demeSearch.best, inputs: inputs, identity: id, stem: stem, score: score)
+                : try g.routed(base: demeBase, members: members, inputs: inputs, identity: id, stem: stem, score: score)
+        }
+        let mergedWeights = granular?.weights ?? demeSearch.best
+
         let plainMerge = try MergedModels(base: pretrained, finetuned: [plain], names: ["plain finetune"])
         let plainSearcher = DeMeWeightSearch(spec: try o.search(weights: 1), jobs: o.workers, evaluator: searcher.evaluator)
         let plainSearch = try plainSearcher.run(plainMerge, inputs: [pretrainedPath, all[o.ranges].name],
@@ -114,8 +127,8 @@ public struct DeMePipeline {
             try ModelCheckpoint.save(demeBase, to: basePath, metadata: [FinetuneStore.pretrainedKey: store.pretrainedFingerprint])
         }
         let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
-                                   weights: demeSearch.best, output: output.appendingPathComponent("merged.safetensors").path,
-                                   config: demeBase.config)
+                                   weights: mergedWeights, output: output.appendingPathComponent("merged.safetensors").path,
+                                   config: demeBase.config, groups: granular?.groups)
 
         // Report: every row on the report set.
         t = Date()
@@ -126,8 +139,22 @@ public struct DeMePipeline {
         let interpRow = try ev.row("plain finetune, interpolated", "theta + w (theta_plain - theta), w searched like DeMe's", model: plainInterp, weights: plainSearch.best, pretrained: pre)
         let ensemble = try EnsembleDenoiser(members: members, ranges: ranges)
         let ensRow = try ev.row("DeMe ensemble", "\(n) models, model i used for t in R_i (\(n)× storage)", model: ensemble, pretrained: pre)
-        let mergedRow = try ev.row("DeMe merged", techniques(o), model: merged, weights: demeSearch.best, pretrained: pre)
-        let rows = [pre, plainRow, interpRow, ensRow, mergedRow]
+        let mergedRow = try ev.row("DeMe merged", techniques(o, granular), model: merged, weights: mergedWeights, pretrained: pre)
+        var rows = [pre, plainRow, interpRow, ensRow, mergedRow]
+        var granularNotes: [String] = []
+        var perModelRow: ReportRow?
+        if let granular {
+            // The per-model merge the finer one started from, as a row and a paired verdict on
+            // both sets (the search-set comparison is the one the adoption rule reads).
+            let perModel = try deme.model(weights: demeSearch.best)
+            let row = try ev.row("DeMe merged, per-model weights", techniques(o), model: perModel, weights: demeSearch.best, pretrained: pre)
+            rows.insert(row, at: 4)
+            perModelRow = row
+            let a = try HeldOutErrors(merged, on: searchSet, ranges: ranges, schedule: sampler.schedule).perImage
+            let b = try HeldOutErrors(perModel, on: searchSet, ranges: ranges, schedule: sampler.schedule).perImage
+            let d = try PairedComparison(a, b)
+            granularNotes = granular.notes + ["search set (held-out 1): DeMe merged (\(o.mergeGranularity.rawValue)) − per-model weights = \(Fmt.sci(d.meanDifference)) ± \(Fmt.se(d.standardError)) SE over \(d.count) images, z = \(Fmt.fixed(d.zScore, 1))"]
+        }
         var ablation: [ReportRow] = []
         var searched = demeSearch.points + plainSearch.points
         if o.ablate {
@@ -154,7 +181,7 @@ public struct DeMePipeline {
         try sampler.writeGrid(merged, count: o.gridImages, seed: o.frechetSeeds.first ?? 0, shape: split.train, to: output.appendingPathComponent("samples_merged.png"))
         timings["total"] = Date().timeIntervalSince(t0)
 
-        let verdicts = try [pre, plainRow, interpRow, ensRow].map { try Verdict(model: mergedRow, baseline: $0) }
+        let verdicts = try ([pre, plainRow, interpRow, ensRow] + (perModelRow.map { [$0] } ?? [])).map { try Verdict(model: mergedRow, baseline: $0) }
         let report = DeMeReport(
             configuration: configuration(ranges: ranges),
             ranges: ranges, reportSet: "\(reportSet.imageCount) images × \(repeats) timesteps, held-out set 2", searchSet: "\(searchSet.imageCount) images × \(repeats) timesteps, held-out set 1",
@@ -163,7 +190,7 @@ public struct DeMePipeline {
             searchedPoints: searched, timings: timings,
             files: ["merged model": "merged.safetensors", "finetunes": "finetunes/", "search log": "search_*.csv, search_*.jsonl",
                     "samples": "samples_pretrained.png, samples_merged.png"],
-            notes: notes(reused: reused, searches: [("DeMe merged", demeSearch.best), ("plain finetune, interpolated", plainSearch.best)]))
+            notes: notes(reused: reused, searches: [("DeMe merged" + (granular == nil ? "" : ", per-model weights"), demeSearch.best), ("plain finetune, interpolated", plainSearch.best)]) + granularNotes)
         try report.write(to: output)
         return report
     }
@@ -208,13 +235,17 @@ public struct DeMePipeline {
         return n
     }
 
-    private func techniques(_ o: DeMeOptions) -> String {
-        "N=\(o.ranges) × \(o.stepsPerRange) steps, p=\(o.globalProbability), consistency \(o.consistencyWeight), projections \(o.projections ? "on" : "off"), weights searched"
+    private func techniques(_ o: DeMeOptions, _ granular: GranularMerge.Result? = nil) -> String {
+        let how = granular.map { g in
+            o.mergeGranularity == .block ? "weights per model and layer group (\(g.groups.names.joined(separator: ", "))) searched"
+                : "weights per layer group (\(g.groups.names.joined(separator: ", "))) from the distilled routing, scale searched"
+        } ?? "weights searched"
+        return "N=\(o.ranges) × \(o.stepsPerRange) steps, p=\(o.globalProbability), consistency \(o.consistencyWeight), projections \(o.projections ? "on" : "off"), \(how)"
     }
 
     private func configuration(ranges: [TimestepRange]) -> [String: String] {
         let o = options
-        return ["pretrained": pretrainedPath, "data": split.train.source,
+        var c: [String: String] = ["pretrained": pretrainedPath, "data": split.train.source,
                 "train / search / report images": "\(split.train.count) / \(split.heldOut[0].count) / \(split.heldOut[1].count)",
                 "ranges": ranges.map(\.description).joined(separator: ", "), "steps per range": String(o.stepsPerRange),
                 "p": String(o.globalProbability), "consistency weight": String(o.consistencyWeight), "projections": String(o.projections),
@@ -225,6 +256,8 @@ public struct DeMePipeline {
                 "objective": o.objective.rawValue, "eval timesteps per range": String(o.evalTimestepsPerRange),
                 "Fréchet": "\(o.frechetSamples) samples × seeds \(o.frechetSeeds.map(String.init).joined(separator: ",")), DDIM \(o.samplingSteps) steps eta 0",
                 "seed": String(o.seed)]
+        if o.mergeGranularity != .model { c["merge granularity"] = "\(o.mergeGranularity.rawValue) (groups \(o.blockGroups))" }
+        return c
     }
 
 }

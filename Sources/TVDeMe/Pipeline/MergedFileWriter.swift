@@ -10,14 +10,19 @@ import TVTrainer
 /// evaluates exactly what was written.
 public enum MergedFileWriter {
     @discardableResult
+    /// With `groups`, `weights` are per-block (model-major) and become one engine rule per group.
     public static func write(base: String, finetuned: [String], weights: [Double], output: String,
-                             config: ModelConfig) throws -> any TrainableDenoiser {
+                             config: ModelConfig, groups: BlockGroups? = nil) throws -> any TrainableDenoiser {
         let inputs = try MergeInputs.open(base: base, models: finetuned)
         var options = MergeOptions()
         options.progress = false
         options.metadata = [ModelConfig.metadataKey: config.metadataJSON()]
         let method = try MergeMethods.named("task_arithmetic")
-        _ = try Merger.merge(method: method, inputs: inputs, parameters: MergeParameters(global: ["weight": .perModel(weights)]),
+        var parameters = MergeParameters(global: ["weight": .perModel(weights)])
+        if let groups {
+            parameters = MergeParameters(global: ["weight": .scalar(0)], rules: groups.rules(weights, modelCount: finetuned.count))
+        }
+        _ = try Merger.merge(method: method, inputs: inputs, parameters: parameters,
                              options: options, output: output, recipeExtra: ["source": "tvtool deme"])
         return try ModelCheckpoint.load(output)
     }

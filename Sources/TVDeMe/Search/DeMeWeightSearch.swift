@@ -31,19 +31,34 @@ public struct DeMeWeightSearch: Sendable {
 
     /// Searches the weights of `models` (lower `score` is better). `inputs` are the base then one
     /// name per finetuned model; `identity` says what they are (option hashes), so records made
-    /// with other finetunes are recognised as stale.
+    /// with other finetunes are recognised as stale. With per-block `models` (groups) the axes are
+    /// w1_IN, w1_B0, … (one per model and group) and `spec`'s grid has one axis per coordinate.
+    /// `line` searches a one-parameter family instead: the point's single coordinate (axis
+    /// `line.axis`) maps to the models' coordinates by `line.map` (described in the records by
+    /// `line.description`); `best` is then that single coordinate.
     public func run(_ models: MergedModels, inputs: [String], identity: String, stem: URL,
+                    line: (axis: String, description: String, map: @Sendable ([Double]) -> [Double])? = nil,
                     score: @escaping @Sendable (any TrainableDenoiser) throws -> Double) throws -> Result {
         let n = inputs.count - 1
+        var axisNames = n == 1 ? ["w"] : (1...n).map { "w\($0)" }
+        var settings = ["models": identity]
+        if let line {
+            axisNames = [line.axis]
+            settings["line"] = line.description
+        } else if let groups = models.groups {
+            axisNames = groups.axisNames(modelLabels: (1...n).map { "w\($0)" })
+            settings["block_groups"] = groups.scheme + ": " + groups.names.joined(separator: ",")
+        }
         var s = spec
-        if s.grid.axes.count != n { s.grid = GridSpec(axes: Array(repeating: spec.grid.axes[0], count: n)) }
-        let manifest = SweepManifest(kind: "search", axisNames: n == 1 ? ["w"] : (1...n).map { "w\($0)" }, grid: s.grid,
+        if s.grid.axes.count != axisNames.count { s.grid = GridSpec(axes: Array(repeating: spec.grid.axes[0], count: axisNames.count)) }
+        let manifest = SweepManifest(kind: "search", axisNames: axisNames, grid: s.grid,
                                      refinement: s.refinement, strategy: s.strategy, maxEvals: s.maxEvals, seed: s.seed,
-                                     inputs: inputs, evaluator: evaluator, settings: ["models": identity])
+                                     inputs: inputs, evaluator: evaluator, settings: settings, start: s.start)
         models.prepareWorkers(jobs)
         let pool = WorkerPool(count: jobs)
         let evaluate = ClosureEvaluator(summary: evaluator) { point in
-            try pool.with { w in try models.withWorkerModel(w, weights: point.coordinates) { try score($0) } }
+            let weights = line.map { $0.map(point.coordinates) } ?? point.coordinates
+            return try pool.with { w in try models.withWorkerModel(w, weights: weights) { try score($0) } }
         }
         let recordsPath = stem.appendingPathExtension("jsonl").path
         let store: RecordStore

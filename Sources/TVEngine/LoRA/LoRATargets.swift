@@ -4,7 +4,10 @@ import TVStorage
 /// name without `.weight`), with and without the prefix of their part (`model.diffusion_model.`,
 /// `cond_stage_model.transformer.`, `unet.`, `text_encoder.`), and by kohya's flattened spelling
 /// (`lora_unet_` / `lora_te_` + path with dots as underscores). A module key is looked up as it
-/// is and without its own prefix (`base_model.model.`, `unet.`, `text_encoder.`).
+/// is and without its own prefix (`base_model.model.`, `unet.`, `text_encoder.`). A UNet tensor is
+/// also indexed under its other SD naming (SDNaming's UNet table: `input_blocks.1.1.proj_in` ↔
+/// `down_blocks.0.attentions.0.proj_in`, flattened for kohya too), so a diffusers/PEFT or modern
+/// kohya LoRA bakes onto a single-file checkpoint and an LDM-named kohya LoRA onto a diffusers UNet.
 struct LoRATargets {
     private var byPath: [String: Set<String>] = [:]
 
@@ -20,11 +23,21 @@ struct LoRATargets {
             var rest = path
             if let p = Self.unetPrefixes.first(where: path.hasPrefix) { rest = String(path.dropFirst(p.count)); part = ["unet"] }
             else if let p = Self.textPrefixes.first(where: path.hasPrefix) { rest = String(path.dropFirst(p.count)); part = ["te"] }
+            var spellings = [rest]
+            if part.contains("unet") {
+                let single = path.hasPrefix(Self.unetPrefixes[0])
+                if let other = SDNaming.otherUNetName(rest, fromSingleFile: single) {
+                    spellings.append(other)
+                    add(other, t.name)
+                }
+            }
             add(rest, t.name)
-            let flat = rest.replacingOccurrences(of: ".", with: "_")
-            for p in part {
-                add("lora_\(p)_" + flat, t.name)
-                if p == "te" { add("lora_te1_" + flat, t.name) }
+            for spelling in spellings {
+                let flat = spelling.replacingOccurrences(of: ".", with: "_")
+                for p in part {
+                    add("lora_\(p)_" + flat, t.name)
+                    if p == "te" { add("lora_te1_" + flat, t.name) }
+                }
             }
         }
     }

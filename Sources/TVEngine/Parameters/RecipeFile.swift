@@ -14,7 +14,9 @@ import Yams
 ///     parameters: {lambda: 1.0, normalize: true, trim: per_tensor}
 ///     dtype: float16                     # mergekit: merge dtype; here the output dtype unless out_dtype is set
 ///     out_dtype: bfloat16
-///     # tvtool extensions: rules (as in a rules file), seed, keys, mismatch, task_vectors
+///     # tvtool extensions: rules (as in a rules file), seed, keys, mismatch, task_vectors,
+///     # block_weights: GRAD_V   (SD 1.x MBW: a preset or 25/26 numbers, as a list or a
+///     #   comma-separated string; for all models, or per model as models[i].block_weights)
 ///
 /// Global parameter values may be mergekit filter lists ([{filter: "down_blocks", value: 0.2},
 /// {value: 0.5}]), which become substring rules. Per-model filter lists are not supported (use rules).
@@ -29,6 +31,8 @@ public struct RecipeFile {
     public var keys: KeyPolicy?
     public var mismatch: MismatchPolicy?
     public var taskVectors = false
+    /// MBW block weights (`BlockWeights`): one list for all models or one per model; nil: none.
+    public var blockWeights: [BlockWeightList]?
 
     public static func load(_ path: String) throws -> RecipeFile {
         let root = try YAMLDocument.load(path, what: "recipe")
@@ -43,11 +47,13 @@ public struct RecipeFile {
         guard let list = d["models"] as? [Any], !list.isEmpty else { throw bad("needs a non-empty models list") }
         var models: [String] = []
         var perModel: [String: [Double?]] = [:]
+        var perModelBlocks: [BlockWeightList?] = []
         for (i, item) in list.enumerated() {
             let entry: [String: Any]
             if let s = item as? String { entry = ["model": s] } else if let e = item as? [String: Any] { entry = e } else { throw bad("models[\(i)] must be a mapping") }
             guard let path = entry["model"] as? String else { throw bad("models[\(i)] needs 'model'") }
             models.append(resolve(path))
+            perModelBlocks.append(try entry["block_weights"].map { try blockList($0, source: "\(source): models[\(i)].block_weights") })
             for (key, value) in (entry["parameters"] as? [String: Any]) ?? [:] {
                 guard let x = RulesFile.number(value) else { throw bad("models[\(i)].parameters.\(key) must be a number (per-model filter lists are not supported; use rules)") }
                 perModel[key, default: Array(repeating: nil, count: list.count)][i] = x
@@ -92,7 +98,28 @@ public struct RecipeFile {
         if let k = d["keys"] as? String { guard let p = KeyPolicy(rawValue: k) else { throw bad("keys must be error, intersection or union") }; recipe.keys = p }
         if let k = d["mismatch"] as? String { guard let p = MismatchPolicy(rawValue: k) else { throw bad("mismatch must be error or skip") }; recipe.mismatch = p }
         if let t = d["task_vectors"] as? Bool { recipe.taskVectors = t }
+        if let b = d["block_weights"] {
+            guard perModelBlocks.allSatisfy({ $0 == nil }) else { throw bad("give block_weights once at the top or per model, not both") }
+            recipe.blockWeights = [try blockList(b, source: "\(source): block_weights")]
+        } else if perModelBlocks.contains(where: { $0 != nil }) {
+            guard perModelBlocks.allSatisfy({ $0 != nil }) else { throw bad("block_weights is set for some models only; give it for every model or once at the top") }
+            recipe.blockWeights = perModelBlocks.map { $0! }
+        }
         return recipe
+    }
+
+    /// A block-weight list from YAML: a preset name, a comma-separated string, or a list of numbers.
+    static func blockList(_ value: Any, source: String) throws -> BlockWeightList {
+        if let s = value as? String { return try BlockWeightList.parse(s, source: source) }
+        if let list = value as? [Any] {
+            let numbers = try list.map { v -> String in
+                guard let x = RulesFile.number(v) else { throw EngineError.badParameter(source: source, reason: "'\(v)' is not a number") }
+                return "\(x)"
+            }
+            return try BlockWeightList.parse(numbers.joined(separator: ","), source: source)
+        }
+        if let x = RulesFile.number(value) { return try BlockWeightList.parse("\(x)", source: source) }
+        throw EngineError.badParameter(source: source, reason: "expected a preset name, a list of 25 or 26 numbers, or a comma-separated string")
     }
 
     /// A seed is a whole number in 0...2^64-1; anything else (negative, fractional, NaN, beyond

@@ -24,6 +24,8 @@ public struct SweepManifest: Sendable, Codable, Equatable {
     public var strategy: SearchStrategy
     public var maxEvals: Int?
     public var seed: UInt64
+    /// Where coord / cmaes start (nil: the grid's centre).
+    public var start: [Double]?
     public var goal: SweepGoal
     /// Input checkpoints (paths as given), base first.
     public var inputs: [String]
@@ -36,7 +38,8 @@ public struct SweepManifest: Sendable, Codable, Equatable {
     public init(kind: String, axisNames: [String], grid: GridSpec, refinement: Refinement? = nil,
                 strategy: SearchStrategy = .grid, maxEvals: Int? = nil, seed: UInt64 = 0,
                 goal: SweepGoal = .minimize, inputs: [String], evaluator: String,
-                settings: [String: String] = [:], toolVersion: String = TVSweepInfo.version) {
+                settings: [String: String] = [:], toolVersion: String = TVSweepInfo.version, start: [Double]? = nil) {
+        self.start = start
         self.kind = kind
         self.axisNames = axisNames
         self.grid = grid
@@ -52,7 +55,7 @@ public struct SweepManifest: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, grid, refinement, strategy, seed, goal, inputs, evaluator, settings
+        case kind, grid, refinement, strategy, seed, goal, inputs, evaluator, settings, start
         case axisNames = "axis_names", toolVersion = "tool_version", maxEvals = "max_evals"
     }
 
@@ -65,6 +68,7 @@ public struct SweepManifest: Sendable, Codable, Equatable {
         strategy = try c.decodeIfPresent(SearchStrategy.self, forKey: .strategy) ?? .grid
         maxEvals = try c.decodeIfPresent(Int.self, forKey: .maxEvals)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        start = try c.decodeIfPresent([Double].self, forKey: .start)
         goal = try c.decode(SweepGoal.self, forKey: .goal)
         inputs = try c.decode([String].self, forKey: .inputs)
         evaluator = try c.decode(String.self, forKey: .evaluator)
@@ -75,7 +79,7 @@ public struct SweepManifest: Sendable, Codable, Equatable {
     /// The search this manifest runs.
     public var search: SearchSpec {
         get throws(SearchError) {
-            try SearchSpec(strategy: strategy, grid: grid, refinement: refinement, maxEvals: maxEvals, seed: seed)
+            try SearchSpec(strategy: strategy, grid: grid, refinement: refinement, maxEvals: maxEvals, seed: seed, start: start)
         }
     }
 
@@ -111,6 +115,7 @@ public struct SweepManifest: Sendable, Codable, Equatable {
     /// Same search (strategy, grid, refinement, budget, seed) as `other`.
     public func sameSearch(as other: SweepManifest) -> Bool {
         (strategy, grid, refinement, maxEvals, seed, goal) == (other.strategy, other.grid, other.refinement, other.maxEvals, other.seed, other.goal)
+            && start == other.start
     }
 }
 

@@ -3,7 +3,7 @@ import TVStorage
 
 /// CMA-ES with Hansen's default strategy parameters ("The CMA Evolution Strategy: A Tutorial",
 /// 2016, Table 1 and Eqs. 39–47; the same as purecma), searching the unit cube that maps to the
-/// grid's box. Start: the box centre, sigma 0.3 (of the box width). Samples outside the box are
+/// grid's box. Start: the box centre (or a given start point), sigma 0.3 (of the box width). Samples outside the box are
 /// clamped to it and the clamped points enter the update (repair). Seeded: a replay with the
 /// recorded values reproduces every generation.
 final class CMAESProposer: Proposer {
@@ -23,7 +23,7 @@ final class CMAESProposer: Proposer {
     private var lastUnit: [[Double]] = []
     private var done = false
 
-    init(box: SampleBox, seed: UInt64) {
+    init(box: SampleBox, seed: UInt64, start: [Double]? = nil) {
         self.box = box
         let widths = box.width
         free = widths.indices.filter { widths[$0] > 0 }
@@ -47,6 +47,10 @@ final class CMAESProposer: Proposer {
         damps = 1 + 2 * max(0, ((mueff - 1) / (N + 1)).squareRoot() - 1) + cs
         chiN = N.squareRoot() * (1 - 1 / (4 * N) + 1 / (21 * N * N))
         mean = [Double](repeating: 0.5, count: n)
+        if let start, !free.isEmpty {
+            // The start point in the unit cube of the free axes.
+            mean = free.map { min(max((start[$0] - box.lower[$0]) / widths[$0], 0), 1) }
+        }
         C = Self.identity(n); B = Self.identity(n); D = [Double](repeating: 1, count: n)
         pc = [Double](repeating: 0, count: n); ps = pc
         rng = SplitMix64(seed: seed)

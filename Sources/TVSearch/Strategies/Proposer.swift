@@ -14,7 +14,7 @@ extension SearchSpec {
     func makeProposer() -> any Proposer {
         switch strategy {
         case .grid: return OneBatchProposer(grid.points().map(\.coordinates))
-        case .coord: return CoordinateDescent(grid: grid)
+        case .coord: return CoordinateDescent(grid: grid, start: start)
         case .random:
             var rng = SplitMix64(seed: seed)
             let box = SampleBox(grid: grid)
@@ -23,7 +23,7 @@ extension SearchSpec {
             let box = SampleBox(grid: grid)
             let sobol = try! Sobol(dimensions: grid.axes.count)  // checked by SearchSpec.init
             return OneBatchProposer((0..<(maxEvals ?? 0)).map { box.place(sobol.point($0)) })
-        case .cmaes: return CMAESProposer(box: SampleBox(grid: grid), seed: seed)
+        case .cmaes: return CMAESProposer(box: SampleBox(grid: grid), seed: seed, start: start)
         }
     }
 }
@@ -61,7 +61,8 @@ struct SampleBox {
     }
 }
 
-/// Coordinate descent on the grid. Starts at the grid's centre value on every axis; each round
+/// Coordinate descent on the grid. Starts at the grid's centre value on every axis (or at the
+/// grid values nearest a given start point); each round
 /// evaluates the current point with one axis set to each of that axis' values and moves to the
 /// best (strictly better only); axes are cycled in order, and the search stops when a full cycle
 /// leaves the point where it was. Axes with one value are skipped.
@@ -74,10 +75,15 @@ final class CoordinateDescent: Proposer {
     private var lastBatch: [[Int]] = []
     private let movable: [Int]
 
-    init(grid: GridSpec) {
+    init(grid: GridSpec, start: [Double]? = nil) {
         let values = grid.axes.map(\.values)
         axes = values
-        current = values.map { ($0.count - 1) / 2 }
+        if let start {
+            // The nearest grid value per axis (the first of equally near ones).
+            current = zip(values, start).map { vs, s in vs.indices.min { abs(vs[$0] - s) < abs(vs[$1] - s) }! }
+        } else {
+            current = values.map { ($0.count - 1) / 2 }
+        }
         movable = values.indices.filter { values[$0].count > 1 }
     }
 

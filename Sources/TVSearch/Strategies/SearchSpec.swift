@@ -31,9 +31,18 @@ public struct SearchSpec: Sendable, Hashable, Codable {
     /// sobol and cmaes.
     public var maxEvals: Int?
     public var seed: UInt64
+    /// Where coord and cmaes start (one value per axis; coord snaps it to the nearest grid value
+    /// of each axis). nil: the grid's centre. A warm start, e.g. a per-block search from the
+    /// per-model optimum.
+    public var start: [Double]?
 
     public init(strategy: SearchStrategy = .grid, grid: GridSpec, refinement: Refinement? = nil,
-                maxEvals: Int? = nil, seed: UInt64 = 0) throws(SearchError) {
+                maxEvals: Int? = nil, seed: UInt64 = 0, start: [Double]? = nil) throws(SearchError) {
+        if let start {
+            guard start.count == grid.axes.count, start.allSatisfy(\.isFinite) else {
+                throw .invalid("the start point has \(start.count) values for \(grid.axes.count) axes")
+            }
+        }
         if let maxEvals, maxEvals < 1 { throw .invalid("--max-evals must be at least 1") }
         if maxEvals == nil, [.random, .sobol, .cmaes].contains(strategy) {
             throw .invalid("--strategy \(strategy.rawValue) needs --max-evals N (how many points to evaluate)")
@@ -49,10 +58,11 @@ public struct SearchSpec: Sendable, Hashable, Codable {
         self.refinement = refinement
         self.maxEvals = maxEvals
         self.seed = seed
+        self.start = start
     }
 
     enum CodingKeys: String, CodingKey {
-        case strategy, grid, refinement, seed
+        case strategy, grid, refinement, seed, start
         case maxEvals = "max_evals"
     }
 

@@ -18,6 +18,14 @@ public enum SDNaming {
         names.contains { $0.hasPrefix("unet.") || $0.hasPrefix("vae.") || $0.hasPrefix("text_encoder.") }
     }
 
+    /// The other naming of a UNet tensor path without its part prefix: single-file
+    /// (`input_blocks.1.1.proj_in`) → diffusers (`down_blocks.0.attentions.0.proj_in`) or back;
+    /// nil when no rule of the SD 1.x/2.x UNet table applies (LoRA targets use both spellings).
+    public static func otherUNetName(_ path: String, fromSingleFile: Bool) -> String? {
+        let (mapped, _) = map(path, SDNamingTable.unet, toDiffusers: fromSingleFile)
+        return mapped == path ? nil : mapped
+    }
+
     // MARK: single file → diffusers
 
     /// The diffusers-named view of a single-file checkpoint's tensors. Tensors outside the three

@@ -32,7 +32,7 @@ public final class LinearFamily: CandidateWriting {
 
     /// One tensor of the model at `coordinates`.
     public func tensor(named name: String, at coordinates: [Double]) throws -> Tensor {
-        try tensor(named: name, combination: mapping.combination(at: coordinates))
+        try tensor(named: name, combination: mapping.combination(at: coordinates, tensor: name))
     }
 
     /// One tensor of the model with combination `c` (owned memory).
@@ -96,9 +96,9 @@ public final class LinearFamily: CandidateWriting {
     /// The whole model at `coordinates`, in memory (for in-process evaluators).
     public func materialize(at coordinates: [Double]) throws -> [String: Tensor] {
         var result: [String: Tensor] = [:]
-        let c = mapping.combination(at: coordinates)
         let workspace = CandidateWorkspace()
         for info in tensorInfos {
+            let c = mapping.combination(at: coordinates, tensor: info.name)
             let t = try tensor(named: info.name, combination: c, workspace: workspace)
             result[info.name] = try Self.owned(t)
         }
@@ -107,12 +107,14 @@ public final class LinearFamily: CandidateWriting {
 
     /// Streams the model at `coordinates` into a new checkpoint file (format from the extension).
     public func write(at coordinates: [Double], to path: String, metadata: [String: String] = [:]) throws {
-        let c = mapping.combination(at: coordinates)
         let writer = try Checkpoints.create(path, tensors: tensorInfos, metadata: metadata,
                                             options: CreateOptions(inputs: [base.path] + models.map(\.path)))
         do {
             let workspace = CandidateWorkspace()
-            for info in tensorInfos { try writer.write(tensor(named: info.name, combination: c, workspace: workspace), named: info.name) }
+            for info in tensorInfos {
+                let c = mapping.combination(at: coordinates, tensor: info.name)
+                try writer.write(tensor(named: info.name, combination: c, workspace: workspace), named: info.name)
+            }
             try writer.finish()
         } catch {
             writer.abort()

@@ -17,6 +17,15 @@ public struct ModelCombination: Sendable, Hashable {
 /// Maps a sweep point's coordinates to a model. Landscape bases and weight searches are mappings.
 public protocol PointMapping: Sendable {
     func combination(at coordinates: [Double]) -> ModelCombination
+    /// The combination for one tensor (per-block weights differ by tensor; the default is the
+    /// same combination for every tensor).
+    func combination(at coordinates: [Double], tensor name: String) -> ModelCombination
+}
+
+extension PointMapping {
+    public func combination(at coordinates: [Double], tensor name: String) -> ModelCombination {
+        combination(at: coordinates)
+    }
 }
 
 /// Coordinates are the task-vector weights themselves (search; the landscape's raw basis).

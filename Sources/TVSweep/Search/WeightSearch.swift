@@ -15,21 +15,38 @@ import TVTrainer
 ///     try WeightSearch.writeOutputs(manifest: manifest, records: outcome.records, family: family,
 ///                                   directory: "search", bestCheckpoint: "search/best.safetensors")
 public enum WeightSearch {
-    public static func prepare(base: String, models: [String], open: OpenOptions = OpenOptions()) throws -> LinearFamily {
+    /// The family of candidates; with `blockGroups` (a `BlockGroups` scheme: auto, mbw,
+    /// in-mid-out, mlp, top) its coordinates are per-block weights (`PerBlockMapping`).
+    public static func prepare(base: String, models: [String], blockGroups: String? = nil,
+                               open: OpenOptions = OpenOptions()) throws -> LinearFamily {
         let b = try Checkpoints.open(base, options: open)
         let ms = try models.map { try Checkpoints.open($0, options: open) }
-        return try LinearFamily(base: b, models: ms)
+        guard let blockGroups else { return try LinearFamily(base: b, models: ms) }
+        let names = b.tensors.filter { $0.dtype.supportsArithmetic }.map(\.name)
+        let groups = try BlockGroups.make(blockGroups, tensorNames: names, path: base)
+        return try LinearFamily(base: b, models: ms, mapping: PerBlockMapping(groups: groups, modelCount: models.count))
     }
 
     /// Axis names w1 … wN.
     public static func axisNames(count: Int) -> [String] { (1...max(count, 1)).map { "w\($0)" } }
 
+    /// The axis names of `family`'s coordinates: w1 … wN, or w1_IN, w1_B0, … for per-block weights.
+    public static func axisNames(family: LinearFamily) -> [String] {
+        let perModel = axisNames(count: family.models.count)
+        guard let m = family.mapping as? PerBlockMapping else { return perModel }
+        return m.groups.axisNames(modelLabels: perModel)
+    }
+
+    /// The number of coordinates of `family` (weights, or per-block weights).
+    public static func dimensions(family: LinearFamily) -> Int { axisNames(family: family).count }
+
     public static func manifest(grid: GridSpec, refinement: Refinement? = nil, strategy: SearchStrategy = .grid,
                                 maxEvals: Int? = nil, seed: UInt64 = 0, inputs: [String], evaluator: String,
-                                goal: SweepGoal = .minimize, settings: [String: String] = [:]) -> SweepManifest {
-        SweepManifest(kind: "search", axisNames: axisNames(count: grid.axes.count), grid: grid, refinement: refinement,
+                                goal: SweepGoal = .minimize, settings: [String: String] = [:],
+                                axisNames names: [String]? = nil, start: [Double]? = nil) -> SweepManifest {
+        SweepManifest(kind: "search", axisNames: names ?? axisNames(count: grid.axes.count), grid: grid, refinement: refinement,
                       strategy: strategy, maxEvals: maxEvals, seed: seed,
-                      goal: goal, inputs: inputs, evaluator: evaluator, settings: settings)
+                      goal: goal, inputs: inputs, evaluator: evaluator, settings: settings, start: start)
     }
 
     /// The best point and where its files went.
@@ -52,16 +69,22 @@ public enum WeightSearch {
     }
 
     /// Writes theta = base + sum_i w_i tau_i through TVEngine's task-arithmetic merge (the same code
-    /// as `tvtool merge`), with its recipe in the metadata.
+    /// as `tvtool merge`), with its recipe in the metadata. Per-block coordinates become one rule
+    /// per group (the rules `merge --rules` takes), so the recipe reproduces the file.
     public static func writeMerged(weights: [Double], family: LinearFamily, to path: String,
                                    metadata: [String: String] = [:]) throws {
         var options = MergeOptions()
         options.progress = false
         options.metadata = metadata
+        var parameters = MergeParameters(global: ["weight": .perModel(weights)])
+        if let m = family.mapping as? PerBlockMapping {
+            // Tensors in no group keep the base, as in the search's candidates.
+            parameters = MergeParameters(global: ["weight": .scalar(0)],
+                                         rules: m.groups.rules(weights, modelCount: m.modelCount))
+        }
         _ = try Merger.merge(method: try MergeMethods.named("task_arithmetic"),
                              inputs: MergeInputs(base: family.base, models: family.models),
-                             parameters: MergeParameters(global: ["weight": .perModel(weights)]),
-                             options: options, output: path)
+                             parameters: parameters, options: options, output: path)
     }
 
     /// Writes results.csv (the points this search used, in order) and best.json into `directory`,

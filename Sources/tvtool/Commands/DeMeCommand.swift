@@ -40,6 +40,15 @@ struct DeMeCommand: ParsableCommand {
             never outside the grid's bounds. Every evaluated point is in OUT/search_*.jsonl (resumed on rerun \
             when the finetunes are unchanged) and OUT/search_*.csv (the columns of search's results.csv). \
             --dry-run prints how many evaluations each weight search costs.
+
+            --merge-granularity: block (see the study in docs/deme.md; default model) = one weight \
+            per range model and layer group (--block-groups, default mlp: IN, B0…B3, OUT), searched with \
+            --strategy from the per-model optimum on --block-grid (no refinement rounds); model = DeMe's \
+            own merge, one weight per range model; routed = the \
+            ensemble's routing distilled per group (each range model's share of a group is the gain on \
+            its own range from that group's task vector alone), one common scale searched. With block or \
+            routed the report adds the per-model merge as a row and verdict (docs/deme.md, "Per-block \
+            weights").
             """)
 
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
@@ -64,6 +73,9 @@ struct DeMeCommand: ParsableCommand {
     @Flag(name: .customLong("refine-beyond-bounds"), help: "Let refinement rounds leave the grid's [min, max].") var refineBeyondBounds = false
     @Option(name: .customLong("search-seed"), help: "Seed of the random, sobol and cmaes strategies.") var searchSeed: UInt64 = 0
     @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the weight searches cost, then stop.") var dryRun = false
+    @Option(name: .customLong("merge-granularity"), help: "model (default: one weight per range model, DeMe's own merge), block (per model and layer group) or routed (distilled routing per group).") var mergeGranularity = "model"
+    @Option(name: .customLong("block-groups"), help: "Layer groups of --merge-granularity block/routed: mlp (IN, B0…Bn, OUT) or top.") var blockGroups = "mlp"
+    @Option(name: .customLong("block-grid"), help: ArgumentHelp("Values of each per-block weight (each model's per-model weight is added).", valueName: "spec")) var blockGrid = "0:1:17"
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
     @Option(help: "Concurrent finetunes and candidate evaluations.") var jobs = 2
     @Option(help: "Evaluation timesteps per image and range.") var evalTimesteps = 4
@@ -108,6 +120,12 @@ struct DeMeCommand: ParsableCommand {
             throw DeMeError.invalidArgument("--objective must be mse or frechet, not '\(objective)'")
         }
         o.objective = obj
+        guard let granularity = DeMeOptions.MergeGranularity(rawValue: mergeGranularity) else {
+            throw ValidationError("--merge-granularity must be one of \(DeMeOptions.MergeGranularity.allCases.map(\.rawValue).joined(separator: ", ")), not '\(mergeGranularity)'")
+        }
+        o.mergeGranularity = granularity
+        o.blockGroups = blockGroups
+        o.blockGrid = try AxisSpec.parse(blockGrid)
         o.workers = jobs
         o.evalTimestepsPerRange = evalTimesteps
         o.frechetSamples = fdSamples

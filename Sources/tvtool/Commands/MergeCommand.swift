@@ -132,7 +132,7 @@ struct MergeCommand: ParsableCommand {
             print(json ? try JSONText.encode(MergeMethods.jsonValue()) : MergeMethods.table())
             return
         }
-        let blockLists = try blockWeightLists()
+        var blockLists = try blockWeightLists()
         guard output != nil || explain else { throw ValidationError("Missing expected argument '--output <output>'") }
         var options = try engine.mergeOptions()
         var parameters = MergeParameters()
@@ -151,6 +151,8 @@ struct MergeCommand: ParsableCommand {
             if let k = r.keys { options.keys = k }
             if let m = r.mismatch { options.mismatch = m }
             tv = tv || r.taskVectors
+            // --block-weights on the command line overrides the recipe's.
+            if blockLists == nil { blockLists = r.blockWeights }
         } else {
             guard inputs.count >= 2 else { throw ValidationError("give a base checkpoint and at least one model") }
             base = inputs[0]; models = Array(inputs.dropFirst())

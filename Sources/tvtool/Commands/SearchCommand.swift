@@ -30,7 +30,15 @@ struct SearchCommand: ParsableCommand {
             refused, naming the setting that differs. Outputs: records.jsonl (every point, appended as \
             evaluated; rerun to resume), results.csv (this search's points), best.json, the best merged \
             checkpoint (best.safetensors, or --best-output), logs/ (each point's evaluator stdout/stderr). \
-            Weights are not normalised. With --shard i/n only the records are written (sequential \
+            Weights are not normalised.
+
+            --per-block: one weight per model AND layer group (axes w1_IN, w1_MID, …, w2_IN, …; \
+            --block-groups: in-mid-out (SD 1.x UNet: IN, MID, OUT, plus BASE for a full checkpoint), \
+            mbw (the 25 MBW blocks, plus BASE), mlp (tvtool's MLP: IN, B0…Bn, OUT), top (first name \
+            component), auto (default: in-mid-out, mlp or top by the base's tensor names). A --grid \
+            given once per model applies to all of that model's groups. --start w1,…,wN (or one value \
+            per axis) starts coord/cmaes there, e.g. at a per-model search's best. The best checkpoint \
+            is merged by the engine with one rule per group (docs/block-weights.md). With --shard i/n only the records are written (sequential \
             strategies wait for the other shards' points of each round): merge them with 'tvtool sweep \
             collect'.
 
@@ -48,6 +56,15 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var search: SearchStrategyOptions
 
+    @Flag(name: .customLong("per-block"), help: "Search one weight per model and layer group instead of one per model.")
+    var perBlock = false
+
+    @Option(name: .customLong("block-groups"), help: "With --per-block: auto, in-mid-out, mbw, mlp or top.")
+    var blockGroups: String = "auto"
+
+    @Option(help: ArgumentHelp("Start coord/cmaes at these weights (one per model, or one per axis with --per-block).", valueName: "w1,w2,…"))
+    var start: String?
+
     @Option(name: .customLong("best-output"), help: "Where to write the best merged checkpoint (default: OUTPUT/best.safetensors).")
     var bestOutput: String?
 
@@ -57,7 +74,29 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         guard checkpoints.count >= 2 else { throw ValidationError("give the base and at least one finetuned checkpoint") }
         let models = Array(checkpoints.dropFirst())
-        let spec = try search.spec(grid: try GridSpec.parse(grid, dimensions: models.count))
+        if !perBlock && blockGroups != "auto" { throw ValidationError("--block-groups applies to --per-block") }
+        // Per-block axes depend on the base's tensor names, so the family is opened before the
+        // dry run (memory-mapped: nothing is read yet).
+        let family = try WeightSearch.prepare(base: checkpoints[0], models: models, blockGroups: perBlock ? blockGroups : nil)
+        let axisNames = WeightSearch.axisNames(family: family)
+        let perModelGrid = try GridSpec.parse(grid, dimensions: models.count)
+        let groupsPerModel = axisNames.count / models.count
+        let gridSpec = GridSpec(axes: perModelGrid.axes.flatMap { Array(repeating: $0, count: groupsPerModel) })
+        var spec = try search.spec(grid: gridSpec)
+        if let start {
+            let values = try start.split(separator: ",").map { part -> Double in
+                guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                    throw ValidationError("--start: '\(part)' is not a number")
+                }
+                return v
+            }
+            guard values.count == models.count || values.count == axisNames.count else {
+                throw ValidationError("--start has \(values.count) values; give one per model (\(models.count)) or one per axis (\(axisNames.count))")
+            }
+            spec.start = values.count == axisNames.count ? values : values.flatMap { Array(repeating: $0, count: groupsPerModel) }
+            spec = try SearchSpec(strategy: spec.strategy, grid: spec.grid, refinement: spec.refinement, maxEvals: spec.maxEvals,
+                                  seed: spec.seed, start: spec.start)
+        }
         let options = try execution.runOptions()
         try evaluation.validate()
         // Every file this search writes, checked against every input before the first evaluation.
@@ -71,12 +110,15 @@ struct SearchCommand: ParsableCommand {
             if execution.json { SweepReport.printJSON(report) }
             return
         }
-        let family = try WeightSearch.prepare(base: checkpoints[0], models: models)
-        let evaluator = try evaluation.evaluator(family: family, axisNames: WeightSearch.axisNames(count: models.count),
-                                                 jobs: options.jobs, output: execution.output)
+        let evaluator = try evaluation.evaluator(family: family, axisNames: axisNames, jobs: options.jobs, output: execution.output)
+        var settings: [String: String] = [:]
+        if let m = family.mapping as? PerBlockMapping {
+            settings["block_groups"] = m.groups.scheme + ": " + m.groups.names.joined(separator: ",")
+        }
         let manifest = WeightSearch.manifest(grid: spec.grid, refinement: spec.refinement, strategy: spec.strategy,
                                              maxEvals: spec.maxEvals, seed: spec.seed, inputs: checkpoints,
-                                             evaluator: evaluator.summary, goal: evaluation.goal)
+                                             evaluator: evaluator.summary, goal: evaluation.goal, settings: settings,
+                                             axisNames: axisNames, start: spec.start)
         let outcome = try SweepSession.run(manifest: manifest, evaluator: evaluator, directory: execution.output, options: options)
         var report: [String: Any] = ["strategy": spec.strategy.rawValue, "search_points": outcome.used.records.count,
                                      "evaluated": outcome.evaluated, "failed": outcome.failed, "non_finite": outcome.nonFinite, "skipped": outcome.skipped,
@@ -87,7 +129,9 @@ struct SearchCommand: ParsableCommand {
             report["best_checkpoint"] = summary.bestCheckpoint ?? NSNull()
         }
         if let best = outcome.used.best(manifest.goal) {
-            report["best"] = ["id": best.id, "weights": best.coordinates, "value": best.value!] as [String: Any]
+            var entry: [String: Any] = ["id": best.id, "weights": best.coordinates, "value": best.value!]
+            if perBlock { entry["axes"] = Dictionary(uniqueKeysWithValues: zip(axisNames, best.coordinates)) }
+            report["best"] = entry
         }
         try SweepReport.finish("search", bestLabel: "best weights", report: report, outcome: outcome,
                                goal: manifest.goal, shard: options.shard, execution: execution)

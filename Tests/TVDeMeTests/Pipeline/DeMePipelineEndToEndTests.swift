@@ -35,6 +35,8 @@ final class DeMePipelineEndToEndTests: XCTestCase {
         o.samplingSteps = 4
         o.gridImages = 4
         o.ablate = true
+        // The per-model merge (the block default is covered by GranularMergePipelineTests).
+        o.mergeGranularity = .model
         return o
     }
 

@@ -41,6 +41,45 @@ final class LoRATests: XCTestCase {
         }
     }
 
+    /// fixtures/lora/make.py's TO_SINGLE: the same tensors in diffusers and single-file naming.
+    static let toSingle = [("down_blocks.0.attentions.0.", "model.diffusion_model.input_blocks.1.1."),
+                           ("down_blocks.0.resnets.0.conv1.", "model.diffusion_model.input_blocks.1.0.in_layers.2."),
+                           ("down_blocks.0.resnets.0.conv_shortcut.", "model.diffusion_model.input_blocks.1.0.skip_connection."),
+                           ("mid_block.attentions.0.", "model.diffusion_model.middle_block.1."),
+                           ("up_blocks.1.attentions.0.", "model.diffusion_model.output_blocks.3.1.")]
+
+    func testCrossNamingBakesMatchNumpyThroughTheSDKeyMap() throws {
+        func single(_ n: String) -> String { Self.toSingle.first { n.hasPrefix($0.0) }.map { $0.1 + n.dropFirst($0.0.count) } ?? n }
+        func diffusers(_ n: String) -> String { Self.toSingle.first { n.hasPrefix($0.1) }.map { $0.0 + n.dropFirst($0.1.count) } ?? n }
+        let peft = fixture("peft/adapter_model.safetensors")
+        // Diffusers-path LoRAs (kohya, diffusers, PEFT) onto the single file, and the LDM-named kohya
+        // LoRA onto the diffusers UNet: numpy's expected files with their names mapped.
+        let cases: [(model: String, lora: String, config: String?, expected: String, rename: (String) -> String, unmatched: Int)] = [
+            ("model_single.safetensors", "kohya_diffusers.safetensors", nil, "expected_kohya_diffusers.safetensors", single, 0),
+            ("model_single.safetensors", "diffusers_style.safetensors", nil, "expected_diffusers_style.safetensors", single, 0),
+            ("model_single.safetensors", "peft/adapter_model.safetensors", LoRAModules.adapterConfigBeside(peft), "expected_peft.safetensors", single, 0),
+            ("model_diffusers.safetensors", "kohya_single.safetensors", nil, "expected_kohya_single.safetensors", diffusers, 1),
+        ]
+        for c in cases {
+            let out = scratch("cross.safetensors")
+            let r = try LoRABaker.bake(model: open(c.model), lora: open(c.lora), scale: 0.7, adapterConfig: c.config,
+                                       allowUnmatched: c.unmatched > 0, output: out)
+            XCTAssertEqual(r.unmatched.count, c.unmatched, "\(c.lora): \(r.unmatched)")  // the text encoder's module, absent from a UNet file
+            XCTAssertFalse(r.baked.isEmpty, c.lora)
+            let got = try Checkpoints.open(out), want = try open(c.expected), model = try open(c.model)
+            var compared = 0
+            for t in want.tensors where t.dtype.supportsArithmetic {
+                let name = c.rename(t.name)
+                guard model.info(named: name) != nil else { continue }
+                let a = try got.tensor(named: name).doubles(), b = try want.tensor(named: t.name).doubles()
+                let tol = (t.dtype == .f16 ? 1e-3 : 1e-6) * (1 + (b.map(abs).max() ?? 0))
+                for i in b.indices { XCTAssertEqual(a[i], b[i], accuracy: tol, "\(c.lora) \(name)[\(i)]") }
+                compared += 1
+            }
+            XCTAssertGreaterThanOrEqual(compared, 5, c.lora)
+        }
+    }
+
     func testPEFTWithoutItsConfigIsScaleOne() throws {
         // Without adapter_config.json alpha = rank: a different result from the configured one.
         let out = scratch("noconfig.safetensors")

@@ -94,6 +94,43 @@ final class StrategyTests: XCTestCase {
         XCTAssertTrue(points.allSatisfy { $0.coords.allSatisfy(values.contains) })
     }
 
+    func testStartPointIsWhereCoordAndCMAESBeginAndTheManifestKeepsIt() throws {
+        let grid = try GridSpec.parse(["0:1:5"], dimensions: 3)
+        // coord: the first batch varies axis 0 with the others at the grid values nearest the start.
+        let coord = SearchTrajectory(spec: try SearchSpec(strategy: .coord, grid: grid, start: [0.9, 0.1, 0.62]))
+        let first = try XCTUnwrap(coord.nextBatch())
+        XCTAssertEqual(first.map { $0.coordinates[0] }, [0, 0.25, 0.5, 0.75, 1])
+        XCTAssertTrue(first.allSatisfy { Array($0.coordinates.dropFirst()) == [0, 0.5] })
+        // A start at the minimum of a separable quadratic: coord never moves, so every point it
+        // proposes differs from the start in one axis only.
+        let target = [0.25, 0.75, 1.0]
+        func f(_ x: [Double]) -> Double {
+            var s = 0.0
+            for i in x.indices { s += (x[i] - target[i]) * (x[i] - target[i]) }
+            return s
+        }
+        let points = drive(try SearchSpec(strategy: .coord, grid: grid, start: target), f)
+        func moved(_ c: [Double]) -> Int { c.indices.filter { c[$0] != target[$0] }.count }
+        XCTAssertTrue(points.allSatisfy { moved($0.coords) <= 1 })
+        XCTAssertEqual(points.min { $0.value < $1.value }?.coords, target)
+        // cmaes: the first generation is centred near the start (sigma 0.3 of the box).
+        let cmaes = SearchTrajectory(spec: try SearchSpec(strategy: .cmaes, grid: grid, maxEvals: 50, start: [0.9, 0.9, 0.9]))
+        let gen = try XCTUnwrap(cmaes.nextBatch())
+        let mean = (0..<3).map { a in gen.map { $0.coordinates[a] }.reduce(0, +) / Double(gen.count) }
+        XCTAssertTrue(mean.allSatisfy { $0 > 0.6 }, "\(mean)")
+        XCTAssertThrowsError(try SearchSpec(strategy: .coord, grid: grid, start: [0.5]))
+        // The manifest round-trips the start point and old manifests (without one) still decode.
+        let m = SweepManifest(kind: "search", axisNames: ["a", "b", "c"], grid: grid, strategy: .coord, inputs: ["x"],
+                              evaluator: "e", start: [0.9, 0.1, 0.62])
+        let decoded = try JSONDecoder().decode(SweepManifest.self, from: JSONEncoder().encode(m))
+        XCTAssertEqual(decoded.start, [0.9, 0.1, 0.62])
+        XCTAssertEqual(try decoded.search.start, [0.9, 0.1, 0.62])
+        var old = m
+        old.start = nil
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(old), as: UTF8.self).contains("start"))
+        XCTAssertFalse(old.sameSearch(as: m))
+    }
+
     func testDryRunCostIsExactForGridRandomAndSobolAndABoundOtherwise() throws {
         let grid = try GridSpec.parse(["0:1:5", "0:2:3", "0.5"], dimensions: 3)
         let f: ([Double]) -> Double = { x in (x[0] - 0.4) * (x[0] - 0.4) + (x[1] - 1.2) * (x[1] - 1.2) }

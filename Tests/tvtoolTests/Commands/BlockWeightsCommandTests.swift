@@ -29,6 +29,42 @@ final class BlockWeightsCommandTests: XCTestCase {
         }
     }
 
+    func testBlockWeightsFromARecipeMatchNumpy() throws {
+        let w = try JSONDecoder().decode([String: [Double]].self, from: Data(contentsOf: URL(fileURLWithPath: fixture("weights.json"))))
+        let dir = TestPaths.scratchDirectory("bw-recipe")
+        // Per model: model a as a YAML list, model b as a comma-separated string.
+        let recipe = dir.appendingPathComponent("merge.yml").path
+        try """
+            base_model: \(fixture("single_base.safetensors"))
+            models:
+              - model: \(fixture("single_a.safetensors"))
+                block_weights: [\(w["a"]!.map { "\($0)" }.joined(separator: ", "))]
+              - model: \(fixture("single_b.safetensors"))
+                block_weights: "\(w["b"]!.map { "\($0)" }.joined(separator: ","))"
+            """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("m.safetensors").path
+        var command = try TVTool.parseAsRoot(["merge", "--recipe", recipe, "-o", out, "--quiet"])
+        try command.run()
+        let got = try Checkpoints.open(out), want = try Checkpoints.open(fixture("expected_single.safetensors"))
+        for t in want.tensors {
+            let g = try got.tensor(named: t.name).floats(), e = try want.tensor(named: t.name).floats()
+            for i in e.indices { XCTAssertEqual(g[i], e[i], accuracy: 1e-6, t.name) }
+        }
+        // Block weights for some models only are refused with the recipe named, on one line.
+        let partial = dir.appendingPathComponent("partial.yml").path
+        try """
+            base_model: \(fixture("single_base.safetensors"))
+            models:
+              - model: \(fixture("single_a.safetensors"))
+                block_weights: GRAD_V
+              - model: \(fixture("single_b.safetensors"))
+            """.write(toFile: partial, atomically: true, encoding: .utf8)
+        let r = try TVToolBinary.run(["merge", "--recipe", partial, "-o", dir.appendingPathComponent("p.safetensors").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("partial.yml") && r.stderr.contains("block_weights is set for some models only"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("p.safetensors").path))
+    }
+
     func testSupermergerSpellingAndExplain() throws {
         let (a, b) = try lists()
         let r = try TVToolBinary.run(["merge", fixture("single_base.safetensors"), fixture("single_a.safetensors"), fixture("single_b.safetensors"),
