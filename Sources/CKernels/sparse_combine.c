@@ -27,33 +27,8 @@ int tv_sparse_available(void) {
 // Floats of stack scratch: (models + 2) strips. TVEngine calls with at most 30 models.
 #define SCRATCH (32 * STRIP)
 
-// ---- conversions (the same as linear_combine.c's, so outputs round identically) ----
-
-TARGET static INLINE float bf16_to_f32(uint16_t b) {
-    uint32_t x = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
-}
-
-TARGET static INLINE uint16_t f32_to_bf16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
-    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
-}
-
-TARGET static INLINE __m128i to_bf16x8(__m256 v) {
-    __m256i x = _mm256_castps_si256(v);
-    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
-    __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)), lsb), 16);
-    __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x40));
-    __m256i mag = _mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff));
-    __m256i nan = _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7f800000));
-    __m256i r = _mm256_and_si256(_mm256_blendv_epi8(rounded, quiet, nan), _mm256_set1_epi32(0xffff));
-    __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
-    return _mm256_castsi256_si128(packed);
-}
+// ---- conversions: bf16_avx2.h (shared with linear_combine.c, so outputs round identically) ----
+#include "bf16_avx2.h"
 
 static size_t width_of(int dtype) { return dtype == TV_F32 ? 4 : (dtype == TV_ZERO ? 0 : 2); }
 
