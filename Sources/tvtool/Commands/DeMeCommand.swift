@@ -28,8 +28,8 @@ struct DeMeCommand: ParsableCommand {
               tvtool deme --model unet --block-out-channels 32,64 --pretrain-steps 8000 --data cifar10:cifar-10-batches-py -o out/
 
             --pretrained may be a diffusers UNet2DModel folder (config.json + .safetensors or .bin). \
-            Without --pretrained, --model (mlp or unet, with train's model options: --config FILE or \
-            --block-out-channels …; for the MLP --width, --blocks) first pretrains that model on the \
+            Without --pretrained the bundled digits model (\(BundledPretrained.relativePath)) is used; with --model (mlp or unet, with train's model options: --config FILE or \
+            --block-out-channels …; for the MLP --width, --blocks) it first pretrains that model on the \
             training part of the data for --pretrain-steps steps (train's defaults: AdamW lr \
             --pretrain-lr, warm-up 100, EMA) into OUT/pretrained (a diffusers folder for a UNet, \
             OUT/pretrained.safetensors for the MLP), reused when rerun with the same settings.
