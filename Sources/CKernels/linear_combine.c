@@ -21,28 +21,8 @@ int tv_linear_available(void) {
 // its dtype fixed, so the hot loops are branch-free (a per-vector switch on dtypes cost ~3x).
 #define STRIP 512
 
-#include "bf16_avx2.h"
+#include "fused_codec_avx2.h"
 
-// The cnt floats of src encoded as `dtype` at p.
-TARGET static void encode_strip(const float *src, size_t cnt, int dtype, void *p) {
-    size_t j = 0;
-    switch (dtype) {
-    case TV_F16: {
-        uint16_t *h = p;
-        for (; j + 8 <= cnt; j += 8)
-            _mm_storeu_si128((__m128i *)(h + j), _mm256_cvtps_ph(_mm256_loadu_ps(src + j), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        for (; j < cnt; j++) h[j] = _cvtss_sh(src[j], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        break;
-    }
-    case TV_BF16: {
-        uint16_t *h = p;
-        for (; j + 8 <= cnt; j += 8) _mm_storeu_si128((__m128i *)(h + j), to_bf16x8(_mm256_loadu_ps(src + j)));
-        for (; j < cnt; j++) h[j] = f32_to_bf16(src[j]);
-        break;
-    }
-    default: memcpy(p, src, cnt * sizeof(float));
-    }
-}
 
 static size_t width_of(int dtype) { return dtype == TV_F32 ? 4 : (dtype == TV_ZERO ? 0 : 2); }
 

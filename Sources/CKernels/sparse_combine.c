@@ -27,8 +27,8 @@ int tv_sparse_available(void) {
 // Floats of stack scratch: (models + 2) strips. TVEngine calls with at most 30 models.
 #define SCRATCH (32 * STRIP)
 
-// ---- conversions: bf16_avx2.h (shared with linear_combine.c, so outputs round identically) ----
-#include "bf16_avx2.h"
+// ---- conversions: fused_codec_avx2.h (shared with linear_combine.c, so outputs round identically) ----
+#include "fused_codec_avx2.h"
 
 static size_t width_of(int dtype) { return dtype == TV_F32 ? 4 : (dtype == TV_ZERO ? 0 : 2); }
 
@@ -49,25 +49,6 @@ TARGET static INLINE float load1(const void *p, const int dtype, size_t j) {
     }
 }
 
-TARGET static void encode_strip(const float *src, size_t cnt, int dtype, void *p) {
-    size_t j = 0;
-    switch (dtype) {
-    case TV_F16: {
-        uint16_t *h = p;
-        for (; j + 8 <= cnt; j += 8)
-            _mm_storeu_si128((__m128i *)(h + j), _mm256_cvtps_ph(_mm256_loadu_ps(src + j), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        for (; j < cnt; j++) h[j] = _cvtss_sh(src[j], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        break;
-    }
-    case TV_BF16: {
-        uint16_t *h = p;
-        for (; j + 8 <= cnt; j += 8) _mm_storeu_si128((__m128i *)(h + j), to_bf16x8(_mm256_loadu_ps(src + j)));
-        for (; j < cnt; j++) h[j] = f32_to_bf16(src[j]);
-        break;
-    }
-    default: memcpy(p, src, cnt * sizeof(float));
-    }
-}
 
 // d = x (a task vector) or x - b (a checkpoint), in float; dtype a constant after inlining.
 TARGET static INLINE void tau_as(const void *xp, const int dtype, const int is_tv, const float *b, size_t cnt, float *d) {

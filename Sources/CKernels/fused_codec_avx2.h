@@ -1,9 +1,9 @@
-// BF16 <-> F32 conversions shared by the fused merge kernels (linear_combine.c, sparse_combine.c),
-// so every kernel rounds identically: round to nearest even; NaN becomes a quiet NaN with its sign
-// and top payload bits, as HalfFloat.f32ToBF16 does. Include inside an x86-64 block after
-// <immintrin.h>; internal to CKernels (not in include/).
-#ifndef TV_BF16_AVX2_H
-#define TV_BF16_AVX2_H
+// The BF16 <-> F32 conversions and the strip encoder shared by the fused merge kernels
+// (linear_combine.c, sparse_combine.c), so every kernel rounds identically: round to nearest even;
+// NaN becomes a quiet NaN with its sign and top payload bits, as HalfFloat.f32ToBF16 does. Include
+// inside an x86-64 block after <immintrin.h> and linear_combine.h; internal to CKernels.
+#ifndef TV_FUSED_CODEC_AVX2_H
+#define TV_FUSED_CODEC_AVX2_H
 
 #include <stdint.h>
 #include <string.h>
@@ -36,6 +36,27 @@ TV_BF16_FN __m128i to_bf16x8(__m256 v) {
     // Pack 8 × 32-bit lanes (each < 2^16) into 8 × 16-bit: packus works per 128-bit lane.
     __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
     return _mm256_castsi256_si128(packed);
+}
+
+// The cnt floats of src encoded as `dtype` (TV_F16, TV_BF16, else F32) at p.
+__attribute__((target("avx2,f16c"))) static void encode_strip(const float *src, size_t cnt, int dtype, void *p) {
+    size_t j = 0;
+    switch (dtype) {
+    case TV_F16: {
+        uint16_t *h = p;
+        for (; j + 8 <= cnt; j += 8)
+            _mm_storeu_si128((__m128i *)(h + j), _mm256_cvtps_ph(_mm256_loadu_ps(src + j), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        for (; j < cnt; j++) h[j] = _cvtss_sh(src[j], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        break;
+    }
+    case TV_BF16: {
+        uint16_t *h = p;
+        for (; j + 8 <= cnt; j += 8) _mm_storeu_si128((__m128i *)(h + j), to_bf16x8(_mm256_loadu_ps(src + j)));
+        for (; j < cnt; j++) h[j] = f32_to_bf16(src[j]);
+        break;
+    }
+    default: memcpy(p, src, cnt * sizeof(float));
+    }
 }
 
 #endif
