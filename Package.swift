@@ -53,7 +53,7 @@ let package = Package(
             ]),
 
         // Test helpers shared by every test target (fixture paths, scratch folders, Python oracles).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TVStorage"], path: "Tests/TestSupport"),
         .testTarget(name: "TVStorageTests", dependencies: ["TestSupport", "TVStorage"]),
         .testTarget(name: "TVImageTests", dependencies: ["TestSupport", "TVImage"]),
         .testTarget(name: "TVEngineTests", dependencies: ["TestSupport", "TVEngine"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 
 /// A small deterministic mutation fuzzer shared by the per-format fuzz tests.
 ///
@@ -15,17 +16,8 @@ public struct Fuzzer {
     public let baseSeed: UInt64
     public private(set) var executions = 0
 
-    /// SplitMix64 (the test targets do not all import TVStorage's).
-    public struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// TVStorage's SplitMix64: the same stream for a seed as before it was shared.
+    public typealias Rng = SplitMix64
 
     /// `defaultSeconds` is the CI budget of this target.
     public init(target: String, defaultSeconds: Double = 1.0) {
@@ -35,7 +27,7 @@ public struct Fuzzer {
         // One stream per target, so targets do not repeat each other's choices.
         baseSeed = base
         seed = base ^ UInt64(truncatingIfNeeded: target.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) })
-        rng = Rng(state: seed)
+        rng = SplitMix64(seed: seed)
         deadline = Date().addingTimeInterval(seconds)
     }
 
