@@ -13,30 +13,18 @@ struct FusedLinear: BlockKernel {
 
     let baseScale: Float
     let coefficients: [Float]
-    let isTaskVector: [UInt8]
-    let baseCode: Int32
-    let modelCodes: [Int32]
+    /// A missing model has the code TV_ZERO: it contributes nothing, as in the chunked path.
+    let operandCodes: OperandCodes
     let outCode: Int32
     let outputDType: DType
 
     /// nil when the kernel cannot run this tensor (unsupported dtype, no AVX2).
     init?(baseScale: Double, coefficients: [Double], operands: TensorOperands, outputDType: DType) {
         guard Self.available, coefficients.count == operands.models.count,
-              let base = Self.code(operands.base.dtype), let out = Self.code(outputDType) else { return nil }
-        var codes: [Int32] = []
-        for model in operands.models {
-            if let model {
-                guard let c = Self.code(model.dtype) else { return nil }
-                codes.append(c)
-            } else {
-                codes.append(Int32(TV_ZERO))  // a missing model contributes nothing, as in the chunked path
-            }
-        }
+              let codes = OperandCodes(operands), let out = Self.code(outputDType) else { return nil }
         self.baseScale = Float(baseScale)
         self.coefficients = coefficients.map { Float($0) }
-        self.isTaskVector = operands.modelIsTaskVector.map { $0 ? 1 : 0 }
-        self.baseCode = base
-        self.modelCodes = codes
+        self.operandCodes = codes
         self.outCode = out
         self.outputDType = outputDType
     }
@@ -54,8 +42,8 @@ struct FusedLinear: BlockKernel {
     func combine(_ block: RawBlock, into out: UnsafeMutableRawPointer) {
         // A missing model has a nil pointer and the code TV_ZERO (skipped by the kernel).
         block.models.withUnsafeBufferPointer { models in
-            tv_linear_combine(block.base, baseCode, baseScale, models.baseAddress, modelCodes, coefficients,
-                              isTaskVector, Int32(coefficients.count), out, outCode, block.count)
+            tv_linear_combine(block.base, operandCodes.base, baseScale, models.baseAddress, operandCodes.models, coefficients,
+                              operandCodes.isTaskVector, Int32(coefficients.count), out, outCode, block.count)
         }
     }
 }
