@@ -64,7 +64,7 @@ struct SampleBox {
 /// Coordinate descent on the grid. Starts at the grid's centre value on every axis (or at the
 /// grid values nearest a given start point); each round
 /// evaluates the current point with one axis set to each of that axis' values and moves to the
-/// best (strictly better only); axes are cycled in order, and the search stops when a full cycle
+/// best (strictly better than the current point, so ties keep it); axes are cycled in order, and the search stops when a full cycle
 /// leaves the point where it was. Axes with one value are skipped.
 final class CoordinateDescent: Proposer {
     private let axes: [[Double]]
@@ -89,6 +89,11 @@ final class CoordinateDescent: Proposer {
 
     func next(after values: [Double]?) -> [[Double]]? {
         if let values {
+            // The first line search is the first time the start point is scored: take its value
+            // as the one to beat, so a tie keeps the start instead of moving to the first tied value.
+            if currentValue == .infinity, let k = lastBatch.firstIndex(of: current), !values[k].isNaN {
+                currentValue = values[k]
+            }
             var best = -1
             for (k, v) in values.enumerated() where v < currentValue && (best < 0 || v < values[best]) { best = k }
             if best >= 0 && lastBatch[best] != current {

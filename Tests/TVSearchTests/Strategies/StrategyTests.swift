@@ -94,6 +94,28 @@ final class StrategyTests: XCTestCase {
         XCTAssertTrue(points.allSatisfy { $0.coords.allSatisfy(values.contains) })
     }
 
+    /// Regression: the first line search had no value for the start point, so when the start tied
+    /// with an earlier grid value (a flat axis) coord moved there instead of staying put.
+    func testCoordinateDescentKeepsItsStartOnTies() throws {
+        let grid = try GridSpec.parse(["0:1:5"], dimensions: 2)
+        // Flat in x; a minimum at y = 0.75. From the centre (0.5, 0.5) coord must end at (0.5, 0.75).
+        let points = drive(try SearchSpec(strategy: .coord, grid: grid), { x in (x[1] - 0.75) * (x[1] - 0.75) })
+        let best = points.min { $0.value < $1.value }!
+        XCTAssertEqual(best.coords, [0.5, 0.75])
+        // x stays 0.5: y is only line-searched there (other x values appear on x-lines at y = 0.5, 0.75).
+        XCTAssertTrue(points.allSatisfy { $0.coords[0] == 0.5 || [0.5, 0.75].contains($0.coords[1]) }, "moved along the flat axis: \(points.map(\.coords))")
+        // The same from an explicit start, and with a tie that is not flat: f(0) = f(start) on x.
+        let start = [0.75, 0.25]
+        let tied = drive(try SearchSpec(strategy: .coord, grid: grid, start: start), { x in
+            abs(x[0] - 0.375) + (x[1] - 0.25) * (x[1] - 0.25)  // |0 - 0.375| = |0.75 - 0.375|
+        })
+        // x = 0.25 and 0.5 are strictly better than the start (0.125 < 0.375): coord moves to 0.25, the first of them.
+        XCTAssertEqual(tied.min { $0.value < $1.value }!.coords, [0.25, 0.25])
+        // Everything ties: coord never leaves the start (every proposal is on an axis line through it).
+        let flat = drive(try SearchSpec(strategy: .coord, grid: grid, start: start), { _ in 1 })
+        XCTAssertEqual(Set(flat.map { $0.coords[0] == start[0] || $0.coords[1] == start[1] }), [true])
+    }
+
     func testStartPointIsWhereCoordAndCMAESBeginAndTheManifestKeepsIt() throws {
         let grid = try GridSpec.parse(["0:1:5"], dimensions: 3)
         // coord: the first batch varies axis 0 with the others at the grid values nearest the start.
