@@ -107,8 +107,9 @@ public enum WeightSearch {
                 "tvtool.search_score": "\(best.value!)", "tvtool.search_goal": manifest.goal.rawValue,
                 "tvtool.search_evaluator": manifest.evaluator,
             ]
-            // A trainer model (MLP file or UNet folder) keeps its config, so eval/sample load the best point.
-            if let config = try? ModelFolder.config(family.base) { metadata[ModelConfig.metadataKey] = config.metadataJSON() }
+            // A trainer model (MLP file or UNet folder) keeps the config its inputs agree on, so
+            // eval/sample load the best point (none when they disagree, as for `merge`).
+            _ = CarriedModelConfig.carry(from: [family.base] + family.models, outputTensors: family.tensorInfos.map(\.name), into: &metadata)
             try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: metadata)
             summary.bestCheckpoint = bestCheckpoint
         }

@@ -37,7 +37,7 @@ struct ApplyCommand: ParsableCommand {
         let inputs = MergeInputs(base: set.readers[0], models: Array(set.readers.dropFirst()), modelsAreTaskVectors: true)
         let parameters = MergeParameters(global: ["weight": try ParameterParsing.values(scale, key: "--scale")])
         let report = try Merger.merge(method: try MergeMethods.named("task_arithmetic"), inputs: inputs, parameters: parameters,
-                                      options: options, writer: { try set.create(output, tensors: $0, metadata: $1) }, recipeExtra: ["command": "apply"])
+                                      options: options, writer: { try set.create(output, tensors: $0, metadata: engine.withModelConfig($1, readers: set.readers, tensors: $0)) }, recipeExtra: ["command": "apply"])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
     }
 }

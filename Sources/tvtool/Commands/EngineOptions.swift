@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import TVEngine
 import TVStorage
+import TVTrainer
 
 /// Options shared by merge, apply and interp: key/mismatch policies, dtypes, threads, progress.
 struct EngineOptions: ParsableArguments {
@@ -51,6 +52,17 @@ struct EngineOptions: ParsableArguments {
         o.allowNonFinite = allowNonFinite
         o.cancellation = Cancellation.setOnTerminationSignal()
         Provenance.toolVersion = TVToolVersion.string
+        return o
+    }
+
+    /// `metadata` plus the trainer model config the inputs agree on (the output's tensors pick
+    /// between layouts), so eval/sample load a merged model file; when they disagree the output
+    /// has none and a note says why.
+    func withModelConfig(_ metadata: [String: String], readers: [any CheckpointReader], tensors: [TensorInfo]) -> [String: String] {
+        var o = metadata
+        if let note = CarriedModelConfig.carry(from: readers, outputTensors: tensors.map(\.name), into: &o), !quiet {
+            Console.error("note: " + note)
+        }
         return o
     }
 }

@@ -43,7 +43,7 @@ struct InterpCommand: ParsableCommand {
         let inputs = MergeInputs(base: set.readers[0], models: [set.readers[1]])
         let report = try Merger.merge(method: try MergeMethods.named(slerp ? "slerp" : "lerp"), inputs: inputs,
                                       parameters: MergeParameters(global: ["t": .scalar(t)]), options: options,
-                                      writer: { try set.create(output, tensors: $0, metadata: $1) }, recipeExtra: ["command": "interp"])
+                                      writer: { try set.create(output, tensors: $0, metadata: engine.withModelConfig($1, readers: set.readers, tensors: $0)) }, recipeExtra: ["command": "interp"])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
     }
 }

@@ -197,7 +197,7 @@ struct MergeCommand: ParsableCommand {
             Console.error("note: merging \(set.parts.joined(separator: ", ")); copying \(set.copiedParts.joined(separator: ", ")) (the same in every input)")
         }
         let report = try Merger.merge(method: m, inputs: inputs, parameters: parameters, options: options,
-                                      writer: { try set.create(output, tensors: $0, metadata: $1) },
+                                      writer: { try set.create(output, tensors: $0, metadata: engine.withModelConfig($1, readers: set.readers, tensors: $0)) },
                                       recipeExtra: recipe.map { ["recipe_file": $0] } ?? [:])
         try MergeReportPrinter.print(report, json: json, quiet: engine.quiet)
     }
