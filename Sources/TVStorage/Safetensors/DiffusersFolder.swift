@@ -21,7 +21,9 @@ public enum DiffusersFolder {
 
     public static func open(_ path: String, options: OpenOptions = OpenOptions()) throws -> any CheckpointReader {
         let file = try weightsFile(in: path, variant: options.variant)
-        return try Checkpoints.open(file, options: OpenOptions(variant: nil, nestedKey: options.nestedKey))
+        let reader = try Checkpoints.open(file, options: OpenOptions(variant: nil, nestedKey: options.nestedKey))
+        // Pre-0.14 attention names are renamed as diffusers does on load (UNet2DModel folders).
+        return try LegacyAttentionNames.view(of: reader, folder: (file as NSString).deletingLastPathComponent)
     }
 
     /// The weights file (or shard index) the folder stands for.

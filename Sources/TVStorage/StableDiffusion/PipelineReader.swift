@@ -49,8 +49,10 @@ public final class PipelineReader: CheckpointReader {
         for name in names {
             let sub = URL(fileURLWithPath: path).appendingPathComponent(name).path
             let file = try DiffusersFolder.weightsFile(in: sub, variant: options.variant, descend: false)
-            let reader = try Checkpoints.open(file, options: OpenOptions(variant: nil, nestedKey: options.nestedKey,
-                                                                         verifyChecksums: options.verifyChecksums))
+            let reader = try LegacyAttentionNames.view(
+                of: try Checkpoints.open(file, options: OpenOptions(variant: nil, nestedKey: options.nestedKey,
+                                                                   verifyChecksums: options.verifyChecksums)),
+                folder: sub)
             for t in reader.tensors {
                 let full = name + "." + t.name
                 owner[full] = components.count
