@@ -32,8 +32,9 @@ public struct DeMeOptions: Sendable {
     /// `model`: the per-block study (docs/deme.md, "Per-block weights") adopted `block` by its rule
     /// on the previous main job's model and defaults; both changed since, so it awaits a rerun.
     public var mergeGranularity = MergeGranularity.model
-    /// Layer groups of the per-block merges (`BlockGroups` schemes; `mlp` = IN, B0…B3, OUT).
-    public var blockGroups = "mlp"
+    /// Layer groups of the per-block merges (`BlockGroups` schemes; `auto` = `mlp` (IN, B0…B3,
+    /// OUT) for the MLP, `unet` (IN, D0…, MID, U0…, OUT) for a UNet).
+    public var blockGroups = "auto"
     /// Values of every per-block weight (each model's per-model weight is added to its axes).
     public var blockGrid: AxisSpec = try! AxisSpec.parse("0:1:17")
     /// Values of the routed merge's common scale (then `refinements` rounds).

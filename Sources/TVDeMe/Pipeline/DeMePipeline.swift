@@ -34,7 +34,8 @@ public struct DeMePipeline {
         self.options = options
     }
 
-    /// Runs everything and writes report.md/json, merged.safetensors, search logs and sample grids.
+    /// Runs everything and writes report.md/json, the merged model (merged.safetensors, or the
+    /// folder merged/ for a UNet), search logs and sample grids.
     @discardableResult
     public func run() throws -> DeMeReport {
         let t0 = Date()
@@ -127,7 +128,7 @@ public struct DeMePipeline {
             try ModelCheckpoint.save(demeBase, to: basePath, metadata: [FinetuneStore.pretrainedKey: store.pretrainedFingerprint])
         }
         let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
-                                   weights: mergedWeights, output: output.appendingPathComponent("merged.safetensors").path,
+                                   weights: mergedWeights, output: output.appendingPathComponent(Self.mergedName(store)).path,
                                    config: demeBase.config, groups: granular?.groups)
 
         // Report: every row on the report set.
@@ -183,17 +184,20 @@ public struct DeMePipeline {
 
         let verdicts = try ([pre, plainRow, interpRow, ensRow] + (perModelRow.map { [$0] } ?? [])).map { try Verdict(model: mergedRow, baseline: $0) }
         let report = DeMeReport(
-            configuration: configuration(ranges: ranges),
+            configuration: configuration(ranges: ranges, scheme: granular?.groups.scheme),
             ranges: ranges, reportSet: "\(reportSet.imageCount) images × \(repeats) timesteps, held-out set 2", searchSet: "\(searchSet.imageCount) images × \(repeats) timesteps, held-out set 1",
             rows: rows, ablation: ablation, verdicts: verdicts,
             searchObjective: o.objective == .mse ? "held-out eps-MSE averaged uniformly over t (search set)" : "Fréchet distance of \(o.frechetSamples) samples to the search set (seed \(o.frechetSeeds.first ?? 0))",
             searchedPoints: searched, timings: timings,
-            files: ["merged model": "merged.safetensors", "finetunes": "finetunes/", "search log": "search_*.csv, search_*.jsonl",
+            files: ["merged model": Self.mergedName(store) + (store.folders ? "/ (a diffusers UNet2DModel folder)" : ""), "finetunes": "finetunes/", "search log": "search_*.csv, search_*.jsonl",
                     "samples": "samples_pretrained.png, samples_merged.png"],
             notes: notes(reused: reused, searches: [("DeMe merged" + (granular == nil ? "" : ", per-model weights"), demeSearch.best), ("plain finetune, interpolated", plainSearch.best)]) + granularNotes)
         try report.write(to: output)
         return report
     }
+
+    /// The merged model in OUT: a diffusers folder `merged` for a UNet, `merged.safetensors` else.
+    public static func mergedName(_ store: FinetuneStore) -> String { store.folders ? "merged" : "merged.safetensors" }
 
     /// What the search objective is, for the records' identity.
     private func searchObjective(_ searchSet: EvaluationSet) -> String {
@@ -243,7 +247,7 @@ public struct DeMePipeline {
         return "N=\(o.ranges) × \(o.stepsPerRange) steps, p=\(o.globalProbability), consistency \(o.consistencyWeight), projections \(o.projections ? "on" : "off"), \(how)"
     }
 
-    private func configuration(ranges: [TimestepRange]) -> [String: String] {
+    private func configuration(ranges: [TimestepRange], scheme: String? = nil) -> [String: String] {
         let o = options
         var c: [String: String] = ["pretrained": pretrainedPath, "data": split.train.source,
                 "train / search / report images": "\(split.train.count) / \(split.heldOut[0].count) / \(split.heldOut[1].count)",
@@ -256,7 +260,10 @@ public struct DeMePipeline {
                 "objective": o.objective.rawValue, "eval timesteps per range": String(o.evalTimestepsPerRange),
                 "Fréchet": "\(o.frechetSamples) samples × seeds \(o.frechetSeeds.map(String.init).joined(separator: ",")), DDIM \(o.samplingSteps) steps eta 0",
                 "seed": String(o.seed)]
-        if o.mergeGranularity != .model { c["merge granularity"] = "\(o.mergeGranularity.rawValue) (groups \(o.blockGroups))" }
+        if o.mergeGranularity != .model {
+            let groups = o.blockGroups + (scheme.map { $0 == o.blockGroups ? "" : " = \($0)" } ?? "")
+            c["merge granularity"] = "\(o.mergeGranularity.rawValue) (groups \(groups))"
+        }
         return c
     }
 

@@ -10,12 +10,16 @@ public struct FinetuneStore: Sendable {
     /// different pretrained model is never reused.
     public let pretrainedFingerprint: String
     public static let pretrainedKey = "tvtool.deme_pretrained"
+    /// UNet checkpoints are diffusers folders (`UNet2DModel.from_pretrained` loads each finetune);
+    /// MLP checkpoints are single files.
+    public let folders: Bool
 
     public init(directory: URL, pretrained: any TrainableDenoiser, pretrainedPath: String) throws {
         self.directory = directory
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         catch { throw DeMeError.invalidArgument("\(directory.path): cannot create folder: \(error.localizedDescription)") }
         pretrainedFingerprint = Self.fingerprint(pretrained, path: pretrainedPath)
+        folders = pretrained.config.architecture == UNet2DModel.architecture
     }
 
     /// A checksum of the parameters (FNV-1a over the float bits) and the config.
@@ -27,7 +31,10 @@ public struct FinetuneStore: Sendable {
         return "\(URL(fileURLWithPath: path).lastPathComponent) \(model.parameterCount) params fnv1a:\(String(h, radix: 16))"
     }
 
-    public func path(_ name: String) -> URL { directory.appendingPathComponent(name + ".safetensors") }
+    /// Where checkpoint `name` lives: `name/` (a diffusers folder) for a UNet, `name.safetensors` else.
+    public func path(_ name: String) -> URL {
+        folders ? directory.appendingPathComponent(name, isDirectory: true) : directory.appendingPathComponent(name + ".safetensors")
+    }
 
     /// Loads `name` when it was made with the same options from the same pretrained model, else
     /// trains it with `RangeFinetuner` and saves it. Returns the model and whether it was reused.

@@ -22,8 +22,18 @@ public enum MergedFileWriter {
         if let groups {
             parameters = MergeParameters(global: ["weight": .scalar(0)], rules: groups.rules(weights, modelCount: finetuned.count))
         }
+        // A UNet to a path without an extension: a diffusers folder (weights + config.json) that
+        // UNet2DModel.from_pretrained loads; anything else one tvtool file.
+        let folder = ModelFolder.isFolderOutput(output, config: config)
+        if folder {
+            do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+                throw StorageError.cannotWrite(path: output, reason: "cannot create the model folder")
+            }
+        }
+        let weights = folder ? (output as NSString).appendingPathComponent(UNetFolder.weightsName) : output
         _ = try Merger.merge(method: method, inputs: inputs, parameters: parameters,
-                             options: options, output: output, recipeExtra: ["source": "tvtool deme"])
+                             options: options, output: weights, recipeExtra: ["source": "tvtool deme"])
+        if folder { try ModelFolder.writeConfig(config, to: output) }
         return try ModelCheckpoint.load(output)
     }
 }

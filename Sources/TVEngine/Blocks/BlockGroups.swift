@@ -14,8 +14,12 @@ import Foundation
 ///   BASE (a coarse preset that keeps the number of dimensions affordable);
 /// - `mlp`: tvtool's trainer MLP: IN (time embedding and input layer), B0…B{n-1} (one per residual
 ///   block, its projection included), OUT (output layer);
+/// - `unet`: a diffusers UNet (UNet2DModel, as DDPM and tvtool's trainer use it): IN (conv_in and
+///   the time embedding), D0…D{n-1} (one per down block), MID, U0…U{n-1} (one per up block), OUT
+///   (conv_norm_out, conv_out); DeMe's channel projections sit inside their block's group;
 /// - `top`: one group per first component of the tensor names (any checkpoint);
-/// - `auto`: `in-mid-out` for an SD 1.x UNet, `mlp` for the trainer's MLP, else `top`.
+/// - `auto`: `in-mid-out` for an SD 1.x UNet, `mlp` for the trainer's MLP, `unet` for another
+///   diffusers UNet, else `top`.
 public struct BlockGroups: Sendable, Equatable {
     public struct Group: Sendable, Equatable {
         public var name: String
@@ -27,7 +31,7 @@ public struct BlockGroups: Sendable, Equatable {
     /// Group of each tensor name the groups were made for (the patterns decide for other names).
     private let known: [String: Int]
 
-    public static let schemes = ["auto", "mbw", "in-mid-out", "mlp", "top"]
+    public static let schemes = ["auto", "mbw", "in-mid-out", "mlp", "unet", "top"]
 
     public var count: Int { groups.count }
     public var names: [String] { groups.map(\.name) }
@@ -43,6 +47,7 @@ public struct BlockGroups: Sendable, Equatable {
                 return try make("in-mid-out", tensorNames: tensorNames, path: path)
             }
             if isTrainerMLP(tensorNames) { return try make("mlp", tensorNames: tensorNames, path: path) }
+            if isUNet(tensorNames), let unet = try? make("unet", tensorNames: tensorNames, path: path) { return unet }
             return try make("top", tensorNames: tensorNames, path: path)
         case "mbw":
             try requireSD(tensorNames, path: path)
@@ -61,6 +66,19 @@ public struct BlockGroups: Sendable, Equatable {
             candidates = [Group(name: "IN", patterns: [.glob("time_embed.*"), .glob("input.*")])]
                 + blocks.map { Group(name: "B\($0)", patterns: [.glob("blocks.\($0).*")]) }
                 + [Group(name: "OUT", patterns: [.glob("output.*")])]
+        case "unet":
+            guard isUNet(tensorNames) else {
+                throw EngineError.badParameter(source: "--block-groups", reason: "\(path) is not a diffusers UNet (no conv_in.weight / conv_out.weight / down_blocks.* / up_blocks.*); use --block-groups top")
+            }
+            let downs = Set(tensorNames.compactMap { index($0, under: "down_blocks") }).sorted()
+            let ups = Set(tensorNames.compactMap { index($0, under: "up_blocks") }).sorted()
+            // The timestep (and class/extra) embeddings enter with conv_in: one input group.
+            let inputs = ["conv_in", "time_proj", "time_embedding", "class_embedding", "add_time_proj", "add_embedding", "encoder_hid_proj"]
+            candidates = [Group(name: "IN", patterns: inputs.map { .glob($0 + ".*") })]
+                + downs.map { Group(name: "D\($0)", patterns: [.glob("down_blocks.\($0).*")]) }
+                + [Group(name: "MID", patterns: [.glob("mid_block.*")])]
+                + ups.map { Group(name: "U\($0)", patterns: [.glob("up_blocks.\($0).*")]) }
+                + [Group(name: "OUT", patterns: [.glob("conv_norm_out.*"), .glob("conv_out.*")])]
         case "top":
             var seen: [String] = []
             for name in tensorNames {
@@ -139,6 +157,19 @@ public struct BlockGroups: Sendable, Equatable {
     static func isTrainerMLP(_ names: [String]) -> Bool {
         names.contains("input.weight") && names.contains("output.weight")
             && names.allSatisfy { ["time_embed.", "input.", "blocks.", "output."].contains(where: $0.hasPrefix) }
+    }
+
+    /// A diffusers UNet's top-level layout (UNet2DModel; also UNet2DConditionModel in diffusers naming).
+    static func isUNet(_ names: [String]) -> Bool {
+        names.contains("conv_in.weight") && names.contains("conv_out.weight")
+            && names.contains { $0.hasPrefix("down_blocks.") } && names.contains { $0.hasPrefix("up_blocks.") }
+    }
+
+    /// `i` of `<container>.i.…`.
+    private static func index(_ name: String, under container: String) -> Int? {
+        let parts = name.split(separator: ".")
+        guard parts.count >= 3, parts[0] == container else { return nil }
+        return Int(parts[1])
     }
 
     private static func blockIndex(_ name: String) -> Int? {

@@ -32,6 +32,15 @@ public enum ModelFolder {
         try AtomicFile.write(UNet2DModel.unetSettings(config).jsonData(), to: (folder as NSString).appendingPathComponent(UNetFolder.configName))
     }
 
+    /// Writes the config.json of a UNet `config` into `folder` (whose weights a merge wrote as
+    /// `UNetFolder.weightsName`), so the folder is what `save` would have written.
+    public static func writeConfig(_ config: ModelConfig, to folder: String) throws {
+        guard config.architecture == UNet2DModel.architecture else {
+            throw TrainerError.badConfig(source: folder, reason: "only a UNet is written as a diffusers folder (architecture '\(config.architecture)')")
+        }
+        try AtomicFile.write(UNet2DModel.unetSettings(config).jsonData(), to: (folder as NSString).appendingPathComponent(UNetFolder.configName))
+    }
+
     /// Loads a diffusers UNet2DModel folder (or a pipeline's `unet/`). The config comes from
     /// config.json; tvtool's metadata, when the weights carry it and it describes the same UNet,
     /// adds the schedule.

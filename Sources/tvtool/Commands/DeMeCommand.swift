@@ -19,7 +19,8 @@ struct DeMeCommand: ParsableCommand {
             DeMe ensemble (model i for t in R_i); DeMe merged. Held-out eps-MSE (uniform over t, and per \
             range) with paired standard errors over images; Fréchet distance of samples with its spread \
             over sampling seeds. "Beats" means by more than 2 SE. Writes OUT/report.md, report.json, \
-            merged.safetensors, search_*.csv/.jsonl and samples_*.png.
+            merged.safetensors (for a UNet the diffusers folder merged/, as are its finetunes), \
+            search_*.csv/.jsonl and samples_*.png.
 
             Examples:
               tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.5 -o out/
@@ -42,7 +43,8 @@ struct DeMeCommand: ParsableCommand {
             --dry-run prints how many evaluations each weight search costs.
 
             --merge-granularity: block (see the study in docs/deme.md; default model) = one weight \
-            per range model and layer group (--block-groups, default mlp: IN, B0…B3, OUT), searched with \
+            per range model and layer group (--block-groups, default auto: for the MLP IN, B0…B3, OUT; for a \
+            UNet IN, D0…, MID, U0…, OUT, one group per down/up block), searched with \
             --strategy from the per-model optimum on --block-grid (no refinement rounds); model = DeMe's \
             own merge, one weight per range model; routed = the \
             ensemble's routing distilled per group (each range model's share of a group is the gain on \
@@ -74,7 +76,7 @@ struct DeMeCommand: ParsableCommand {
     @Option(name: .customLong("search-seed"), help: "Seed of the random, sobol and cmaes strategies.") var searchSeed: UInt64 = 0
     @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the weight searches cost, then stop.") var dryRun = false
     @Option(name: .customLong("merge-granularity"), help: "model (default: one weight per range model, DeMe's own merge), block (per model and layer group) or routed (distilled routing per group).") var mergeGranularity = "model"
-    @Option(name: .customLong("block-groups"), help: "Layer groups of --merge-granularity block/routed: mlp (IN, B0…Bn, OUT) or top.") var blockGroups = "mlp"
+    @Option(name: .customLong("block-groups"), help: "Layer groups of --merge-granularity block/routed: auto (default: mlp or unet by the model), mlp (IN, B0…Bn, OUT), unet (IN, D0…, MID, U0…, OUT) or top.") var blockGroups = "auto"
     @Option(name: .customLong("block-grid"), help: ArgumentHelp("Values of each per-block weight (each model's per-model weight is added).", valueName: "spec")) var blockGrid = "0:1:17"
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
     @Option(help: "Concurrent finetunes and candidate evaluations.") var jobs = 2
@@ -163,7 +165,7 @@ struct DeMeCommand: ParsableCommand {
                       + (r.frechet.map { String(format: "  FD %.3f ± %.3f", $0.mean, $0.standardDeviation) } ?? ""))
             }
             for v in report.verdicts { print(v.sentence) }
-            print("wrote \(output)/report.md, report.json, merged.safetensors")
+            print("wrote \(output)/report.md, report.json, " + (model.config.architecture == UNet2DModel.architecture ? "merged/" : "merged.safetensors"))
         }
     }
 }

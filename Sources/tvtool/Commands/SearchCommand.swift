@@ -34,8 +34,9 @@ struct SearchCommand: ParsableCommand {
 
             --per-block: one weight per model AND layer group (axes w1_IN, w1_MID, …, w2_IN, …; \
             --block-groups: in-mid-out (SD 1.x UNet: IN, MID, OUT, plus BASE for a full checkpoint), \
-            mbw (the 25 MBW blocks, plus BASE), mlp (tvtool's MLP: IN, B0…Bn, OUT), top (first name \
-            component), auto (default: in-mid-out, mlp or top by the base's tensor names). A --grid \
+            mbw (the 25 MBW blocks, plus BASE), mlp (tvtool's MLP: IN, B0…Bn, OUT), unet (a diffusers \
+            UNet: IN, D0…, MID, U0…, OUT), top (first name component), auto (default: in-mid-out, mlp, \
+            unet or top by the base's tensor names). A --grid \
             given once per model applies to all of that model's groups. --start w1,…,wN (or one value \
             per axis) starts coord/cmaes there, e.g. at a per-model search's best. The best checkpoint \
             is merged by the engine with one rule per group (docs/block-weights.md). With --shard i/n only the records are written (sequential \
@@ -59,7 +60,7 @@ struct SearchCommand: ParsableCommand {
     @Flag(name: .customLong("per-block"), help: "Search one weight per model and layer group instead of one per model.")
     var perBlock = false
 
-    @Option(name: .customLong("block-groups"), help: "With --per-block: auto, in-mid-out, mbw, mlp or top.")
+    @Option(name: .customLong("block-groups"), help: "With --per-block: auto, in-mid-out, mbw, mlp, unet or top.")
     var blockGroups: String = "auto"
 
     @Option(help: ArgumentHelp("Start coord/cmaes at these weights (one per model, or one per axis with --per-block).", valueName: "w1,w2,…"))

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import TVEngine
+import TVStorage
 
 /// Layer groups for per-block merges and searches: membership against the SD block table
 /// (fixtures/blocks/sd1_unet_keys.json, supermerger's own regexes) and the trainer MLP's names,
@@ -58,6 +59,40 @@ final class BlockGroupsTests: XCTestCase {
             XCTAssertEqual(mbw.group(of: r.diffusers).map { mbw.names[$0] }, r.block, r.diffusers)
         }
         for name in full.prefix(80) + full.suffix(5) { XCTAssertEqual(engineGroup(coarse, name), coarse.group(of: name), name) }
+    }
+
+    /// `unet` (and `auto` for a UNet): IN, one group per down block, MID, one per up block, OUT, on
+    /// the tensor names diffusers saved for a UNet2DModel (fixtures/deme_files/pretrained_unet).
+    func testUNetGroupsOfADiffusersUNet2DModel() throws {
+        let reader = try Checkpoints.open(TestPaths.fixture("deme_files/pretrained_unet"))
+        let names = reader.tensors.filter { $0.dtype.supportsArithmetic }.map(\.name)
+        let g = try BlockGroups.make("auto", tensorNames: names, path: "pretrained_unet")
+        XCTAssertEqual(g.scheme, "unet")
+        XCTAssertEqual(g.names, ["IN", "D0", "D1", "MID", "U0", "U1", "OUT"])
+        func expected(_ name: String) -> String {
+            let p = name.split(separator: ".")
+            switch p[0] {
+            case "conv_in", "time_embedding": return "IN"
+            case "down_blocks": return "D" + p[1]
+            case "mid_block": return "MID"
+            case "up_blocks": return "U" + p[1]
+            default: return "OUT"
+            }
+        }
+        for name in names {
+            XCTAssertEqual(g.group(of: name).map { g.names[$0] }, expected(name), name)
+            XCTAssertEqual(engineGroup(g, name), g.group(of: name), name)
+        }
+        // DeMe's projections sit in their block's group; a tensor outside the UNet's layout is named.
+        XCTAssertEqual(g.group(of: "up_blocks.1.channel_projection.weight").map { g.names[$0] }, "U1")
+        XCTAssertThrowsError(try BlockGroups.make("unet", tensorNames: names + ["extra.weight"], path: "u")) { e in
+            XCTAssertTrue("\(e)".contains("'extra.weight' is in no group of scheme unet"), "\(e)")
+        }
+        XCTAssertThrowsError(try BlockGroups.make("unet", tensorNames: mlpNames, path: "mlp.safetensors")) { e in
+            XCTAssertTrue("\(e)".contains("mlp.safetensors is not a diffusers UNet"), "\(e)")
+        }
+        // auto falls back to top when the unet scheme cannot place a tensor.
+        XCTAssertEqual(try BlockGroups.make("auto", tensorNames: names + ["extra.weight"], path: "u").scheme, "top")
     }
 
     func testTopGroupsAndRefusals() throws {

@@ -48,7 +48,8 @@ final class PerBlockSearchCommandTests: XCTestCase {
         let out = TestPaths.scratchDirectory("search-per-block-bad").path
         for (args, message) in [(["--block-groups", "mbw"], "--block-groups applies to --per-block"),
                                 (["--per-block", "--start", "0.5,0.5,0.5"], "--start has 3 values"),
-                                (["--per-block", "--block-groups", "mlp"], "not tvtool's trainer MLP")] {
+                                (["--per-block", "--block-groups", "mlp"], "not tvtool's trainer MLP"),
+                                (["--per-block", "--block-groups", "unet"], "is not a diffusers UNet")] {
             let r = try TVToolBinary.run(["search"] + inputs + args + ["--eval-cmd", "echo 1", "-o", out, "--dry-run"])
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")

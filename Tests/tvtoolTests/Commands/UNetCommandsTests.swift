@@ -138,7 +138,11 @@ final class UNetCommandsTests: XCTestCase {
         let report = try Self.json(r.stdout)
         XCTAssertEqual((report["rows"] as? [Any])?.count, 5)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("dm/pretrained/config.json").path))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("dm/merged.safetensors").path))
+        // A UNet's merged model and finetunes are diffusers folders.
+        for f in ["dm/merged/config.json", "dm/merged/diffusion_pytorch_model.safetensors", "dm/finetunes/deme_range1_0_500/config.json",
+                  "dm/finetunes/base_identity_projections/config.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), f)
+        }
         r = try run(["deme", "--pretrain-steps", "6", "-o", "@dm"] + Self.tiny + pipeline, in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("reusing"), r.stderr)
