@@ -11,9 +11,9 @@ final class PerBlockSearchCommandTests: XCTestCase {
 
     func testPerBlockSearchFindsTheKnownOptimumAndWritesTheMatchingMBWMerge() throws {
         let dir = TestPaths.scratchDirectory("search-per-block")
-        // Minimised at w1_IN = 0.25, w2_OUT = 0.75; the other axes do not matter: coord's first line
-        // search (no current value yet) takes the first of the tied w1_BASE values, 0, and the
-        // later ones stay at the grid's centre (they move only to strictly better points).
+        // Minimised at w1_IN = 0.25, w2_OUT = 0.75; the other axes do not matter: they stay at the
+        // grid's centre, the start (coord moves only to strictly better points, its first line
+        // search included).
         let eval = "awk -v a=$TVTOOL_AXIS_W1_IN -v b=$TVTOOL_AXIS_W2_OUT 'BEGIN { print (a - 0.25)^2 + (b - 0.75)^2 }'"
         let out = dir.appendingPathComponent("s").path
         let r = try TVToolBinary.run(["search", fixture("single_base.safetensors"), fixture("single_a.safetensors"), fixture("single_b.safetensors"),
@@ -22,7 +22,7 @@ final class PerBlockSearchCommandTests: XCTestCase {
         struct Best: Decodable { let axis_names: [String]; let best_weights: [Double]; let best_value: Double }
         let best = try JSONDecoder().decode(Best.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/best.json")))
         XCTAssertEqual(best.axis_names, ["w1_BASE", "w1_IN", "w1_MID", "w1_OUT", "w2_BASE", "w2_IN", "w2_MID", "w2_OUT"])
-        XCTAssertEqual(best.best_weights, [0, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.75])
+        XCTAssertEqual(best.best_weights, [0.5, 0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.75])
         XCTAssertEqual(best.best_value, 0)
         let header = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n")[0]
         XCTAssertTrue(header.contains(best.axis_names.joined(separator: ",")), String(header))
@@ -33,7 +33,7 @@ final class PerBlockSearchCommandTests: XCTestCase {
         }
         let mbw = dir.appendingPathComponent("mbw.safetensors").path
         var merge = try TVTool.parseAsRoot(["merge", fixture("single_base.safetensors"), fixture("single_a.safetensors"), fixture("single_b.safetensors"),
-                                            "--block-weights", list(0, 0.25, 0.5, 0.5), "--block-weights", list(0.5, 0.5, 0.5, 0.75),
+                                            "--block-weights", list(0.5, 0.25, 0.5, 0.5), "--block-weights", list(0.5, 0.5, 0.5, 0.75),
                                             "-o", mbw, "--quiet"])
         try merge.run()
         let got = try Checkpoints.open(out + "/best.safetensors"), want = try Checkpoints.open(mbw)
