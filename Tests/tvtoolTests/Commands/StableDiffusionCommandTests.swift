@@ -39,7 +39,8 @@ final class StableDiffusionCommandTests: XCTestCase {
     func testConvertRoundTripThroughAPipelineFolder() throws {
         let dir = TestPaths.scratchDirectory("sd-cli")
         let pipe = dir.appendingPathComponent("pipe").path, back = dir.appendingPathComponent("back.safetensors").path
-        for (file, n) in [("sd15", 1125), ("sd21", 1222)] {
+        // sd21: minus the 14 OpenCLIP tensors diffusers does not have (its unused last block, text_projection, logit_scale)
+        for (file, n) in [("sd15", 1125), ("sd21", 1208)] {
             try? fm.removeItem(atPath: pipe); try? fm.removeItem(atPath: back)
             try run(["convert", fixture(file + ".safetensors"), pipe + "/", "--layout", "diffusers", "--quiet"])
             XCTAssertTrue(fm.fileExists(atPath: pipe + "/unet/diffusion_pytorch_model.safetensors"))
