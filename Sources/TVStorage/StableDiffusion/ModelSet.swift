@@ -65,8 +65,11 @@ public struct ModelSet {
     /// path is a folder, else a file in the format of its extension.
     /// `copyUnmergedParts: false` (a task-vector output) leaves the components that were not
     /// computed out instead of copying the base's weights for them.
-    public func create(_ path: String, tensors: [TensorInfo], metadata: [String: String], copyUnmergedParts: Bool = true) throws -> any CheckpointWriter {
+    /// `inputPaths`: further files read (a LoRA) that the output may not replace either.
+    public func create(_ path: String, tensors: [TensorInfo], metadata: [String: String], copyUnmergedParts: Bool = true,
+                       inputPaths extra: [String] = []) throws -> any CheckpointWriter {
         let base = readers[0]
+        let inputPaths = self.inputPaths + extra
         let pipeline = ModelNaming.kind(base) == .pipeline
         guard Self.isFolderOutput(path) || (pipeline && CheckpointFormat.detect(path: path) == nil) else {
             return try Checkpoints.create(path, tensors: tensors, metadata: metadata, options: CreateOptions(inputs: inputPaths))
