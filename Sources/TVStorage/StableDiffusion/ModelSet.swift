@@ -81,9 +81,15 @@ public struct ModelSet {
 
     /// The folder whose configs the output copies: the base pipeline, or the base model's folder.
     private func template(pipeline: Bool) -> String? {
-        var reader = readers[0]
-        while let r = reader as? RemappedReader { reader = r.inner }
+        func unwrapped(_ r: any CheckpointReader) -> any CheckpointReader {
+            var reader = r
+            while let r = reader as? RemappedReader { reader = r.inner }
+            return reader
+        }
+        let reader = unwrapped(readers[0])
         if let p = reader as? PipelineReader { return pipeline ? p.path : p.path + "/unet" }
+        // An SD single-file base written as a pipeline: the configs of a pipeline input (same model shape).
+        if pipeline, let p = readers.dropFirst().lazy.map(unwrapped).compactMap({ $0 as? PipelineReader }).first { return p.path }
         let dir = URL(fileURLWithPath: reader.path).deletingLastPathComponent().path
         return FileManager.default.fileExists(atPath: dir + "/config.json") ? dir : nil
     }

@@ -99,6 +99,10 @@ final class StableDiffusionCommandTests: XCTestCase {
         let pipeOut = dir.appendingPathComponent("mixedpipe").path
         try run(["merge", fixture("sd15.safetensors"), ft, "--weights", "0", "-o", pipeOut + "/", "--quiet"])
         XCTAssertTrue(fm.fileExists(atPath: pipeOut + "/unet/diffusion_pytorch_model.safetensors"))
+        // The single-file base has no configs: the pipeline input's are copied.
+        for f in ["model_index.json", "unet/config.json", "tokenizer/vocab.json", "vae/config.json"] {
+            XCTAssertEqual(fm.contents(atPath: pipeOut + "/" + f), fm.contents(atPath: ft + "/" + f), f)
+        }
     }
 
     func testWritingInsideAnInputFolderIsAllowedUnlessItReplacesAFile() throws {
