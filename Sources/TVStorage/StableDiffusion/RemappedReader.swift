@@ -68,9 +68,9 @@ public final class RemappedReader: CheckpointReader {
     }
 
     /// All tensors but `names`, unchanged.
-    public static func excluding(_ names: Set<String>, of reader: any CheckpointReader) throws -> RemappedReader {
+    public static func excluding(_ names: Set<String>, of reader: any CheckpointReader, note: String? = nil) throws -> RemappedReader {
         let entries = reader.tensors.filter { !names.contains($0.name) }.map { RemappedEntry(info: $0, source: .whole($0.name)) }
-        return try RemappedReader(reader, entries: entries, notes: [])
+        return try RemappedReader(reader, entries: entries, notes: note.map { [$0] } ?? [])
     }
 
     public func tensor(named name: String) throws -> Tensor {

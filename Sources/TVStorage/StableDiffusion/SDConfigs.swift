@@ -103,8 +103,7 @@ public struct SDConfigs {
         var layers = Self.count(names, prefix: "text_encoder.text_model.encoder.layers.")
         if v2, layers > 1 {
             layers -= 1
-            let last = "text_encoder.text_model.encoder.layers.\(layers)."
-            leftOut = names.filter { $0.hasPrefix(last) || $0 == "text_encoder.text_projection" || $0 == "text_encoder.logit_scale" }
+            leftOut = Self.openCLIPExtras(names)
         }
         if hidden % 64 != 0 { notes.append("text encoder width \(hidden) is not a multiple of CLIP's 64-channel heads: 1 head (heads are not in the weights)") }
         textEncoder = [
@@ -178,6 +177,15 @@ public struct SDConfigs {
                 }
             }
         }
+    }
+
+    /// In the diffusers view of an SD 2.x single file: what diffusers' 23-layer text encoder does
+    /// not have (OpenCLIP's last block, text_projection, logit_scale). Empty for SD 1.x names.
+    public static func openCLIPExtras(_ names: [String]) -> [String] {
+        guard names.contains(where: { $0 == "text_encoder.text_projection" || $0 == "text_encoder.logit_scale" }) else { return [] }
+        let layers = count(names, prefix: "text_encoder.text_model.encoder.layers.")
+        let last = "text_encoder.text_model.encoder.layers.\(layers - 1)."
+        return names.filter { $0.hasPrefix(last) || $0 == "text_encoder.text_projection" || $0 == "text_encoder.logit_scale" }
     }
 
     // MARK: helpers

@@ -105,6 +105,22 @@ final class StableDiffusionCommandTests: XCTestCase {
         }
     }
 
+    /// An SD 2.x single file beside its diffusers pipeline (23 text-encoder layers, no
+    /// text_projection/logit_scale): the single file's OpenCLIP extras are left out, not a key mismatch.
+    func testSD2SingleFileMergesWithItsDiffusersPipeline() throws {
+        let dir = TestPaths.scratchDirectory("sd-cli")
+        let pipe = dir.appendingPathComponent("p21").path, out = dir.appendingPathComponent("m21").path
+        try? fm.removeItem(atPath: pipe); try? fm.removeItem(atPath: out)
+        try run(["convert", fixture("sd21.safetensors"), pipe + "/", "--layout", "diffusers", "--quiet"])
+        try run(["merge", fixture("sd21.safetensors"), pipe, "--weights", "0.5", "-o", out + "/", "--quiet"])
+        let te = try Checkpoints.open(out + "/text_encoder"), ref = try Checkpoints.open(pipe + "/text_encoder")
+        XCTAssertEqual(Set(te.tensors.map(\.name)), Set(ref.tensors.map(\.name)))
+        let name = "text_model.encoder.layers.22.self_attn.k_proj.weight"
+        let a = try te.tensor(named: name).doubles(), b = try ref.tensor(named: name).doubles()
+        for i in a.indices { XCTAssertEqual(a[i], b[i], accuracy: 1e-6) }  // the same model on both sides
+        XCTAssertEqual(fm.contents(atPath: out + "/text_encoder/config.json"), fm.contents(atPath: pipe + "/text_encoder/config.json"))
+    }
+
     func testWritingInsideAnInputFolderIsAllowedUnlessItReplacesAFile() throws {
         let (_, base, ft) = try makePipelines()
         let inside = base + "/unet/merged.safetensors"
