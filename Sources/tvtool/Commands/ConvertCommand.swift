@@ -87,7 +87,10 @@ struct ConvertCommand: ParsableCommand {
         options.predictionType = predictionType
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
         // What was not converted is said on stderr (and under "notes" in --json).
-        for note in summary.notes { Console.error("warning: \(input): " + Console.oneLine(note)) }
+        for note in summary.notes {
+            // Readers' notes often name the file already; it is not repeated.
+            Console.error("warning: " + (note.hasPrefix(input + ":") ? "" : "\(input): ") + Console.oneLine(note))
+        }
         if json {
             print(try JSONText.encode(codable: summary))
         } else {

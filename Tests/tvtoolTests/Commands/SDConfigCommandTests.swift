@@ -26,6 +26,11 @@ final class SDConfigCommandTests: XCTestCase {
             let r = try convert(file, out)
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stderr.contains("prediction type \(v2 ? "v_prediction" : "epsilon") is not in the weights"), r.stderr)
+            // Regression: a reader's note that names the file was printed as "warning: X: X: …".
+            XCTAssertTrue(r.stderr.contains("tensor(s) outside the UNet, VAE and text encoder"), r.stderr)
+            for line in r.stderr.split(separator: "\n") {
+                XCTAssertLessThanOrEqual(line.components(separatedBy: fixture(file + ".safetensors")).count - 1, 1, String(line))
+            }
             let unet = try json(out + "/unet/config.json"), vae = try json(out + "/vae/config.json")
             let text = try json(out + "/text_encoder/config.json"), sched = try json(out + "/scheduler/scheduler_config.json")
             // make.py: block_out_channels (4, 8, 8, 8), 2 layers, cross-attention width 8, 3 cross-attention levels.
