@@ -30,51 +30,8 @@ int tv_sparse_available(void) {
 // ---- conversions: fused_codec_avx2.h (shared with linear_combine.c, so outputs round identically) ----
 #include "fused_codec_avx2.h"
 
-static size_t width_of(int dtype) { return dtype == TV_F32 ? 4 : (dtype == TV_ZERO ? 0 : 2); }
-
-TARGET static INLINE __m256 load8(const void *p, const int dtype, size_t j) {
-    switch (dtype) {
-    case TV_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j)));
-    case TV_BF16:
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j))), 16));
-    default: return _mm256_loadu_ps((const float *)p + j);
-    }
-}
-
-TARGET static INLINE float load1(const void *p, const int dtype, size_t j) {
-    switch (dtype) {
-    case TV_F16: return _cvtsh_ss(((const uint16_t *)p)[j]);
-    case TV_BF16: return bf16_to_f32(((const uint16_t *)p)[j]);
-    default: return ((const float *)p)[j];
-    }
-}
-
-
-// d = x (a task vector) or x - b (a checkpoint), in float; dtype a constant after inlining.
-TARGET static INLINE void tau_as(const void *xp, const int dtype, const int is_tv, const float *b, size_t cnt, float *d) {
-    size_t j = 0;
-    for (; j + 8 <= cnt; j += 8) {
-        __m256 x = load8(xp, dtype, j);
-        if (!is_tv) x = _mm256_sub_ps(x, _mm256_loadu_ps(b + j));
-        _mm256_storeu_ps(d + j, x);
-    }
-    for (; j < cnt; j++) d[j] = is_tv ? load1(xp, dtype, j) : load1(xp, dtype, j) - b[j];
-}
-
-// The strip of values [i, i + cnt) of operand p as tau (zeros for a missing model).
-TARGET static void tau_strip(const void *p, int dtype, int is_tv, const float *b, size_t i, size_t cnt, float *d) {
-    if (dtype == TV_ZERO || p == NULL) { memset(d, 0, cnt * sizeof(float)); return; }
-    const void *xp = (const uint8_t *)p + i * width_of(dtype);
-    switch (dtype) {
-    case TV_F16: if (is_tv) tau_as(xp, TV_F16, 1, b, cnt, d); else tau_as(xp, TV_F16, 0, b, cnt, d); break;
-    case TV_BF16: if (is_tv) tau_as(xp, TV_BF16, 1, b, cnt, d); else tau_as(xp, TV_BF16, 0, b, cnt, d); break;
-    default: if (is_tv) tau_as(xp, TV_F32, 1, b, cnt, d); else tau_as(xp, TV_F32, 0, b, cnt, d);
-    }
-}
-
-TARGET static void base_strip(const void *p, int dtype, size_t i, size_t cnt, float *b) {
-    tau_strip(p, dtype, 1, b, i, cnt, b);  // as a "task vector": the values themselves (b is not read)
-}
+// ---- tau strips: fused_tau_avx2.h (shared with magnitude_select.c) ----
+#include "fused_tau_avx2.h"
 
 // ---- masks ----
 
@@ -315,24 +272,6 @@ TARGET void tv_magnitude_histograms(const void *base, int base_dtype,
     }
 }
 
-// ---- exact selection for small tensors ----
-
-TARGET void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
-                              size_t n, uint32_t *dst) {
-    _Alignas(32) float b[STRIP], d[STRIP];
-    const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
-    const int need_base = !is_task_vector && model_dtype != TV_ZERO;
-    for (size_t i = 0; i < n; i += STRIP) {
-        size_t cnt = n - i < STRIP ? n - i : STRIP;
-        if (need_base) base_strip(base, base_dtype, i, cnt, b);
-        tau_strip(model, model_dtype, is_task_vector, b, i, cnt, d);
-        size_t j = 0;
-        for (; j + 8 <= cnt; j += 8)
-            _mm256_storeu_si256((__m256i *)(dst + i + j), _mm256_and_si256(_mm256_castps_si256(_mm256_load_ps(d + j)), absmask));
-        for (; j < cnt; j++) { uint32_t x; memcpy(&x, d + j, 4); dst[i + j] = x & 0x7fffffffu; }
-    }
-}
-
 #endif
 
 static int compare_u32(const void *a, const void *b) {
@@ -409,12 +348,6 @@ uint32_t tv_select_u32(uint32_t *a, size_t n, size_t k) {
     return prefix | b;
 }
 
-#if !(defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)))
-void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
-                       size_t n, uint32_t *dst) {
-    (void)base; (void)base_dtype; (void)model; (void)model_dtype; (void)is_task_vector; (void)n; (void)dst;
-}
-#endif
 
 #if !(defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)))
 int tv_sparse_available(void) { return 0; }
