@@ -18,6 +18,19 @@
 #include "fused_codec_avx2.h"
 #include "fused_tau_avx2.h"
 
+// pack_lut[m]: the indices of m's set bits, one per byte from the lowest (AVX2 left-packing).
+static uint64_t pack_lut[256];
+
+__attribute__((constructor)) static void init_pack_lut(void) {
+    for (int m = 0; m < 256; m++) {
+        uint64_t v = 0;
+        int c = 0;
+        for (int l = 0; l < 8; l++)
+            if (m >> l & 1) v |= (uint64_t)l << (8 * c++);
+        pack_lut[m] = v;
+    }
+}
+
 static int needs_base(const int *model_dtypes, const uint8_t *is_task_vector, int model_count) {
     int need = 0;
     for (int k = 0; k < model_count; k++) need |= !is_task_vector[k] && model_dtypes[k] != TV_ZERO;
@@ -81,14 +94,17 @@ TARGET void tv_magnitude_collect(const void *base, int base_dtype,
                 if (want_bin < 0) continue;
                 uint32_t *o = dst[k * ranks + r], *const stop = end[k * ranks + r];
                 const __m256i want = _mm256_set1_epi32(want_bin);
-                for (j = 0; j + 8 <= cnt; j += 8) {
-                    __m256i hi = _mm256_srli_epi32(_mm256_load_si256((const __m256i *)(bits + j)), TV_SELECT_SHIFT);
+                // Branch-free: the hits left-packed and stored 8 wide (the caller leaves 8 values of
+                // slack after each end), the cursor advanced by their count.
+                for (j = 0; j + 8 <= cnt && o <= stop; j += 8) {
+                    __m256i v = _mm256_load_si256((const __m256i *)(bits + j));
+                    __m256i hi = _mm256_srli_epi32(v, TV_SELECT_SHIFT);
                     unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(hi, want)));
-                    while (hit && o < stop) {
-                        *o++ = bits[j + (size_t)__builtin_ctz(hit)];
-                        hit &= hit - 1;
-                    }
+                    __m256i idx = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)pack_lut[hit]));
+                    _mm256_storeu_si256((__m256i *)o, _mm256_permutevar8x32_epi32(v, idx));
+                    o += __builtin_popcount(hit);
                 }
+                if (o > stop) o = stop;
                 for (; j < cnt; j++) if ((int32_t)(bits[j] >> TV_SELECT_SHIFT) == want_bin && o < stop) *o++ = bits[j];
                 dst[k * ranks + r] = o;
             }

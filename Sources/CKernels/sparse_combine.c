@@ -4,6 +4,7 @@
 // instead of the portable path's decode-to-scratch, mask, and scalar election loops.
 #include "sparse_combine.h"
 #include "linear_combine.h"
+#include "vector_width.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,20 +80,66 @@ TARGET static INLINE __m256i mul64(__m256i a, uint64_t b) {
     return _mm256_add_epi64(_mm256_mul_epu32(a, bl), _mm256_slli_epi64(cross, 32));
 }
 
-// mix() in four 64-bit lanes.
-TARGET static INLINE __m256i mix4(__m256i z) {
+// The top 24 bits of mix() in four 64-bit lanes, as a 24-bit integer: mix's last step
+// z ^ (z >> 31) leaves bits 40..63 unchanged (they would take bits 71.. of z), so it is skipped.
+TARGET static INLINE __m256i draw4(__m256i z) {
     z = _mm256_add_epi64(z, _mm256_set1_epi64x((long long)MIX_C0));
     z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), MIX_C1);
     z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), MIX_C2);
-    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+    return _mm256_srli_epi64(z, 40);
 }
+
+// The integer form of the keep test u < p: u = m * 2^-24 exactly (m < 2^24), so u < p exactly when
+// m < ceil(p * 2^24) (exact in double).
+static uint64_t keep_below(float p) {
+    double t = (double)p * 16777216.0;
+    uint64_t c = (uint64_t)t;
+    return (double)c < t ? c + 1 : c;
+}
+
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)
+#define HAVE_AVX512_RANDOM 1
+#define TARGET512 __attribute__((target("avx512f,avx512dq")))
+
+// mask_random's draw with AVX-512DQ's 64-bit multiply, 16 values per step (same values).
+TARGET512 static void mask_random512(float *d, size_t cnt, uint64_t key, uint64_t below, float rescale, size_t first) {
+    const __m512i kv = _mm512_set1_epi64((long long)key), step = _mm512_set1_epi64((long long)(16 * INDEX_C));
+    const __m512i c0 = _mm512_set1_epi64((long long)MIX_C0), c1 = _mm512_set1_epi64((long long)MIX_C1), c2 = _mm512_set1_epi64((long long)MIX_C2);
+    const __m512i bv = _mm512_set1_epi32((int)below);  // below <= 2^24
+    const __m512 rv = _mm512_set1_ps(rescale);
+    const uint64_t f = first;
+    __m512i even = _mm512_set_epi64((long long)((f + 14) * INDEX_C), (long long)((f + 12) * INDEX_C), (long long)((f + 10) * INDEX_C),
+                                    (long long)((f + 8) * INDEX_C), (long long)((f + 6) * INDEX_C), (long long)((f + 4) * INDEX_C),
+                                    (long long)((f + 2) * INDEX_C), (long long)(f * INDEX_C));
+    __m512i odd = _mm512_add_epi64(even, _mm512_set1_epi64((long long)INDEX_C));
+    size_t j = 0;
+    for (; j + 16 <= cnt; j += 16) {
+        __m512i ze = _mm512_add_epi64(_mm512_xor_si512(kv, even), c0), zo = _mm512_add_epi64(_mm512_xor_si512(kv, odd), c0);
+        ze = _mm512_mullo_epi64(_mm512_xor_si512(ze, _mm512_srli_epi64(ze, 30)), c1);
+        zo = _mm512_mullo_epi64(_mm512_xor_si512(zo, _mm512_srli_epi64(zo, 30)), c1);
+        ze = _mm512_mullo_epi64(_mm512_xor_si512(ze, _mm512_srli_epi64(ze, 27)), c2);
+        zo = _mm512_mullo_epi64(_mm512_xor_si512(zo, _mm512_srli_epi64(zo, 27)), c2);
+        __m512i m = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(ze, 40), _mm512_slli_epi64(_mm512_srli_epi64(zo, 40), 32));
+        __mmask16 keep = _mm512_cmplt_epu32_mask(m, bv);
+        _mm512_storeu_ps(d + j, _mm512_maskz_mul_ps(keep, _mm512_loadu_ps(d + j), rv));
+        even = _mm512_add_epi64(even, step);
+        odd = _mm512_add_epi64(odd, step);
+    }
+    for (; j < cnt; j++) d[j] = (mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) < below ? d[j] * rescale : 0.0f;
+}
+#endif
 
 // d[j] = u_j < p ? d[j] * rescale : +0, u_j = CounterRandom.uniform(key, first + j) =
 // float(mix(key ^ (first + j) * INDEX_C) >> 40) * 2^-24 (exact: a 24-bit integer). The vector body
 // draws the even and the odd elements of each 8 in two 4-lane halves; index products advance by
 // addition (mod 2^64, as the wrapping multiply).
 TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, float rescale, size_t first) {
-    const __m256 pv = _mm256_set1_ps(p), rv = _mm256_set1_ps(rescale), scale = _mm256_set1_ps(0x1p-24f);
+    const uint64_t below = keep_below(p);
+#ifdef HAVE_AVX512_RANDOM
+    if (tv_use_avx512()) { mask_random512(d, cnt, key, below, rescale, first); return; }
+#endif
+    const __m256 rv = _mm256_set1_ps(rescale);
+    const __m256i bv = _mm256_set1_epi64x((long long)below);
     const __m256i kv = _mm256_set1_epi64x((long long)key), step = _mm256_set1_epi64x((long long)(8 * INDEX_C));
     const uint64_t f = first;
     __m256i even = _mm256_set_epi64x((long long)((f + 6) * INDEX_C), (long long)((f + 4) * INDEX_C),
@@ -101,18 +148,15 @@ TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, floa
                                     (long long)((f + 3) * INDEX_C), (long long)((f + 1) * INDEX_C));
     size_t j = 0;
     for (; j + 8 <= cnt; j += 8) {
-        __m256i ze = _mm256_srli_epi64(mix4(_mm256_xor_si256(kv, even)), 40);
-        __m256i zo = _mm256_srli_epi64(mix4(_mm256_xor_si256(kv, odd)), 40);
-        __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_blend_epi32(ze, _mm256_slli_epi64(zo, 32), 0xAA)), scale);
-        __m256 keep = _mm256_cmp_ps(u, pv, _CMP_LT_OQ);
+        // 64-bit lanes all ones where m < below (m, below <= 2^24: a signed compare is exact).
+        __m256i ke = _mm256_cmpgt_epi64(bv, draw4(_mm256_xor_si256(kv, even)));
+        __m256i ko = _mm256_cmpgt_epi64(bv, draw4(_mm256_xor_si256(kv, odd)));
+        __m256 keep = _mm256_castsi256_ps(_mm256_blend_epi32(ke, ko, 0xAA));
         _mm256_storeu_ps(d + j, _mm256_and_ps(keep, _mm256_mul_ps(_mm256_loadu_ps(d + j), rv)));
         even = _mm256_add_epi64(even, step);
         odd = _mm256_add_epi64(odd, step);
     }
-    for (; j < cnt; j++) {
-        float u = (float)(mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) * 0x1p-24f;
-        d[j] = u < p ? d[j] * rescale : 0.0f;
-    }
+    for (; j < cnt; j++) d[j] = (mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) < below ? d[j] * rescale : 0.0f;
 }
 
 TARGET static void apply_mask(const tv_sparse_mask *m, float *d, size_t cnt, size_t first) {

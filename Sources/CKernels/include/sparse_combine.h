@@ -65,7 +65,7 @@ void tv_magnitude_coarse(const void *base, int base_dtype,
 /// For every model i and r < ranks with bins[i * ranks + r] >= 0: appends bits(|tau_i|) of the
 /// values whose bits >> TV_SELECT_SHIFT equal that bin at dst[i * ranks + r], in element order,
 /// and advances dst[i * ranks + r] past them; never beyond end[i * ranks + r] (values past it are
-/// dropped, which the caller sees as a cursor that stopped at its end with values still counted).
+/// dropped). Writes up to 8 values past the end: each range needs 8 values of slack after it.
 void tv_magnitude_collect(const void *base, int base_dtype,
                           const void *const *models, const int *model_dtypes, const uint8_t *is_task_vector,
                           int model_count, size_t n, const int32_t *bins, int ranks,

@@ -62,7 +62,7 @@ enum FusedSelection {
 
         // Pass 2: each segment appends its values of a target bin at its own offset (its count).
         let slots = models * maxRanks
-        let list = UnsafeMutablePointer<UInt32>.allocate(capacity: candidates)
+        let list = UnsafeMutablePointer<UInt32>.allocate(capacity: candidates + 8 * segments * slots)
         defer { list.deallocate() }
         let cursors = UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>.allocate(capacity: 2 * segments * slots)
         defer { cursors.deallocate() }
@@ -75,7 +75,7 @@ enum FusedSelection {
                 let c = segmentCount(hist, segment: s, model: slot / maxRanks, models: models, bin: Int(targets[slot]))
                 cursors[s * slots + slot] = list + offset  // cursor
                 cursors[(segments + s) * slots + slot] = list + offset + c  // end
-                offset += c
+                offset += c + 8  // the kernel's slack
             }
         }
         let cur = SendablePointer(cursors), bins = targets
@@ -92,7 +92,14 @@ enum FusedSelection {
             }
         }
         for slot in 0..<slots where targets[slot] >= 0 {
-            let c = (0..<segments).reduce(0) { $0 + segmentCount(hist, segment: $1, model: slot / maxRanks, models: models, bin: Int(targets[slot])) }
+            // Close the slack between the segments' ranges, then select over the bin's values.
+            var c = 0
+            for s in 0..<segments {
+                let k = segmentCount(hist, segment: s, model: slot / maxRanks, models: models, bin: Int(targets[slot]))
+                let from = cursors[(segments + s) * slots + slot]! - k
+                if from != list + start[slot] + c { memmove(list + start[slot] + c, from, k * 4) }  // ranges may overlap
+                c += k
+            }
             // The inBin-th largest of the bin's values is the k-th largest of the tensor.
             result[slot / maxRanks][slot % maxRanks] = tv_select_u32(list + start[slot], c, c - inBin[slot])
         }
