@@ -55,13 +55,16 @@ def config(method):
     if method == "sce":
         return head + models(4) + "\nparameters: {select_topk: 0.5}\n", ft + ["--method", "sce", "--param", "select_topk=0.5"]
     if method in ("della", "della_linear"):
+        # rescale_norm=l1: mergekit's rescale (tvtool's default is the paper's 1/p_i per entry).
         return (head + models(4, [0.25] * 4) + "\nparameters: {density: 0.5, epsilon: 0.1}\n",
-                ft + ["--method", method, "--weights", "0.25", "--density", "0.5", "--param", "epsilon=0.1"])
+                ft + ["--method", method, "--weights", "0.25", "--density", "0.5", "--param", "epsilon=0.1",
+                      "--param", "rescale_norm=l1"])
     if method == "ties":
         return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.2}\n",
                 ft + ["--method", "ties", "--weights", "0.1,0.1,0.2,0.5", "--density", "0.2"])
     if method == "dare_ties":
-        return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.5}\n",
+        # normalize: true is tvtool's default (disjoint mean, as TIES); mergekit's dare_ties defaults to false.
+        return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.5, normalize: true}\n",
                 ft + ["--method", "dare_ties", "--weights", "0.1,0.1,0.2,0.5", "--density", "0.5"])
     if method == "breadcrumbs":
         return (head + models(4, [0.1, 0.1, 0.2, 0.5]) + "\nparameters: {density: 0.9, gamma: 0.01}\n",
