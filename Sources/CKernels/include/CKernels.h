@@ -7,3 +7,4 @@
 #include "sincos.h"
 #include "vector_width.h"
 #include "conv3x3.h"
+#include "mlp_gemm.h"
