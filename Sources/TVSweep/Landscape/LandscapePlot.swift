@@ -54,6 +54,17 @@ public enum LandscapePlot {
                 }
             }
         }
+        // Evaluated points: a dot in the point's own colour (a cross when it failed), so a search's
+        // path shows where the heatmap's values come from.
+        for p in s.points {
+            let cx = Int(px(p.x).rounded()), cy = Int(py(p.y).rounded())
+            if let v = p.value, v.isFinite, let r = range {
+                c.marker(.diamond, cx: cx, cy: cy, size: 9, fill: ColorMap.viridis.color(at: r.hi > r.lo ? (t(v) - r.lo) / (r.hi - r.lo) : 0.5))
+            } else {
+                c.line(cx - 3, cy - 3, cx + 3, cy + 3, .black)
+                c.line(cx - 3, cy + 3, cx + 3, cy - 3, .black)
+            }
+        }
         c.frame(x: plotX - 1, y: plotY - 1, width: plotSize + 2, height: plotSize + 2, .black)
         drawTicks(&c, xr: xr, yr: yr, px: px, py: py)
         c.text(s.axisNames.first ?? "x", x: plotX + plotSize / 2 - 6, y: plotY + plotSize + 30, scale: 2)
@@ -90,7 +101,8 @@ public enum LandscapePlot {
             c.text("NO FINITE VALUES", x: barX + barWidth + 6, y: plotY, scale: 1)
         }
         drawColorBarLabel(&c, s.scoreLabel + (scale == .log ? " (log scale)" : ""))
-        drawLegend(&c, legend, failed: s.failedCount, missing: s.values.joined().count - finite.count - s.failedCount)
+        drawLegend(&c, legend, failed: s.failedCount, missing: s.values.joined().count - finite.count - s.failedCount,
+                   missingLabel: s.missingLabel, dots: !s.points.isEmpty)
         return c
     }
 
@@ -107,8 +119,11 @@ public enum LandscapePlot {
         c.verticalText(label, x: barX - 8 - 7 * sc, y: plotY + plotSize / 2 + w / 2, scale: sc)
     }
 
-    static func drawLegend(_ c: inout Canvas, _ items: [(MarkerShape, RGB, String)], failed: Int, missing: Int) {
+    static func drawLegend(_ c: inout Canvas, _ items: [(MarkerShape, RGB, String)], failed: Int, missing: Int,
+                           missingLabel: String = "MISSING", dots: Bool = false) {
         var y = plotY + 10
+        var items = items
+        if dots { items.append((.diamond, .lightGray, "evaluated point")) }
         for item in items {
             let sc = BitmapFont.width(item.2, scale: 2) <= width - legendX - 22 ? 2 : 1
             c.marker(item.0, cx: legendX + 6, cy: y + 6, size: 13, fill: item.1)
@@ -124,7 +139,7 @@ public enum LandscapePlot {
         if missing > 0 {
             c.fill(x: legendX, y: y, width: 13, height: 13, .lightGray)
             c.frame(x: legendX, y: y, width: 13, height: 13, .black)
-            c.text("MISSING \(missing)", x: legendX + 20, y: y, scale: 2)
+            c.text("\(missingLabel) \(missing)", x: legendX + 20, y: y, scale: BitmapFont.width("\(missingLabel) \(missing)", scale: 2) <= width - legendX - 22 ? 2 : 1)
         }
     }
 

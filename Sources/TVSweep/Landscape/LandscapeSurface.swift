@@ -18,6 +18,11 @@ public struct LandscapeSurface: Sendable {
     /// failed[i][j]: the point at (xs[i], ys[j]) was evaluated and failed (or timed out), as
     /// opposed to not evaluated yet. Empty means none failed.
     public var failed: [[Bool]] = []
+    /// Evaluated points drawn as dots over the heatmap (a search's points, on or off the grid).
+    public var points: [PlotPoint] = []
+    /// What the legend calls grid points without a value ("MISSING" in a landscape that is not
+    /// finished; "NOT EVALUATED" in a search, whose strategy chose to skip them).
+    public var missingLabel = "MISSING"
 
     /// Assembles the surface of a landscape sweep from its manifest and records.
     public static func from(manifest m: SweepManifest, records: RecordSet) -> LandscapeSurface {
@@ -64,6 +69,14 @@ public struct LandscapeSurface: Sendable {
             !(m.x >= xr.0 - 1e-9 && m.x <= xr.1 + 1e-9 && m.y >= yr.0 - 1e-9 && m.y <= yr.1 + 1e-9)
         }
     }
+}
+
+/// One evaluated point of a plot: its value, or nil when the evaluation failed.
+public struct PlotPoint: Sendable, Hashable {
+    public var x: Double
+    public var y: Double
+    public var value: Double?
+    public init(x: Double, y: Double, value: Double?) { self.x = x; self.y = y; self.value = value }
 }
 
 /// How landscape-specific facts are kept in the manifest's string settings.

@@ -60,9 +60,11 @@ public enum WeightSearch {
         public var failed: Int
         public var missing: Int
         public var bestCheckpoint: String?
+        /// landscape.png, for a search over two weights.
+        public var plot: String?
 
         enum CodingKeys: String, CodingKey {
-            case goal, evaluated, failed, missing
+            case goal, evaluated, failed, missing, plot
             case axisNames = "axis_names", bestWeights = "best_weights", bestValue = "best_value", bestID = "best_id"
             case bestCheckpoint = "best_checkpoint"
         }
@@ -87,8 +89,8 @@ public enum WeightSearch {
                              parameters: parameters, options: options, output: path)
     }
 
-    /// Writes results.csv (the points this search used, in order) and best.json into `directory`,
-    /// and the best merged checkpoint to `bestCheckpoint` when a family is given.
+    /// Writes results.csv (the points this search used, in order), best.json and, over two weights,
+    /// landscape.png into `directory`, and the best merged checkpoint to `bestCheckpoint` when a family is given.
     @discardableResult
     public static func writeOutputs(manifest: SweepManifest, records all: RecordSet, family: LinearFamily?,
                                     directory: String, bestCheckpoint: String?) throws -> Summary {
@@ -101,7 +103,8 @@ public enum WeightSearch {
                               bestValue: best?.value, bestID: best?.id, evaluated: records.records.count,
                               failed: records.records.filter { $0.status != .ok }.count,
                               missing: SweepPlan.missing(manifest: manifest, records: all).points.count,
-                              bestCheckpoint: nil)
+                              bestCheckpoint: nil, plot: nil)
+        summary.plot = try SearchLandscape.write(manifest: manifest, records: records, directory: directory)
         if let best, let family, let bestCheckpoint {
             var metadata = [
                 "tvtool.search_score": "\(best.value!)", "tvtool.search_goal": manifest.goal.rawValue,

@@ -29,7 +29,8 @@ struct SearchCommand: ParsableCommand {
             grid or another strategy reuses every finished point; other inputs or another evaluator are \
             refused, naming the setting that differs. Outputs: records.jsonl (every point, appended as \
             evaluated; rerun to resume), results.csv (this search's points), best.json, the best merged \
-            checkpoint (best.safetensors, or --best-output), logs/ (each point's evaluator stdout/stderr). \
+            checkpoint (best.safetensors, or --best-output), landscape.png for a search over two weights (the \
+            grid as a heatmap, every evaluated point as a dot, base and finetunes marked), logs/ (each point's evaluator stdout/stderr). \
             Weights are not normalised.
 
             --per-block: one weight per model AND layer group (axes w1_IN, w1_MID, …, w2_IN, …; \
@@ -103,7 +104,7 @@ struct SearchCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: execution.output)
         let best = bestOutput ?? folder.appendingPathComponent("best.safetensors").path
         try OutputGuard.check(outputs: [SweepSession.recordsPath(directory: execution.output, shard: options.shard), best]
-                                  + ["results.csv", "best.json"].map { folder.appendingPathComponent($0).path },
+                                  + ["results.csv", "best.json", SearchLandscape.fileName].map { folder.appendingPathComponent($0).path },
                               inputs: checkpoints)
         if execution.dryRun {
             let report = SweepReport.dryRun("search", spec: spec, output: execution.output)
@@ -127,6 +128,7 @@ struct SearchCommand: ParsableCommand {
             let summary = try WeightSearch.writeOutputs(manifest: manifest, records: outcome.records, family: family,
                                                         directory: execution.output, bestCheckpoint: best)
             report["best_checkpoint"] = summary.bestCheckpoint ?? NSNull()
+            if let plot = summary.plot { report["plot"] = plot }
         }
         if let best = outcome.used.best(manifest.goal) {
             var entry: [String: Any] = ["id": best.id, "weights": best.coordinates, "value": best.value!]

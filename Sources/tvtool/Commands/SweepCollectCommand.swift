@@ -12,7 +12,7 @@ struct SweepCollectCommand: ParsableCommand {
             Takes records files or folders (all records*.jsonl inside). They must belong to the same sweep \
             (same inputs, grid, basis and evaluator). Writes OUTPUT/records.jsonl with every point (so the \
             folder can be resumed unsharded to fill gaps), then the landscape outputs (surface.h5, \
-            surface.csv, landscape.png) or the search outputs (results.csv, best.json and, when the input \
+            surface.csv, landscape.png) or the search outputs (results.csv, best.json, landscape.png over two weights and, when the input \
             checkpoints are readable here, the best merged checkpoint). Missing points are listed; \
             --strict makes them an error.
 
@@ -70,6 +70,7 @@ struct SweepCollectCommand: ParsableCommand {
             let summary = try WeightSearch.writeOutputs(manifest: c.manifest, records: c.records, family: family,
                                                         directory: output, bestCheckpoint: family == nil ? nil : best)
             report["best_checkpoint"] = summary.bestCheckpoint ?? NSNull()
+            if let plot = summary.plot { report["plot"] = plot }
         }
         if let best = c.records.best(c.manifest.goal) {
             report["best"] = ["id": best.id, "coordinates": best.coordinates, "value": best.value!] as [String: Any]

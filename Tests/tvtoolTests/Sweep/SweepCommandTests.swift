@@ -207,6 +207,33 @@ final class LandscapeViewsCommandTests: XCTestCase {
         XCTAssertEqual(try SweepCLI.run(["landscape", inputs[0], inputs[1], "--directions", "pca", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
     }
 
+    /// A search over two weights writes landscape.png (grid, refinement points, inputs, best); a
+    /// search over three weights writes none.
+    func testTwoWeightSearchIsDrawnAsALandscape() throws {
+        let dir = TestPaths.scratchDirectory("search-landscape")
+        let inputs = try SweepCLI.trio(in: dir)
+        let score = "awk -v a={w1} -v b={w2} 'BEGIN { printf \"%.10f\\n\", (a-0.3)^2 + (b-0.6)^2 }'"
+        let r = try SweepCLI.run(["search"] + inputs + ["--grid", "0:1:5", "--strategy", "grid", "--refine", "1",
+                                                        "--eval-cmd", score, "-o", "s", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let plot = try XCTUnwrap(report["plot"] as? String)
+        let png = try Data(contentsOf: URL(fileURLWithPath: plot))
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let best = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("s/best.json"))) as! [String: Any]
+        XCTAssertEqual(best["plot"] as? String, plot)
+        // The refinement round found the optimum between grid points.
+        XCTAssertEqual(try XCTUnwrap(best["best_weights"] as? [Double])[0], 0.3, accuracy: 0.07)
+        // Three weights: no plot, and no key in the report.
+        try SweepCLI.writeSafetensors(dir.appendingPathComponent("c.safetensors").path,
+                                      [("w", (0..<6).map { Float($0) }, [2, 3]), ("b", [1, 1], [2])])
+        let three = try SweepCLI.run(["search"] + inputs + ["c.safetensors", "--grid", "0,1", "--strategy", "grid",
+                                                            "--eval-cmd", "echo 1", "-o", "t", "--json"], in: dir)
+        XCTAssertEqual(three.status, 0, three.stderr)
+        XCTAssertNil((try JSONSerialization.jsonObject(with: Data(three.stdout.utf8)) as! [String: Any])["plot"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("t/landscape.png").path))
+    }
+
     /// Regression: the PCA and Hessian paths took an explicit `--grid -0.2:1.2:29` (the plane's
     /// default text) for "no --grid" and replaced it by their own default grids.
     func testExplicitDefaultGridTextIsHonouredByPCAAndHessian() throws {
