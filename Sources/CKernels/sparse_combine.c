@@ -4,6 +4,7 @@
 // instead of the portable path's decode-to-scratch, mask, and scalar election loops.
 #include "sparse_combine.h"
 #include "linear_combine.h"
+#include "vector_width.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,51 +31,8 @@ int tv_sparse_available(void) {
 // ---- conversions: fused_codec_avx2.h (shared with linear_combine.c, so outputs round identically) ----
 #include "fused_codec_avx2.h"
 
-static size_t width_of(int dtype) { return dtype == TV_F32 ? 4 : (dtype == TV_ZERO ? 0 : 2); }
-
-TARGET static INLINE __m256 load8(const void *p, const int dtype, size_t j) {
-    switch (dtype) {
-    case TV_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j)));
-    case TV_BF16:
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + j))), 16));
-    default: return _mm256_loadu_ps((const float *)p + j);
-    }
-}
-
-TARGET static INLINE float load1(const void *p, const int dtype, size_t j) {
-    switch (dtype) {
-    case TV_F16: return _cvtsh_ss(((const uint16_t *)p)[j]);
-    case TV_BF16: return bf16_to_f32(((const uint16_t *)p)[j]);
-    default: return ((const float *)p)[j];
-    }
-}
-
-
-// d = x (a task vector) or x - b (a checkpoint), in float; dtype a constant after inlining.
-TARGET static INLINE void tau_as(const void *xp, const int dtype, const int is_tv, const float *b, size_t cnt, float *d) {
-    size_t j = 0;
-    for (; j + 8 <= cnt; j += 8) {
-        __m256 x = load8(xp, dtype, j);
-        if (!is_tv) x = _mm256_sub_ps(x, _mm256_loadu_ps(b + j));
-        _mm256_storeu_ps(d + j, x);
-    }
-    for (; j < cnt; j++) d[j] = is_tv ? load1(xp, dtype, j) : load1(xp, dtype, j) - b[j];
-}
-
-// The strip of values [i, i + cnt) of operand p as tau (zeros for a missing model).
-TARGET static void tau_strip(const void *p, int dtype, int is_tv, const float *b, size_t i, size_t cnt, float *d) {
-    if (dtype == TV_ZERO || p == NULL) { memset(d, 0, cnt * sizeof(float)); return; }
-    const void *xp = (const uint8_t *)p + i * width_of(dtype);
-    switch (dtype) {
-    case TV_F16: if (is_tv) tau_as(xp, TV_F16, 1, b, cnt, d); else tau_as(xp, TV_F16, 0, b, cnt, d); break;
-    case TV_BF16: if (is_tv) tau_as(xp, TV_BF16, 1, b, cnt, d); else tau_as(xp, TV_BF16, 0, b, cnt, d); break;
-    default: if (is_tv) tau_as(xp, TV_F32, 1, b, cnt, d); else tau_as(xp, TV_F32, 0, b, cnt, d);
-    }
-}
-
-TARGET static void base_strip(const void *p, int dtype, size_t i, size_t cnt, float *b) {
-    tau_strip(p, dtype, 1, b, i, cnt, b);  // as a "task vector": the values themselves (b is not read)
-}
+// ---- tau strips: fused_tau_avx2.h (shared with magnitude_select.c) ----
+#include "fused_tau_avx2.h"
 
 // ---- masks ----
 
@@ -122,20 +80,66 @@ TARGET static INLINE __m256i mul64(__m256i a, uint64_t b) {
     return _mm256_add_epi64(_mm256_mul_epu32(a, bl), _mm256_slli_epi64(cross, 32));
 }
 
-// mix() in four 64-bit lanes.
-TARGET static INLINE __m256i mix4(__m256i z) {
+// The top 24 bits of mix() in four 64-bit lanes, as a 24-bit integer: mix's last step
+// z ^ (z >> 31) leaves bits 40..63 unchanged (they would take bits 71.. of z), so it is skipped.
+TARGET static INLINE __m256i draw4(__m256i z) {
     z = _mm256_add_epi64(z, _mm256_set1_epi64x((long long)MIX_C0));
     z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), MIX_C1);
     z = mul64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), MIX_C2);
-    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+    return _mm256_srli_epi64(z, 40);
 }
+
+// The integer form of the keep test u < p: u = m * 2^-24 exactly (m < 2^24), so u < p exactly when
+// m < ceil(p * 2^24) (exact in double).
+static uint64_t keep_below(float p) {
+    double t = (double)p * 16777216.0;
+    uint64_t c = (uint64_t)t;
+    return (double)c < t ? c + 1 : c;
+}
+
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)
+#define HAVE_AVX512_RANDOM 1
+#define TARGET512 __attribute__((target("avx512f,avx512dq")))
+
+// mask_random's draw with AVX-512DQ's 64-bit multiply, 16 values per step (same values).
+TARGET512 static void mask_random512(float *d, size_t cnt, uint64_t key, uint64_t below, float rescale, size_t first) {
+    const __m512i kv = _mm512_set1_epi64((long long)key), step = _mm512_set1_epi64((long long)(16 * INDEX_C));
+    const __m512i c0 = _mm512_set1_epi64((long long)MIX_C0), c1 = _mm512_set1_epi64((long long)MIX_C1), c2 = _mm512_set1_epi64((long long)MIX_C2);
+    const __m512i bv = _mm512_set1_epi32((int)below);  // below <= 2^24
+    const __m512 rv = _mm512_set1_ps(rescale);
+    const uint64_t f = first;
+    __m512i even = _mm512_set_epi64((long long)((f + 14) * INDEX_C), (long long)((f + 12) * INDEX_C), (long long)((f + 10) * INDEX_C),
+                                    (long long)((f + 8) * INDEX_C), (long long)((f + 6) * INDEX_C), (long long)((f + 4) * INDEX_C),
+                                    (long long)((f + 2) * INDEX_C), (long long)(f * INDEX_C));
+    __m512i odd = _mm512_add_epi64(even, _mm512_set1_epi64((long long)INDEX_C));
+    size_t j = 0;
+    for (; j + 16 <= cnt; j += 16) {
+        __m512i ze = _mm512_add_epi64(_mm512_xor_si512(kv, even), c0), zo = _mm512_add_epi64(_mm512_xor_si512(kv, odd), c0);
+        ze = _mm512_mullo_epi64(_mm512_xor_si512(ze, _mm512_srli_epi64(ze, 30)), c1);
+        zo = _mm512_mullo_epi64(_mm512_xor_si512(zo, _mm512_srli_epi64(zo, 30)), c1);
+        ze = _mm512_mullo_epi64(_mm512_xor_si512(ze, _mm512_srli_epi64(ze, 27)), c2);
+        zo = _mm512_mullo_epi64(_mm512_xor_si512(zo, _mm512_srli_epi64(zo, 27)), c2);
+        __m512i m = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(ze, 40), _mm512_slli_epi64(_mm512_srli_epi64(zo, 40), 32));
+        __mmask16 keep = _mm512_cmplt_epu32_mask(m, bv);
+        _mm512_storeu_ps(d + j, _mm512_maskz_mul_ps(keep, _mm512_loadu_ps(d + j), rv));
+        even = _mm512_add_epi64(even, step);
+        odd = _mm512_add_epi64(odd, step);
+    }
+    for (; j < cnt; j++) d[j] = (mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) < below ? d[j] * rescale : 0.0f;
+}
+#endif
 
 // d[j] = u_j < p ? d[j] * rescale : +0, u_j = CounterRandom.uniform(key, first + j) =
 // float(mix(key ^ (first + j) * INDEX_C) >> 40) * 2^-24 (exact: a 24-bit integer). The vector body
 // draws the even and the odd elements of each 8 in two 4-lane halves; index products advance by
 // addition (mod 2^64, as the wrapping multiply).
 TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, float rescale, size_t first) {
-    const __m256 pv = _mm256_set1_ps(p), rv = _mm256_set1_ps(rescale), scale = _mm256_set1_ps(0x1p-24f);
+    const uint64_t below = keep_below(p);
+#ifdef HAVE_AVX512_RANDOM
+    if (tv_use_avx512()) { mask_random512(d, cnt, key, below, rescale, first); return; }
+#endif
+    const __m256 rv = _mm256_set1_ps(rescale);
+    const __m256i bv = _mm256_set1_epi64x((long long)below);
     const __m256i kv = _mm256_set1_epi64x((long long)key), step = _mm256_set1_epi64x((long long)(8 * INDEX_C));
     const uint64_t f = first;
     __m256i even = _mm256_set_epi64x((long long)((f + 6) * INDEX_C), (long long)((f + 4) * INDEX_C),
@@ -144,18 +148,15 @@ TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, floa
                                     (long long)((f + 3) * INDEX_C), (long long)((f + 1) * INDEX_C));
     size_t j = 0;
     for (; j + 8 <= cnt; j += 8) {
-        __m256i ze = _mm256_srli_epi64(mix4(_mm256_xor_si256(kv, even)), 40);
-        __m256i zo = _mm256_srli_epi64(mix4(_mm256_xor_si256(kv, odd)), 40);
-        __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_blend_epi32(ze, _mm256_slli_epi64(zo, 32), 0xAA)), scale);
-        __m256 keep = _mm256_cmp_ps(u, pv, _CMP_LT_OQ);
+        // 64-bit lanes all ones where m < below (m, below <= 2^24: a signed compare is exact).
+        __m256i ke = _mm256_cmpgt_epi64(bv, draw4(_mm256_xor_si256(kv, even)));
+        __m256i ko = _mm256_cmpgt_epi64(bv, draw4(_mm256_xor_si256(kv, odd)));
+        __m256 keep = _mm256_castsi256_ps(_mm256_blend_epi32(ke, ko, 0xAA));
         _mm256_storeu_ps(d + j, _mm256_and_ps(keep, _mm256_mul_ps(_mm256_loadu_ps(d + j), rv)));
         even = _mm256_add_epi64(even, step);
         odd = _mm256_add_epi64(odd, step);
     }
-    for (; j < cnt; j++) {
-        float u = (float)(mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) * 0x1p-24f;
-        d[j] = u < p ? d[j] * rescale : 0.0f;
-    }
+    for (; j < cnt; j++) d[j] = (mix(key ^ ((uint64_t)(first + j) * INDEX_C)) >> 40) < below ? d[j] * rescale : 0.0f;
 }
 
 TARGET static void apply_mask(const tv_sparse_mask *m, float *d, size_t cnt, size_t first) {
@@ -315,24 +316,6 @@ TARGET void tv_magnitude_histograms(const void *base, int base_dtype,
     }
 }
 
-// ---- exact selection for small tensors ----
-
-TARGET void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
-                              size_t n, uint32_t *dst) {
-    _Alignas(32) float b[STRIP], d[STRIP];
-    const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
-    const int need_base = !is_task_vector && model_dtype != TV_ZERO;
-    for (size_t i = 0; i < n; i += STRIP) {
-        size_t cnt = n - i < STRIP ? n - i : STRIP;
-        if (need_base) base_strip(base, base_dtype, i, cnt, b);
-        tau_strip(model, model_dtype, is_task_vector, b, i, cnt, d);
-        size_t j = 0;
-        for (; j + 8 <= cnt; j += 8)
-            _mm256_storeu_si256((__m256i *)(dst + i + j), _mm256_and_si256(_mm256_castps_si256(_mm256_load_ps(d + j)), absmask));
-        for (; j < cnt; j++) { uint32_t x; memcpy(&x, d + j, 4); dst[i + j] = x & 0x7fffffffu; }
-    }
-}
-
 #endif
 
 static int compare_u32(const void *a, const void *b) {
@@ -409,12 +392,6 @@ uint32_t tv_select_u32(uint32_t *a, size_t n, size_t k) {
     return prefix | b;
 }
 
-#if !(defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)))
-void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
-                       size_t n, uint32_t *dst) {
-    (void)base; (void)base_dtype; (void)model; (void)model_dtype; (void)is_task_vector; (void)n; (void)dst;
-}
-#endif
 
 #if !(defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)))
 int tv_sparse_available(void) { return 0; }

@@ -50,10 +50,26 @@ void tv_magnitude_histograms(const void *base, int base_dtype,
                              int model_count, size_t n,
                              uint32_t *const *coarse, const int32_t *fine_bins, int ranks, uint32_t *const *fine);
 
-/// bits(|tau|) of one model for n elements into dst (the values the histograms count), for the
-/// exact selection of small tensors.
-void tv_magnitude_bits(const void *base, int base_dtype, const void *model, int model_dtype, int is_task_vector,
-                       size_t n, uint32_t *dst);
+/// Bins of the one-pass top-k selection (magnitude_select.c): bits(|tau|) >> TV_SELECT_SHIFT, 2048
+/// bins over every non-negative float bit pattern (NaN included).
+enum { TV_SELECT_SHIFT = 20, TV_SELECT_BINS = 2048, TV_SELECT_COPIES = 4 };
+
+/// Counts bits(|tau_i|) >> TV_SELECT_SHIFT of n elements for every model i into hist[i], which
+/// holds TV_SELECT_COPIES interleaved histograms of TV_SELECT_BINS bins each (consecutive values
+/// go to different copies, so a run of one bin does not wait on one counter; the caller sums
+/// them). A missing model (TV_ZERO) counts n zeros.
+void tv_magnitude_coarse(const void *base, int base_dtype,
+                         const void *const *models, const int *model_dtypes, const uint8_t *is_task_vector,
+                         int model_count, size_t n, uint32_t *const *hist);
+
+/// For every model i and r < ranks with bins[i * ranks + r] >= 0: appends bits(|tau_i|) of the
+/// values whose bits >> TV_SELECT_SHIFT equal that bin at dst[i * ranks + r], in element order,
+/// and advances dst[i * ranks + r] past them; never beyond end[i * ranks + r] (values past it are
+/// dropped). Writes up to 8 values past the end: each range needs 8 values of slack after it.
+void tv_magnitude_collect(const void *base, int base_dtype,
+                          const void *const *models, const int *model_dtypes, const uint8_t *is_task_vector,
+                          int model_count, size_t n, const int32_t *bins, int ranks,
+                          uint32_t **dst, uint32_t *const *end);
 
 /// The k-th smallest of a[0..<n] (0-based, k < n), exact; permutes a. Portable C.
 uint32_t tv_select_u32(uint32_t *a, size_t n, size_t k);

@@ -18,27 +18,28 @@ extension ChunkRunner {
     /// Hands every block of `operands` to `body(block)`, undecoded, for kernels that convert in
     /// registers (see `FusedLinear`). Segments and blocks are laid out as in `forEachChunk`, so the
     /// same worker count gives the same split; `body` runs concurrently for different segments.
-    func forEachRawBlock(_ operands: TensorOperands, _ body: @Sendable (RawBlock) -> Void) {
+    /// With `filling`, the pass also reads the operands into that resident copy (see ResidentCopy).
+    func forEachRawBlock(_ operands: TensorOperands, filling: ResidentCopy? = nil, _ body: @Sendable (RawBlock) -> Void) {
         let n = operands.elementCount
         guard n > 0 else { return }
         let chunks = (n + Self.chunkElements - 1) / Self.chunkElements
         let segments = min(segmentCount(elements: n), chunks)
         if segments == 1 {
-            runRawSegment(0, of: segments, chunks: chunks, operands, body)
+            runRawSegment(0, of: segments, chunks: chunks, operands, filling: filling, body)
         } else {
             DispatchQueue.concurrentPerform(iterations: segments) { segment in
-                self.runRawSegment(segment, of: segments, chunks: chunks, operands, body)
+                self.runRawSegment(segment, of: segments, chunks: chunks, operands, filling: filling, body)
             }
         }
     }
 
     private func runRawSegment(_ segment: Int, of segments: Int, chunks: Int, _ operands: TensorOperands,
-                               _ body: @Sendable (RawBlock) -> Void) {
+                               filling: ResidentCopy?, _ body: @Sendable (RawBlock) -> Void) {
         // One staging slot per operand, then the result slot.
         let slots = operands.models.count + 1
         let (memory, capacity) = pool.take(Self.blockBytes * (slots + 1))
         defer { pool.give(memory, capacity: capacity) }
-        forEachBlock(ofSegment: segment, of: segments, chunks: chunks, operands, staging: memory) { _, _, lo, count, sources in
+        forEachBlock(ofSegment: segment, of: segments, chunks: chunks, operands, staging: memory, filling: filling) { _, _, lo, count, sources in
             body(RawBlock(segment: segment, offset: lo, count: count, base: sources[0]!, models: Array(sources.dropFirst()),
                           scratch: memory + slots * Self.blockBytes))
         }

@@ -18,6 +18,8 @@ public struct ChunkRunner: Sendable {
     public let workers: Int
     let reader = SourceReader()
     let pool = ScratchPool()
+    /// Memory of the tensor-sized `ResidentCopy` of methods that read a tensor several times.
+    let residentBuffer = ResidentBuffer()
     /// inf/NaN seen in encoded output chunks (see `OutputCheck`).
     let outputCheck = OutputCheck()
 
@@ -105,8 +107,12 @@ public struct ChunkRunner: Sendable {
     /// One segment's chunks in blocks of up to `blockChunks`: for each block, every operand's bytes
     /// (read into `staging`, one `blockBytes` slot per operand, or viewed in place; nil for a
     /// missing model) go to `body(firstChunk, endChunk, firstElement, elementCount, sources)`.
+    /// With `filling`, file-backed operands are read into that copy's regions instead (and the
+    /// block handed on from there); once a tensor's copy is filled, every pass reads it in place.
     func forEachBlock(ofSegment segment: Int, of segments: Int, chunks: Int, _ operands: TensorOperands,
-                      staging: UnsafeMutableRawPointer, _ body: (Int, Int, Int, Int, [UnsafeRawPointer?]) -> Void) {
+                      staging: UnsafeMutableRawPointer, filling: ResidentCopy? = nil,
+                      _ body: (Int, Int, Int, Int, [UnsafeRawPointer?]) -> Void) {
+        let resident = filling ?? operands.resident.copy.flatMap { $0.filled ? $0 : nil }
         let n = operands.elementCount
         let chunk = Self.chunkElements
         let endChunk = (segment + 1) * chunks / segments
@@ -121,6 +127,14 @@ public struct ChunkRunner: Sendable {
             let count = min(blockEnd * chunk, n) - lo
             let sources: [UnsafeRawPointer?] = operandList.enumerated().map { i, op in
                 guard let op else { return nil }
+                if let region = resident?.regions[i] {
+                    let place = region + lo * op.width
+                    if filling != nil {
+                        let p = reader.bytes(op.storage, byteOffset: lo * op.width, byteCount: count * op.width, staging: place)
+                        if p != UnsafeRawPointer(place) { place.copyMemory(from: p, byteCount: count * op.width) }
+                    }
+                    return UnsafeRawPointer(place)
+                }
                 return reader.bytes(op.storage, byteOffset: lo * op.width, byteCount: count * op.width,
                                     staging: staging + i * Self.blockBytes)
             }

@@ -97,37 +97,9 @@ struct OperandCodes: Sendable {
 }
 
 /// MagnitudeSelector's two histogram passes on `tv_magnitude_histograms`: same counts as feeding
-/// the decoded Float chunks (the bits of Float |tau|), without the decode into scratch.
+/// the decoded Float chunks (the bits of Float |tau|), without the decode into scratch. (The usual
+/// fused path is FusedSelection; this one serves `trim=global` and heavily tied tensors.)
 enum FusedMagnitude {
-    /// Up to this many elements, the thresholds come from an exact selection (tv_select_u32) over a copy of the
-    /// magnitudes (n × models × 4 bytes) instead of the two histogram passes, whose 65,536-bin
-    /// histograms per worker and model cost more than such a tensor itself.
-    static let selectionLimit = 1 << 18
-
-    /// The thresholds `MagnitudeSelector` would give (same ranks, same ties), for a small tensor;
-    /// nil when the kernel cannot run it or the tensor is larger than `selectionLimit`.
-    static func smallTensorThresholds(ranks: [[Int]], operands: TensorOperands, runner: ChunkRunner) -> [[UInt32]]? {
-        let n = operands.elementCount, models = operands.models.count
-        guard FusedSparse.available, n > 0, n <= selectionLimit, ranks.count == models,
-              let codes = OperandCodes(operands) else { return nil }
-        let (memory, capacity) = runner.pool.take(n * models * 4)
-        defer { runner.pool.give(memory, capacity: capacity) }
-        let words = SendablePointer(memory.bindMemory(to: UInt32.self, capacity: n * models))
-        runner.forEachRawBlock(operands) { block in
-            for m in 0..<models {
-                tv_magnitude_bits(block.base, codes.base, block.models[m], codes.models[m], Int32(codes.isTaskVector[m]),
-                                  block.count, words.pointer + m * n + block.offset)
-            }
-        }
-        return (0..<models).map { m in
-            ranks[m].map { k in
-                if k <= 0 { return MagnitudeSelector.keepNothing }
-                if k >= n { return MagnitudeSelector.keepAll }
-                return tv_select_u32(words.pointer + m * n, n, n - k)  // the k-th largest
-            }
-        }
-    }
-
     /// Feeds one pass over `operands` into `selector`; false when the kernel cannot (dtype, CPU),
     /// and the caller feeds decoded chunks instead.
     static func feed(_ selector: MagnitudeSelector, fine: Bool, operands: TensorOperands, runner: ChunkRunner) -> Bool {

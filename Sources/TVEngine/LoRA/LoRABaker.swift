@@ -12,38 +12,57 @@ public struct LoRABakeReport: Sendable {
     public var seconds = 0.0
 }
 
-/// Bakes a LoRA into a model: W' = W + scale · (alpha / rank) · up @ down for every module (conv
-/// LoRAs: down r×in×kh×kw, up out×r×1×1, so up @ down is reshaped to out×in×kh×kw). Streams the
-/// model tensor by tensor (memory: one tensor and its update); tensors without a module are
-/// copied. Every module must find its tensor unless `allowUnmatched`.
+/// Bakes a LoRA into a model: W' = W + scale · ΔW for every module (ΔW: LoRADelta — LoRA
+/// (alpha / rank) · up @ down, LyCORIS LoHa and LoKr; conv updates are reshaped to
+/// out×in×kh×kw). A module aimed at one of q/k/v of a fused OpenCLIP `in_proj_weight` updates
+/// that third of its rows. Streams the model tensor by tensor (memory: one tensor and its
+/// update); tensors without a module are copied. Every module must find its tensor unless
+/// `allowUnmatched`.
 public enum LoRABaker {
     public static func bake(model: any CheckpointReader, lora: any CheckpointReader, scale: Double,
-                            adapterConfig: String? = nil, allowUnmatched: Bool = false, output: String) throws -> LoRABakeReport {
+                            adapterConfig: String? = nil, allowUnmatched: Bool = false, output: String,
+                            createOutput: ((_ tensors: [TensorInfo], _ metadata: [String: String]) throws -> any CheckpointWriter)? = nil) throws -> LoRABakeReport {
         let start = Date()
         guard scale.isFinite else { throw EngineError.badParameter(source: "--scale", reason: "\(scale) is not a finite number") }
         let modules = try LoRAModules.read(lora, adapterConfig: adapterConfig)
         let targets = LoRATargets(model: model)
-        var byTensor: [String: LoRAModule] = [:]
+        var byTensor: [String: [(module: LoRAModule, part: Int?)]] = [:]
         var unmatched: [String] = []
         for m in modules {
-            guard let t = try targets.tensor(for: m.key, path: lora.path) else { unmatched.append(m.key); continue }
-            if let other = byTensor[t] { throw LoRAError.ambiguous(path: lora.path, module: m.key, tensors: [t + " (also \(other.key))"]) }
-            byTensor[t] = m
+            guard let t = try targets.target(for: m.key, path: lora.path) else { unmatched.append(m.key); continue }
+            if let other = byTensor[t.tensor]?.first(where: { $0.part == nil || t.part == nil || $0.part == t.part }) {
+                throw LoRAError.ambiguous(path: lora.path, module: m.key, tensors: [t.tensor + " (also \(other.module.key))"])
+            }
+            byTensor[t.tensor, default: []].append((m, t.part))
         }
         if !unmatched.isEmpty && !allowUnmatched { throw LoRAError.unmatched(path: lora.path, modules: unmatched, model: model.path) }
         // Check every shape before writing anything.
-        for (name, m) in byTensor { _ = try factorShape(m, lora: lora, target: model.info(named: name)!) }
+        var plans: [String: LoRADelta.Plan] = [:]
+        for (name, list) in byTensor {
+            for (m, part) in list { plans[m.key] = try plan(m, part: part, lora: lora, target: model.info(named: name)!) }
+        }
 
         var metadata = model.metadata
         metadata["tvtool.lora_bake"] = "{\"lora\": \(jsonString(lora.path)), \"scale\": \(scale)}"
-        let writer = try Checkpoints.create(output, tensors: model.tensors, metadata: metadata,
-                                            options: CreateOptions(inputs: [model.path, lora.path]))
+        // A pipeline folder is written back as one (ModelSet.create), anything else as a file.
+        let writer = try createOutput?(model.tensors, metadata)
+            ?? Checkpoints.create(output, tensors: model.tensors, metadata: metadata, options: CreateOptions(inputs: [model.path, lora.path]))
         var report = LoRABakeReport(outputPath: writer.path, unmatched: unmatched)
         do {
             for info in model.tensors {
                 let t = try model.tensor(named: info.name)
-                if let m = byTensor[info.name] {
-                    try writer.write(try baked(t, info: info, module: m, lora: lora, scale: scale), named: info.name)
+                if let list = byTensor[info.name] {
+                    var values = try t.doubles()
+                    for (m, part) in list {
+                        let p = plans[m.key]!
+                        let delta = try LoRADelta.values(m, plan: p, lora: lora)
+                        let offset = (part ?? 0) * p.rows * p.columns
+                        for i in delta.indices { values[offset + i] += scale * delta[i] }
+                    }
+                    guard values.allSatisfy(\.isFinite) else {
+                        throw EngineError.notFinite(tensor: info.name, what: "baking LoRA module '\(list[0].module.key)' gives non-finite values")
+                    }
+                    try writer.write(try Tensor.fromDoubles(values, shape: info.shape, dtype: info.dtype), named: info.name)
                     report.baked.append(info.name)
                 } else {
                     try writer.write(t, named: info.name)
@@ -59,38 +78,25 @@ public enum LoRABaker {
         return report
     }
 
-    /// (rank, out, in·kh·kw) of a module, checked against its target tensor.
-    static func factorShape(_ m: LoRAModule, lora: any CheckpointReader, target: TensorInfo) throws -> (rank: Int, rows: Int, columns: Int) {
-        guard let down = lora.info(named: m.down), let up = lora.info(named: m.up) else {
-            throw LoRAError.incompleteModule(path: lora.path, module: m.key, missing: "down or up")
+    /// The module's update plan, checked against its target (a third of the rows for a fused q/k/v part).
+    static func plan(_ m: LoRAModule, part: Int?, lora: any CheckpointReader, target: TensorInfo) throws -> LoRADelta.Plan {
+        guard target.dtype.supportsArithmetic, let first = target.shape.first, first > 0 else {
+            throw LoRAError.badShape(path: lora.path, module: m.key, reason: "'\(target.name)' is not a floating-point weight")
         }
-        guard down.dtype.supportsArithmetic, up.dtype.supportsArithmetic, target.dtype.supportsArithmetic else {
-            throw LoRAError.badShape(path: lora.path, module: m.key, reason: "down, up and '\(target.name)' must be floating point")
-        }
-        guard [2, 4].contains(down.shape.count), [2, 4].contains(up.shape.count), down.shape[0] > 0 else {
-            throw LoRAError.badShape(path: lora.path, module: m.key, reason: "down \(Shape.describe(down.shape)) and up \(Shape.describe(up.shape)) are not 2-D or conv matrices")
-        }
-        let rank = down.shape[0], rows = up.shape[0], columns = down.shape.dropFirst().reduce(1, *)
-        guard up.shape.dropFirst().reduce(1, *) == rank, up.shape[1] == rank else {
-            throw LoRAError.badShape(path: lora.path, module: m.key, reason: "up \(Shape.describe(up.shape)) does not match rank \(rank) of down \(Shape.describe(down.shape))")
-        }
-        guard target.shape.first == rows, rows * columns == target.elementCount else {
+        let p = try LoRADelta.plan(m, lora: lora)
+        let rows = part == nil ? first : first / 3, columns = target.elementCount / first
+        guard p.rows == rows, p.columns == columns else {
+            let what: String
+            switch m.factors {
+            case .lowRank: what = "up @ down"
+            case .loha: what = "the LoHa update"
+            case .lokr: what = "the LoKr update"
+            }
+            let slice = part.map { " (rows \($0 * rows)..<\(($0 + 1) * rows), its \(["q", "k", "v"][$0]) part)" } ?? ""
             throw LoRAError.badShape(path: lora.path, module: m.key,
-                                     reason: "up @ down is \(rows)×\(columns), tensor '\(target.name)' has shape \(Shape.describe(target.shape))")
+                                     reason: "\(what) is \(p.rows)×\(p.columns), tensor '\(target.name)'\(slice) has shape \(Shape.describe(target.shape))")
         }
-        return (rank, rows, columns)
-    }
-
-    private static func baked(_ w: Tensor, info: TensorInfo, module m: LoRAModule, lora: any CheckpointReader, scale: Double) throws -> Tensor {
-        let (rank, rows, columns) = try factorShape(m, lora: lora, target: info)
-        let down = try lora.tensor(named: m.down).doubles(), up = try lora.tensor(named: m.up).doubles()
-        let alpha = m.alpha ?? Double(rank)
-        let factor = scale * (m.rsLoRA ? alpha / Double(rank).squareRoot() : alpha / Double(rank))
-        let delta = LowRankAlgebra.product(up, down, m: rows, k: rank, n: columns)
-        var values = try w.doubles()
-        for i in values.indices { values[i] += factor * delta[i] }
-        guard values.allSatisfy(\.isFinite) else { throw EngineError.notFinite(tensor: info.name, what: "baking LoRA module '\(m.key)' gives non-finite values") }
-        return try Tensor.fromDoubles(values, shape: info.shape, dtype: info.dtype)
+        return p
     }
 
     static func jsonString(_ s: String) -> String {

@@ -11,6 +11,8 @@ public enum LoRAError: BadInputError, UsageClassifiedError, Equatable {
     /// Two modules (or two model tensors) claim the same target.
     case ambiguous(path: String, module: String, tensors: [String])
     case badShape(path: String, module: String, reason: String)
+    /// An update kind tvtool does not bake (DoRA, OFT, IA3, …).
+    case unsupportedKind(path: String, module: String, kind: String)
     case badConfig(path: String, reason: String)
     case badRank(Int)
     case nothingToExtract(path: String)
@@ -20,7 +22,7 @@ public enum LoRAError: BadInputError, UsageClassifiedError, Equatable {
     public var description: String {
         switch self {
         case let .unknownKey(path, key):
-            return "\(path): '\(key)' is not a LoRA key (expected kohya lora_down/lora_up/alpha, diffusers lora.down/lora.up, or PEFT lora_A/lora_B)"
+            return "\(path): '\(key)' is not a LoRA key (expected kohya lora_down/lora_up/alpha, diffusers lora.down/lora.up, PEFT lora_A/lora_B, LyCORIS hada_* or lokr_*)"
         case let .incompleteModule(path, module, missing):
             return "\(path): LoRA module '\(module)' has no \(missing) matrix"
         case let .unmatched(path, modules, model):
@@ -29,6 +31,8 @@ public enum LoRAError: BadInputError, UsageClassifiedError, Equatable {
             return "\(path): LoRA module \(shown)\(more) matches no tensor of \(model) (use --allow-unmatched to bake the rest)"
         case let .ambiguous(path, module, tensors):
             return "\(path): LoRA module '\(module)' matches several tensors (\(tensors.joined(separator: ", ")))"
+        case let .unsupportedKind(path, module, kind):
+            return "\(path): LoRA module '\(module)' is \(kind), which tvtool does not bake (LoRA, LoHa and LoKr are baked)"
         case let .badShape(path, module, reason):
             return "\(path): LoRA module '\(module)': \(reason)"
         case let .badConfig(path, reason):

@@ -45,7 +45,7 @@ public struct TensorContext {
     /// Per-model exact k-th largest |tau_i| thresholds for this tensor (see MagnitudeSelector).
     public func magnitudeThresholds(ranks: [[Int]]) -> [[UInt32]] {
         if precision == .f32, fusedKernels,
-           let t = FusedMagnitude.smallTensorThresholds(ranks: ranks, operands: operands, runner: runner) { return t }
+           let t = FusedSelection.thresholds(ranks: ranks, operands: operands, runner: runner) { return t }
         let selector = MagnitudeSelector(ranks: ranks, segments: runner.workers)
         feed(selector, fine: false)
         if selector.finishCoarse() { feed(selector, fine: true) }

@@ -10,6 +10,8 @@ public struct TensorOperands: Sendable {
     /// Per model: true when it is a task vector (used as it is), false when it is a finetuned
     /// checkpoint (the base is subtracted to get its task vector).
     public let modelIsTaskVector: [Bool]
+    /// The operands' bytes read into memory once, when a method passes over them several times.
+    public let resident = ResidentSlot()
 
     public init(name: String, base: Tensor, models: [Tensor?], modelIsTaskVector: [Bool]) {
         precondition(models.count == modelIsTaskVector.count)
@@ -23,6 +25,7 @@ public struct TensorOperands: Sendable {
 
     /// Drops the mapped pages of every operand (streaming passes call this once a tensor is done).
     public func releasePages() {
+        resident.copy = nil
         base.storage.releasePages()
         for m in models { m?.storage.releasePages() }
     }

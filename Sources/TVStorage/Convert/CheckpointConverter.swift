@@ -1,3 +1,5 @@
+import Foundation
+
 /// Options for `CheckpointConverter.convert`.
 public struct ConvertOptions: Sendable {
     /// Target dtype for floating-point tensors with arithmetic support (F16/BF16/F32/F64); nil keeps
@@ -10,6 +12,11 @@ public struct ConvertOptions: Sendable {
     public var progress: Bool
     /// Rename to this layout (SD single file ↔ diffusers pipeline); nil keeps the names.
     public var layout: ModelLayout?
+    /// A single file → diffusers folder: copy the configs (and tokenizer, scheduler) of this
+    /// reference pipeline instead of inferring them; checked against the weights' shapes.
+    public var configFrom: String?
+    /// A single file → diffusers folder: the scheduler's prediction type (nil: SD's for the version).
+    public var predictionType: String?
 
     public init(dtype: DType? = nil, maxShardBytes: Int? = nil, open: OpenOptions = OpenOptions(), progress: Bool = false) {
         self.dtype = dtype
@@ -44,7 +51,14 @@ public enum CheckpointConverter {
             throw StorageError.invalidTensor(tensor: "*", reason: "cannot convert to \(d.rawValue): choose f32, f16, bf16 or f64")
         }
         let opened = options.layout == nil ? try Checkpoints.open(input, options: options.open) : try ModelNaming.open(input, options: options.open)
-        let reader = try options.layout.map { try $0.view(of: opened) } ?? opened
+        var reader = try options.layout.map { try $0.view(of: opened) } ?? opened
+        let folderOutput = options.layout != nil && (ModelSet.isFolderOutput(output) || (options.layout == .diffusers && CheckpointFormat.detect(path: output) == nil))
+        var template = (opened as? PipelineReader)?.path
+        var generated: [String: Data] = [:]
+        var extraNotes: [String] = []
+        if folderOutput, options.layout == .diffusers, ModelNaming.kind(opened) == .singleFile {
+            (reader, template, generated, extraNotes) = try diffusersFolderParts(reader, singleFile: opened, input: input, options: options)
+        }
         // An empty output would look like a successful conversion of an empty model.
         guard !reader.tensors.isEmpty else { throw StorageError.noTensors(path: input, detail: reader.notes.joined(separator: "; ")) }
         let targets = reader.tensors.map { targetInfo($0, options.dtype) }
@@ -58,17 +72,17 @@ public enum CheckpointConverter {
         var inputs = [input, opened.path] + ((opened as? PipelineReader)?.weightFiles ?? [])
         if let sharded = opened as? ShardedSafetensorsReader { inputs += sharded.shards.map(\.path) }
         let writer: any CheckpointWriter
-        if options.layout != nil, ModelSet.isFolderOutput(output) || (options.layout == .diffusers && CheckpointFormat.detect(path: output) == nil) {
-            let template = (opened as? PipelineReader)?.path
+        if folderOutput {
             writer = try PipelineWriter(path: output, tensors: targets, metadata: reader.metadata, template: template,
-                                        variant: options.open.variant, pipeline: ModelNaming.kind(reader) == .pipeline, inputs: inputs)
+                                        variant: options.open.variant, pipeline: ModelNaming.kind(reader) == .pipeline, inputs: inputs,
+                                        generated: generated, templateWeights: options.configFrom == nil)
         } else {
             writer = try Checkpoints.create(output, tensors: targets, metadata: reader.metadata,
                                             options: CreateOptions(maxShardBytes: options.maxShardBytes, inputs: inputs))
         }
         let progress = ProgressReporter(label: "convert", totalUnits: targets.count, unitName: "tensors",
                                         totalBytes: reader.totalBytes, enabled: options.progress)
-        var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0, notes: reader.notes)
+        var summary = ConvertSummary(tensors: targets.count, convertedTensors: 0, inputBytes: 0, outputBytes: 0, notes: reader.notes + extraNotes)
         let pipeline = WritePipeline(writer)
         do {
             let outCapacity = targets.map(\.byteCount).max() ?? 0, inCapacity = reader.tensors.map(\.byteCount).max() ?? 0
@@ -100,6 +114,28 @@ public enum CheckpointConverter {
             throw error
         }
         return summary
+    }
+
+    /// What a diffusers folder made from an SD single file needs besides the renamed weights: the
+    /// configs (inferred, or a reference's checked against the weights), without the tensors
+    /// diffusers' models do not have (SDConfigs.leftOut), and notes saying what was assumed.
+    private static func diffusersFolderParts(_ view: any CheckpointReader, singleFile: any CheckpointReader, input: String,
+                                             options: ConvertOptions) throws
+        -> (reader: any CheckpointReader, template: String?, generated: [String: Data], notes: [String]) {
+        let configs = try SDConfigs(tensors: view.tensors, path: input)
+        var notes: [String] = []
+        if !configs.leftOut.isEmpty {
+            notes.append("\(configs.leftOut.count) OpenCLIP tensor(s) diffusers' SD 2.x text encoder does not have (its last block, which SD 2.x skips, text_projection, logit_scale) are left out of the folder, as diffusers' own converter does")
+        }
+        let reader = configs.leftOut.isEmpty ? view : try RemappedReader.excluding(Set(configs.leftOut), of: view)
+        if let reference = options.configFrom {
+            try configs.check(reference: reference)
+            return (reader, reference, [:], notes)
+        }
+        let betas = singleFile.info(named: "betas") != nil ? try? singleFile.tensor(named: "betas").doubles() : nil
+        notes += configs.notes
+        notes.append("configs inferred for SD \(configs.version.rawValue).x from the weights; prediction type \(options.predictionType ?? (configs.version == .v2 ? "v_prediction" : "epsilon")) is not in the weights (--prediction-type, or --config-from a reference pipeline)")
+        return (reader, nil, try configs.files(predictionType: options.predictionType, betas: betas), notes)
     }
 
     /// The output declaration for one input tensor.

@@ -23,9 +23,15 @@ public enum ModelNaming {
         let kinds = readers.map(kind)
         guard Set(kinds).count > 1 else { return readers }
         let target: Kind = kinds.contains(.model) ? .model : .pipeline
+        let others = Set(zip(readers, kinds).filter { $0.1 != .singleFile }.flatMap { $0.0.tensors.map(\.name) })
         return try zip(readers, kinds).map { reader, k in
             switch (k, target) {
-            case (.singleFile, .pipeline): return try RemappedReader.diffusersView(of: reader)
+            case (.singleFile, .pipeline):
+                // An SD 2.x single file beside a diffusers pipeline: OpenCLIP's last block,
+                // text_projection and logit_scale are not in diffusers' text encoder; leave them out.
+                let view = try RemappedReader.diffusersView(of: reader)
+                let extras = SDConfigs.openCLIPExtras(view.tensors.map(\.name)).filter { !others.contains($0) }
+                return extras.isEmpty ? view : try RemappedReader.excluding(Set(extras), of: view, note: "\(reader.path): \(extras.count) OpenCLIP tensor(s) diffusers' SD 2.x text encoder does not have (its last block, text_projection, logit_scale) left out")
             case (.singleFile, .model): return try RemappedReader.component("unet.", of: try RemappedReader.diffusersView(of: reader))
             case (.pipeline, .model): return try RemappedReader.component("unet.", of: reader)
             default: return reader

@@ -65,8 +65,11 @@ public struct ModelSet {
     /// path is a folder, else a file in the format of its extension.
     /// `copyUnmergedParts: false` (a task-vector output) leaves the components that were not
     /// computed out instead of copying the base's weights for them.
-    public func create(_ path: String, tensors: [TensorInfo], metadata: [String: String], copyUnmergedParts: Bool = true) throws -> any CheckpointWriter {
+    /// `inputPaths`: further files read (a LoRA) that the output may not replace either.
+    public func create(_ path: String, tensors: [TensorInfo], metadata: [String: String], copyUnmergedParts: Bool = true,
+                       inputPaths extra: [String] = []) throws -> any CheckpointWriter {
         let base = readers[0]
+        let inputPaths = self.inputPaths + extra
         let pipeline = ModelNaming.kind(base) == .pipeline
         guard Self.isFolderOutput(path) || (pipeline && CheckpointFormat.detect(path: path) == nil) else {
             return try Checkpoints.create(path, tensors: tensors, metadata: metadata, options: CreateOptions(inputs: inputPaths))
@@ -78,9 +81,15 @@ public struct ModelSet {
 
     /// The folder whose configs the output copies: the base pipeline, or the base model's folder.
     private func template(pipeline: Bool) -> String? {
-        var reader = readers[0]
-        while let r = reader as? RemappedReader { reader = r.inner }
+        func unwrapped(_ r: any CheckpointReader) -> any CheckpointReader {
+            var reader = r
+            while let r = reader as? RemappedReader { reader = r.inner }
+            return reader
+        }
+        let reader = unwrapped(readers[0])
         if let p = reader as? PipelineReader { return pipeline ? p.path : p.path + "/unet" }
+        // An SD single-file base written as a pipeline: the configs of a pipeline input (same model shape).
+        if pipeline, let p = readers.dropFirst().lazy.map(unwrapped).compactMap({ $0 as? PipelineReader }).first { return p.path }
         let dir = URL(fileURLWithPath: reader.path).deletingLastPathComponent().path
         return FileManager.default.fileExists(atPath: dir + "/config.json") ? dir : nil
     }

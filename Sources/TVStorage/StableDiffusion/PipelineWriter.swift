@@ -17,15 +17,21 @@ public final class PipelineWriter: RangedCheckpointWriter, @unchecked Sendable {
     private let weightNames: [String: String]
     /// Template folders not copied (unmerged components of a task-vector output).
     private let skip: Set<String>
+    /// Files written when there is no template (relative path → bytes): generated configs.
+    private let generated: [String: Data]
+    /// False: only the template's configs and other non-weight files are copied (`--config-from`).
+    private let templateWeights: Bool
     private var finished = false
 
     /// `pipeline`: names carry their component prefix; else one model folder.
     public init(path: String, tensors: [TensorInfo], metadata: [String: String], template: String?, variant: String?,
-                pipeline: Bool, inputs: [String], skip: Set<String> = []) throws {
+                pipeline: Bool, inputs: [String], skip: Set<String> = [], generated: [String: Data] = [:], templateWeights: Bool = true) throws {
         let out = URL(fileURLWithPath: path).standardizedFileURL.path
         self.path = out
         self.template = template
         self.skip = skip
+        self.generated = generated
+        self.templateWeights = templateWeights
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: out, isDirectory: &isDir) {
@@ -109,7 +115,7 @@ public final class PipelineWriter: RangedCheckpointWriter, @unchecked Sendable {
     public func finish() throws {
         do {
             for w in writers.values { try w.finish() }
-            if let template { try copyTemplate(template) } else if writers[""] == nil { try writeModelIndex() }
+            if let template { try copyTemplate(template) } else if !generated.isEmpty { try writeGenerated() } else if writers[""] == nil { try writeModelIndex() }
             let fm = FileManager.default
             if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }  // checked empty at creation
             try fm.moveItem(atPath: stage, toPath: path)
@@ -139,9 +145,31 @@ public final class PipelineWriter: RangedCheckpointWriter, @unchecked Sendable {
                 for file in try fm.contentsOfDirectory(atPath: src) where !Self.isWeightFile(file) {
                     if !fm.fileExists(atPath: dst + "/" + file) { try fm.copyItem(atPath: src + "/" + file, toPath: dst + "/" + file) }
                 }
-            } else if isDir.boolValue || !(writers[""] != nil && Self.isWeightFile(item)) {
+            } else if isDir.boolValue && !templateWeights {
+                try copyTree(src, to: dst)
+            } else if isDir.boolValue || !((writers[""] != nil || !templateWeights) && Self.isWeightFile(item)) {
                 if !fm.fileExists(atPath: dst) { try fm.copyItem(atPath: src, toPath: dst) }
             }
+        }
+    }
+
+    /// A template folder without its weight files (configs, tokenizer vocabularies…).
+    private func copyTree(_ src: String, to dst: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dst, withIntermediateDirectories: true)
+        for item in try fm.contentsOfDirectory(atPath: src) where !Self.isWeightFile(item) {
+            var isDir: ObjCBool = false
+            _ = fm.fileExists(atPath: src + "/" + item, isDirectory: &isDir)
+            if isDir.boolValue { try copyTree(src + "/" + item, to: dst + "/" + item) }
+            else if !fm.fileExists(atPath: dst + "/" + item) { try fm.copyItem(atPath: src + "/" + item, toPath: dst + "/" + item) }
+        }
+    }
+
+    private func writeGenerated() throws {
+        for (relative, data) in generated.sorted(by: { $0.key < $1.key }) {
+            let url = URL(fileURLWithPath: stage + "/" + relative)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url)
         }
     }
 

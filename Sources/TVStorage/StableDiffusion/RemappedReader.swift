@@ -67,6 +67,12 @@ public final class RemappedReader: CheckpointReader {
         return try RemappedReader(reader, entries: entries, notes: [])
     }
 
+    /// All tensors but `names`, unchanged.
+    public static func excluding(_ names: Set<String>, of reader: any CheckpointReader, note: String? = nil) throws -> RemappedReader {
+        let entries = reader.tensors.filter { !names.contains($0.name) }.map { RemappedEntry(info: $0, source: .whole($0.name)) }
+        return try RemappedReader(reader, entries: entries, notes: note.map { [$0] } ?? [])
+    }
+
     public func tensor(named name: String) throws -> Tensor {
         guard let source = sources[name], let info = info(named: name) else { throw StorageError.tensorNotFound(path: path, tensor: name) }
         switch source {

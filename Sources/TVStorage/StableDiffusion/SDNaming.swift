@@ -26,6 +26,17 @@ public enum SDNaming {
         return mapped == path ? nil : mapped
     }
 
+    /// The transformers CLIPTextModel path (diffusers' text encoder) of an SD 2.x OpenCLIP path
+    /// after `cond_stage_model.model.` (`transformer.resblocks.3.mlp.c_fc` →
+    /// `text_model.encoder.layers.3.mlp.fc1`); nil when no rule applies. The fused
+    /// `attn.in_proj_weight` has no single counterpart (it is q_proj, k_proj and v_proj).
+    public static func openCLIPToDiffusers(_ path: String) -> String? {
+        let block = "transformer.resblocks."
+        let layer = path.hasPrefix(block) ? Int(path.dropFirst(block.count).prefix { $0 != "." }) ?? 0 : 0
+        let (mapped, _) = map(path, SDNamingTable.openCLIP(layers: layer + 1), toDiffusers: true)
+        return mapped == path ? nil : mapped
+    }
+
     // MARK: single file → diffusers
 
     /// The diffusers-named view of a single-file checkpoint's tensors. Tensors outside the three

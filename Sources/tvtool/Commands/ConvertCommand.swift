@@ -20,6 +20,8 @@ struct ConvertCommand: ParsableCommand {
               tvtool convert unet/ unet.safetensors --max-shard-size 2GB
               tvtool convert weights.h5 weights.safetensors
               tvtool convert v1-5.safetensors sd15/ --layout diffusers
+              tvtool convert v2-1_512.safetensors sd21/ --layout diffusers --prediction-type epsilon
+              tvtool convert merged.safetensors merged/ --layout diffusers --config-from sd15-reference/
               tvtool convert sd15/ v1-5.safetensors --layout sd-single-file --variant fp16
 
             Exit codes: 0 success, 1 usage error, 2 unreadable or malformed input.
@@ -43,6 +45,12 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Write Stable Diffusion weights as sd-single-file (model.diffusion_model.*, first_stage_model.*, cond_stage_model.*) or diffusers (a pipeline folder: unet/, vae/, text_encoder/). See docs/stable-diffusion.md.")
     var layout: String?
 
+    @Option(name: .customLong("config-from"), help: "With --layout diffusers from an SD single file: copy model_index.json, the config.json files, tokenizer/ and scheduler/ of this reference pipeline folder (checked against the weights) instead of inferring the configs.")
+    var configFrom: String?
+
+    @Option(name: .customLong("prediction-type"), help: "With --layout diffusers from an SD single file: the scheduler's prediction type, epsilon or v_prediction (not in the weights; default epsilon for SD 1.x, v_prediction for SD 2.x as diffusers assumes for 2.1).")
+    var predictionType: String?
+
     @Flag(help: "Print a JSON summary (tensors, converted tensors, input and output bytes).")
     var json = false
 
@@ -56,6 +64,15 @@ struct ConvertCommand: ParsableCommand {
         if let layout, ModelLayout(rawValue: layout) == nil {
             throw ValidationError("--layout must be sd-single-file or diffusers (got '\(layout)')")
         }
+        if let predictionType, !SDConfigs.predictionTypes.contains(predictionType) {
+            throw ValidationError("--prediction-type must be epsilon or v_prediction (got '\(predictionType)')")
+        }
+        if (configFrom != nil || predictionType != nil) && layout != ModelLayout.diffusers.rawValue {
+            throw ValidationError("--config-from and --prediction-type apply to --layout diffusers")
+        }
+        if configFrom != nil && predictionType != nil {
+            throw ValidationError("--prediction-type cannot be combined with --config-from (the reference's scheduler config is copied)")
+        }
         if let maxShardSize, ByteSize.parse(maxShardSize) == nil {
             throw ValidationError("--max-shard-size must be a size such as 5GB, 500MB or 2GiB (got '\(maxShardSize)')")
         }
@@ -66,9 +83,14 @@ struct ConvertCommand: ParsableCommand {
                                      maxShardBytes: maxShardSize.flatMap(ByteSize.parse),
                                      open: OpenOptions(variant: variant), progress: !quiet)
         options.layout = layout.flatMap(ModelLayout.init(rawValue:))
+        options.configFrom = configFrom
+        options.predictionType = predictionType
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
         // What was not converted is said on stderr (and under "notes" in --json).
-        for note in summary.notes { Console.error("warning: \(input): " + Console.oneLine(note)) }
+        for note in summary.notes {
+            // Readers' notes often name the file already; it is not repeated.
+            Console.error("warning: " + (note.hasPrefix(input + ":") ? "" : "\(input): ") + Console.oneLine(note))
+        }
         if json {
             print(try JSONText.encode(codable: summary))
         } else {

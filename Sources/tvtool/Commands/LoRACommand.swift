@@ -13,7 +13,7 @@ struct LoRACommand: ParsableCommand {
 struct LoRABakeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bake",
-        abstract: "W' = W + scale * (alpha/rank) * up @ down for every LoRA module (kohya, diffusers or PEFT naming).",
+        abstract: "W' = W + scale * dW for every LoRA module (kohya, diffusers or PEFT naming; LyCORIS LoHa and LoKr).",
         discussion: """
             Every LoRA module must match a model tensor (else exit 2, naming the modules), unless
             --allow-unmatched (then they are listed as warnings). PEFT files take lora_alpha, r,
@@ -22,6 +22,7 @@ struct LoRABakeCommand: ParsableCommand {
 
             Example:
               tvtool lora bake sd15.safetensors style.safetensors --scale 0.8 -o sd15-style.safetensors
+              tvtool lora bake sd15-pipeline/ style.safetensors --scale 0.8 -o sd15-style/
             """)
 
     @Argument(help: "The model checkpoint.") var model: String
@@ -30,15 +31,21 @@ struct LoRABakeCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output checkpoint.") var output: String
     @Option(name: .customLong("adapter-config"), help: "PEFT adapter_config.json (default: the one beside the LoRA file, if any).")
     var adapterConfig: String?
+    @Option(help: "diffusers weight variant to read from a folder model (and write in a folder output), e.g. fp16.") var variant: String?
     @Flag(name: .customLong("allow-unmatched"), help: "Bake the modules that match a tensor and warn about the others.")
     var allowUnmatched = false
     @Flag(help: "Print the outcome as JSON.") var json = false
 
     func run() throws {
         guard scale.isFinite else { throw ValidationError("--scale must be a finite number") }
-        let report = try LoRABaker.bake(model: try Checkpoints.open(model), lora: try Checkpoints.open(lora), scale: scale,
+        // MODEL may be an SD single file, a diffusers model folder or a whole pipeline folder
+        // (unet and text_encoder LoRA modules both find their part); the output keeps its layout.
+        let set = try ModelSet.open([model], variant: variant)
+        let loraReader = try Checkpoints.open(lora)
+        let report = try LoRABaker.bake(model: set.readers[0], lora: loraReader, scale: scale,
                                         adapterConfig: adapterConfig ?? LoRAModules.adapterConfigBeside(lora),
-                                        allowUnmatched: allowUnmatched, output: output)
+                                        allowUnmatched: allowUnmatched, output: output,
+                                        createOutput: { try set.create(output, tensors: $0, metadata: $1, inputPaths: [loraReader.path]) })
         for m in report.unmatched { Console.error("warning: LoRA module '\(m)' matches no tensor of \(model); not baked") }
         if json {
             print(try JSONText.encode(["output": report.outputPath, "tensors": report.tensors, "baked": report.baked,

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 import TVStorage
 @testable import TVEngine
@@ -56,15 +57,18 @@ final class FusedSparseTests: XCTestCase {
         }
     }
 
+    /// The fused kernels run with and without their AVX-512 parts (DARE's draw), where the CPU has them.
     func testEveryCaseMatchesNumpyBitForBitOnBothPaths() throws {
+        defer { tv_allow_avx512(1) }
         for dtype in ["f16", "bf16", "f32"] {
             let inputs = try inputs(dtype)
             for c in Self.cases {
-                for fused in [true, false] {
+                for (fused, avx512) in [(true, true), (true, false), (false, true)] {
+                    tv_allow_avx512(avx512 ? 1 : 0)
                     for workers in [1, 2] {
                         let out = try merge(c.method, inputs, c.parameters, fused: fused, workers: workers)!
                         try assertExact(out.written, "\(dtype)_expected_\(c.stem).safetensors",
-                                        "\(dtype) \(c.stem) fused=\(fused) workers=\(workers)")
+                                        "\(dtype) \(c.stem) fused=\(fused) avx512=\(avx512) workers=\(workers)")
                     }
                 }
             }

@@ -7,8 +7,9 @@ arithmetic with grid-searched weights), on held-out eps-MSE with paired standard
 2. For every method: merge the same finetunes with `tvtool merge`; a method with a global scale
    (lambda or alpha) gets it searched on held-out set 1 (the search set) over SCALES, the others
    are evaluated as they are; methods with per-model weights use DeMe's searched weights.
+   A scale chosen at a bound of SCALES is marked "(grid bound)".
 3. The chosen model and DeMe's merged model are evaluated on held-out set 2 (the report set) with
-   `tvtool eval --json` (same (x0, t, noise) triples for every model), and the per-image
+   `tvtool eval --json` (the report's own (x0, t, noise) triples, the same for every model), and the per-image
    differences give the paired mean difference and its standard error.
 
 usage: scripts/bench/methods/digits.py [--dir D] [--tvtool PATH] [--methods m1,m2] [--steps K]
@@ -24,7 +25,10 @@ import sys
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
-SCALES = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+SCALES = [0.0625, 0.125, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+# The (x0, t, noise) triples of `tvtool deme`'s search and report sets (DeMePipeline: seed + 0x5EA5C4,
+# seed + 0x2E9027 with the default seed 0), so this table's DeMe row equals the report's.
+EVAL_SEEDS = {1: 0x5EA5C4, 2: 0x2E9027}
 
 
 def methods(weights):
@@ -66,7 +70,8 @@ def with_model_config(path, base):
 
 
 def evaluate(tv, model, held_out):
-    out = json.loads(run([tv, "eval", model, "--data", "digits", "--held-out", str(held_out), "--fd-samples", "0", "--json"]))
+    out = json.loads(run([tv, "eval", model, "--data", "digits", "--eval-split", str(held_out),
+                          "--eval-seed", str(EVAL_SEEDS[held_out]), "--fd-samples", "0", "--json"]))
     # `--json` keys are snake_case (older builds: camelCase).
     return out.get("epsilon_mse", out.get("epsilonMSE")), out.get("per_image_epsilon_mse", out.get("perImageEpsilonMSE"))
 

@@ -35,7 +35,7 @@ if [ "${1:-}" = sd ]; then
         swift build -c release --product tvtool >/dev/null
         tv=$(swift build -c release --show-bin-path)/tvtool
     fi
-    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no), f16c: $(grep -qw f16c /proc/cpuinfo && echo yes || echo no), avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no) (the fused kernels are AVX2 + F16C only, no AVX-512 variant)"
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no), f16c: $(grep -qw f16c /proc/cpuinfo && echo yes || echo no), avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no) (the fused kernels are AVX2 + F16C; DARE's draw also has an AVX-512DQ variant, off with TVTOOL_NO_AVX512=1)"
     echo "shared machine, load before: $(uptime | sed 's/.*load average: //')"
     echo "inputs: base + 4 x $(numfmt --to=iec "$(stat -c %s "$dir/base.safetensors")") F16 (scale $scale), output on $outdir"
     TQDM_DISABLE=1 nice -n "${NICE:-0}" "$py" scripts/bench/methods/sparse.py "$dir" "$outdir" "$tv" "$repeats" "$before" "$mk"

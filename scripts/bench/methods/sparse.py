@@ -45,13 +45,13 @@ def run_tvtool(args, fused=True):
     env = dict(os.environ)
     if not fused:
         env["TVTOOL_FUSED"] = "0"
-    r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U", tv, "merge", base, *fts, "--weights", weights, *args,
+    r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", tv, "merge", base, *fts, "--weights", weights, *args,
                         "--threads", "2", "-o", str(out), "--quiet"], capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"tvtool failed: {r.stderr.strip()}")
     out.unlink()
-    wall, rss, user = r.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(rss) / 1024, float(user)
+    wall, rss, user, system = r.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss) / 1024, float(user) + float(system)
 
 
 def run_mergekit(method, params):
@@ -78,7 +78,7 @@ def warm():
                 pass
 
 
-times = {}  # label -> [(wall, rss_mb, user)]
+times = {}  # label -> [(wall, rss_mb, cpu = user + system)]
 for r in range(repeats):
     warm()
     times.setdefault("task_arithmetic", []).append(run_tvtool([]))
@@ -91,12 +91,13 @@ for r in range(repeats):
     print(f"repeat {r + 1}: " + ", ".join(f"{k} {v[-1][0]:.1f}" for k, v in times.items() if len(v) == r + 1), flush=True)
 
 ta = statistics.median(t[0] for t in times["task_arithmetic"])
-print(f"\n{'variant':22} {'wall_s':>7} {'user_s':>7} {'rss_MB':>7} {'/ task_arith':>12} {'runs':>4}  all wall_s")
+ta_cpu = statistics.median(t[2] for t in times["task_arithmetic"])
+print(f"\n{'variant':22} {'wall_s':>7} {'cpu_s':>7} {'rss_MB':>7} {'wall/TA':>8} {'cpu/TA':>7} {'runs':>4}  all wall_s")
 for k, v in times.items():
     wall = statistics.median(t[0] for t in v)
-    user = statistics.median(t[2] for t in v)
+    cpu = statistics.median(t[2] for t in v)
     rss = statistics.median(t[1] for t in v)
-    print(f"{k:22} {wall:7.2f} {user:7.2f} {rss:7.0f} {wall / ta:12.2f} {len(v):4}  {' '.join(f'{t[0]:.2f}' for t in v)}")
+    print(f"{k:22} {wall:7.2f} {cpu:7.2f} {rss:7.0f} {wall / ta:8.2f} {cpu / ta_cpu if cpu else 0:7.2f} {len(v):4}  {' '.join(f'{t[0]:.2f}' for t in v)}")
 for m, (_, mk, _) in METHODS.items():
     if mk and m + " mergekit" in times:
         a = statistics.median(t[0] for t in times[m])
