@@ -15,7 +15,33 @@
 
 #include <string.h>
 
-int tv_conv3x3_block_rows(void) { return tv_use_avx512() ? 8 : 4; }
+#ifndef AVX2_MR
+#define AVX2_MR 4
+#endif
+#ifndef AVX2_WMR
+#define AVX2_WMR 6
+#endif
+#ifndef AVX2_WNV
+#define AVX2_WNV 2
+#endif
+#ifndef AVX2_NV
+#define AVX2_NV 3
+#endif
+
+#ifndef AVX512_MR
+#define AVX512_MR 8
+#endif
+#ifndef AVX512_NV
+#define AVX512_NV 3
+#endif
+#ifndef AVX512_WMR
+#define AVX512_WMR 8
+#endif
+#ifndef AVX512_WNV
+#define AVX512_WNV 3
+#endif
+
+int tv_conv3x3_block_rows(void) { return tv_use_avx512() ? AVX512_MR : AVX2_MR; }
 
 static inline int min_i(int a, int b) { return a < b ? a : b; }
 
@@ -121,12 +147,46 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
     return it;
 }
 
+// The forward tile's accumulation over all input channels and taps; LOADX loads row vector j of
+// tap t from channel plane xc (unmasked when every vector of the tile is full: AVX2's masked
+// loads cost extra uops and their masks take registers the 4 × 3 tile needs).
+#define FORWARD_TAPS(LOADX)                                                                         \
+    for (int ci = 0; ci < cin; ci++) {                                                              \
+        const float *xc = xp + ci * cplane;                                                         \
+        const float *wk = wb + (size_t)ci * 9 * MR;                                                 \
+        for (int t = 0; t < 9; t++) {                                                               \
+            VEC xv[NV];                                                                             \
+            for (int j = 0; j < NV; j++) xv[j] = LOADX;                                             \
+            for (int r = 0; r < MR; r++) {                                                          \
+                const VEC wv = BCAST(wk + t * MR + r);                                              \
+                for (int j = 0; j < NV; j++) acc[r][j] = FMA(wv, xv[j], acc[r][j]);                 \
+            }                                                                                       \
+        }                                                                                           \
+    }
+
+// The weight-gradient tile's accumulation over the chunk's pixels (LOADX: vector j of pixel ox).
+#define WGRAD_PIXELS(LOADX)                                                                         \
+    for (int bi = 0; bi < nb; bi++) {                                                               \
+        for (int oy = 0; oy < h; oy++) {                                                            \
+            const float *xr = xb + ((size_t)bi * plane + oy * wp) * cin;                            \
+            for (int ox = 0; ox < w; ox++, q++) {                                                   \
+                VEC xv[NV];                                                                         \
+                for (int j = 0; j < NV; j++) xv[j] = LOADX;                                         \
+                for (int r = 0; r < MR; r++) {                                                      \
+                    const VEC d = BCAST(dyr[r] + q);                                                \
+                    for (int j = 0; j < NV; j++) acc[r][j] = FMA(d, xv[j], acc[r][j]);              \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }
+
 // Per ISA: VEC, MASK, ZERO(), BCAST(p), FMA(a, b, c) = a·b + c, ADD, MASKOF(count),
 // LOADM(p, m), STOREM(p, m, v).
-#define DEFINE_CONV(SUFFIX, ISA, VL, MR, NV)                                               \
+#define DEFINE_CONV(SUFFIX, ISA, VL, MR_, NV_, WMR_, WNV_)                                         \
     __attribute__((target(ISA))) static void forward##SUFFIX(                                       \
         const float *xp, const float *packed, const float *bias, float *y, int cin, int cout,       \
         int batch, int h, int w, int accumulate) {                                                  \
+        enum { MR = MR_, NV = NV_ };                                                                \
         const int wp = w + 2, plane = (h + 2) * wp, k = cin * 9, n = batch * h * w;                 \
         const int vpr = (w + VL - 1) / VL, nvec = batch * h * vpr;                                  \
         const int blocks = (cout + MR - 1) / MR;                                                    \
@@ -150,18 +210,10 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
                     VEC acc[MR][NV];                                                                \
                     for (int r = 0; r < MR; r++)                                                    \
                         for (int j = 0; j < NV; j++) acc[r][j] = ZERO();                            \
-                    for (int ci = 0; ci < cin; ci++) {                                              \
-                        const float *xc = xp + ci * cplane;                                         \
-                        const float *wk = wb + (size_t)ci * 9 * MR;                                 \
-                        for (int t = 0; t < 9; t++) {                                               \
-                            VEC xv[NV];                                                             \
-                            for (int j = 0; j < NV; j++) xv[j] = LOADM(xc + rv[j].in + offs[t], m[j]); \
-                            for (int r = 0; r < MR; r++) {                                          \
-                                const VEC wv = BCAST(wk + t * MR + r);                              \
-                                for (int j = 0; j < NV; j++) acc[r][j] = FMA(wv, xv[j], acc[r][j]); \
-                            }                                                                       \
-                        }                                                                           \
-                    }                                                                               \
+                    int full = 1;                                                                   \
+                    for (int j = 0; j < NV; j++) full &= rv[j].count == VL;                         \
+                    if (full) { FORWARD_TAPS(LOADU(xc + rv[j].in + offs[t])) }                      \
+                    else { FORWARD_TAPS(LOADM(xc + rv[j].in + offs[t], m[j])) }                     \
                     for (int r = 0; r < MR; r++) {                                                  \
                         const int co = cb * MR + r;                                                 \
                         if (co >= cout) break;                                                      \
@@ -181,6 +233,7 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
     __attribute__((target(ISA))) static void weight_grad##SUFFIX(                                   \
         const float *dy, const float *x, float *dw, int cin, int cout, int batch, int h, int w,     \
         float *scratch) {                                                                           \
+        enum { MR = WMR_, NV = WNV_ };                                                                \
         const int wp = w + 2, plane = (h + 2) * wp, n = batch * h * w, hw = h * w;                  \
         const int per = images_per_chunk(h, w, batch);                                              \
         const int blocks = (cout + MR - 1) / MR, cvecs = (cin + VL - 1) / VL;                       \
@@ -204,19 +257,8 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
                             for (int j = 0; j < NV; j++) acc[r][j] = ZERO();                        \
                         const float *xb = xt + offs[t] + c0 * VL;                                   \
                         int q = 0;                                                                  \
-                        for (int bi = 0; bi < nb; bi++) {                                           \
-                            for (int oy = 0; oy < h; oy++) {                                        \
-                                const float *xr = xb + ((size_t)bi * plane + oy * wp) * cin;        \
-                                for (int ox = 0; ox < w; ox++, q++) {                               \
-                                    VEC xv[NV];                                                     \
-                                    for (int j = 0; j < NV; j++) xv[j] = LOADM(xr + ox * cin + j * VL, m[j]); \
-                                    for (int r = 0; r < MR; r++) {                                  \
-                                        const VEC d = BCAST(dyr[r] + q);                            \
-                                        for (int j = 0; j < NV; j++) acc[r][j] = FMA(d, xv[j], acc[r][j]); \
-                                    }                                                               \
-                                }                                                                   \
-                            }                                                                       \
-                        }                                                                           \
+                        if (cin % VL == 0 && c0 + NV <= cvecs) { WGRAD_PIXELS(LOADU(xr + ox * cin + j * VL)) }\
+                        else { WGRAD_PIXELS(LOADM(xr + ox * cin + j * VL, m[j])) }                  \
                         for (int r = 0; r < MR; r++) {                                              \
                             float *dr = dwt + ((size_t)(cb * MR + r) * 9 + t) * cin + c0 * VL;      \
                             if (cb * MR + r >= cout) break;                                         \
@@ -241,8 +283,9 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
 #define ADD(a, b) _mm512_add_ps(a, b)
 #define MASKOF(c) ((__mmask16)((c) >= 16 ? 0xFFFF : ((1u << (c)) - 1)))
 #define LOADM(p, m) _mm512_maskz_loadu_ps(m, p)
+#define LOADU(p) _mm512_loadu_ps(p)
 #define STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
-DEFINE_CONV(512, "avx512f", 16, 8, 3)
+DEFINE_CONV(512, "avx512f", 16, AVX512_MR, AVX512_NV, AVX512_WMR, AVX512_WNV)
 #undef VEC
 #undef MASK
 #undef ZERO
@@ -251,6 +294,7 @@ DEFINE_CONV(512, "avx512f", 16, 8, 3)
 #undef ADD
 #undef MASKOF
 #undef LOADM
+#undef LOADU
 #undef STOREM
 
 __attribute__((target("avx2,fma"))) static inline __m256i mask256(int c) {
@@ -265,8 +309,9 @@ __attribute__((target("avx2,fma"))) static inline __m256i mask256(int c) {
 #define ADD(a, b) _mm256_add_ps(a, b)
 #define MASKOF(c) mask256(c)
 #define LOADM(p, m) _mm256_maskload_ps(p, m)
+#define LOADU(p) _mm256_loadu_ps(p)
 #define STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
-DEFINE_CONV(256, "avx2,fma", 8, 4, 3)
+DEFINE_CONV(256, "avx2,fma", 8, AVX2_MR, AVX2_NV, AVX2_WMR, AVX2_WNV)
 
 void tv_conv3x3_forward(const float *xp, const float *packed, const float *bias, float *y,
                         int cin, int cout, int batch, int h, int w, int accumulate) {

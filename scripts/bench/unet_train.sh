@@ -5,15 +5,21 @@
 # times; medians and ratios (tvtool / PyTorch, > 1 = tvtool faster). The Swift side is the library's
 # UNet sources compiled with -O into a throwaway binary (no CLI command drives the UNet yet).
 # The machine may be shared: CPU ms per step is printed too (with its own median ratio, PyTorch CPU
-# ms / tvtool CPU ms), and `uptime` around the runs. 3×3 convs run CKernels' direct AVX-512 kernels
-# when the CPU has AVX-512 (im2col + sgemm otherwise, or with TVTOOL_NO_AVX512=1).
+# ms / tvtool CPU ms), and `uptime` around the runs. 3×3 convs run CKernels' direct kernels (AVX-512,
+# or AVX2 on CPUs without it or with TVTOOL_NO_AVX512=1; TVTOOL_UNET_DIRECT=0 forces im2col + sgemm).
 # Usage: scripts/bench/unet_train.sh [TRAIN_STEPS=10] [EVAL_BATCHES=10] [ROUNDS=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # OpenBLAS 0.3.21 does not recognise this virtualised Xeon and falls back to its SSE3 (Prescott)
 # kernels; the machine's usual environment picks the AVX2 ones, as docs/trainer.md describes.
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
-echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}"
+# TVTOOL_NO_AVX512=1 stands in for an AVX2-only CPU: tvtool runs its AVX2 kernels, and PyTorch is
+# held to AVX2 too (ATen's kernels and oneDNN's convolutions), as it would be on such a CPU.
+if [ -n "${TVTOOL_NO_AVX512:-}" ] && [ "${TVTOOL_NO_AVX512}" != 0 ]; then
+  export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+fi
+echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}" \
+     "ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-unset} ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-unset}"
 train_steps=${1:-10}
 eval_batches=${2:-10}
 rounds=${3:-3}

@@ -9,6 +9,8 @@ import Foundation
 let args = CommandLine.arguments
 let mode = args[1], threads = Int(args[2])!, steps = Int(args[3])!, B = args.count > 4 ? Int(args[4])! : 64
 openblas_set_num_threads(1)
+// TVTOOL_UNET_DIRECT=0/1 forces the im2col or the direct 3×3 conv path (A/B runs of the kernels).
+if let v = ProcessInfo.processInfo.environment["TVTOOL_UNET_DIRECT"] { Conv2d.directKernels = v == "1" }
 let config = UNetConfig(sampleSize: 32, blockOutChannels: [32, 64], downBlockTypes: [.down, .attnDown],
                         upBlockTypes: [.attnUp, .up], layersPerBlock: 2, attentionHeadDim: nil, normNumGroups: 8)
 let model = UNet2DModel(config: config, seed: 0)

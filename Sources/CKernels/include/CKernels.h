@@ -8,3 +8,4 @@
 #include "vector_width.h"
 #include "conv3x3.h"
 #include "mlp_gemm.h"
+#include "unet_norm.h"

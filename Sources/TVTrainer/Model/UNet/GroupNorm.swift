@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// nn.GroupNorm(groups, C, eps, affine) on a CBHW activation: per sample, the channels of a group
@@ -21,7 +22,17 @@ struct GroupNorm {
 
     func saved(batch: Int, pixels: Int) -> Saved { Saved(count: channels * batch * pixels, groups: groups * batch) }
 
+    /// CKernels' AVX2/AVX-512 passes (unet_norm.h) when the CPU has AVX2 + FMA; the Swift loops
+    /// below otherwise. `kernels` forces either (tests).
+    nonisolated(unsafe) static var kernels: Bool? = nil
+    static var useKernels: Bool { tv_unet_norm_available() != 0 && (kernels ?? true) }
+
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, saved s: Saved, pixels: Int, _ c: UNetContext) {
+        if GroupNorm.useKernels {
+            tv_unet_groupnorm_forward(x, s.xhat.pointer, s.rstd.pointer, c.p + weight, c.p + bias, y, nil,
+                                      Int32(channels), Int32(groups), Int32(c.batch), Int32(pixels), eps)
+            return
+        }
         let B = c.batch, per = channels / groups, n = Double(per * pixels)
         let gamma = c.p + weight, beta = c.p + bias
         for b in 0..<B {
@@ -58,6 +69,12 @@ struct GroupNorm {
     /// Overwrites the weight/bias gradients; dx is overwritten, or accumulated into.
     func backward(dy: UnsafePointer<Float>, saved s: Saved, dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
                   pixels: Int, _ c: UNetContext) {
+        if GroupNorm.useKernels {
+            tv_unet_groupnorm_backward(dy, s.xhat.pointer, s.rstd.pointer, c.p + weight, c.p + bias, nil, c.g + weight,
+                                       c.g + bias, dx, Int32(channels), Int32(groups), Int32(c.batch), Int32(pixels),
+                                       accumulate ? 1 : 0)
+            return
+        }
         let B = c.batch, per = channels / groups, n = Float(per * pixels)
         let gamma = c.p + weight, dGamma = c.g + weight, dBeta = c.g + bias
         dGamma.update(repeating: 0, count: channels); dBeta.update(repeating: 0, count: channels)
@@ -86,29 +103,46 @@ struct GroupNorm {
 }
 
 /// GroupNorm followed by SiLU, the pair every ResnetBlock2D and the output head start with.
-/// Keeps the normalised tensor (SiLU's input) and the sigmoid for the backward pass.
+/// Keeps the sigmoid for the backward pass, and SiLU's input unless the fused kernels run (they
+/// recompute it from x̂: one FMA per element instead of a stored activation).
 struct NormSiLU {
     let norm: GroupNorm
 
     final class Saved {
         let norm: GroupNorm.Saved
         let normed, sigmoid, out: FloatBuffer
+        /// Whether this pass runs CKernels' fused GroupNorm + SiLU (decided when allocated).
+        let fused: Bool
         init(_ n: GroupNorm, count: Int, batch: Int, pixels: Int) {
             norm = n.saved(batch: batch, pixels: pixels)
-            normed = FloatBuffer(count: count); sigmoid = FloatBuffer(count: count); out = FloatBuffer(count: count)
+            fused = GroupNorm.useKernels
+            normed = FloatBuffer(count: fused ? 0 : count); sigmoid = FloatBuffer(count: count); out = FloatBuffer(count: count)
         }
     }
 
     func saved(batch: Int, pixels: Int) -> Saved { Saved(norm, count: norm.channels * batch * pixels, batch: batch, pixels: pixels) }
 
     func forward(_ x: UnsafePointer<Float>, saved s: Saved, pixels: Int, _ c: UNetContext) {
+        if s.fused {
+            let n = norm
+            tv_unet_groupnorm_forward(x, s.norm.xhat.pointer, s.norm.rstd.pointer, c.p + n.weight, c.p + n.bias, s.out.pointer,
+                                      s.sigmoid.pointer, Int32(n.channels), Int32(n.groups), Int32(c.batch), Int32(pixels), n.eps)
+            return
+        }
         norm.forward(x, s.normed.pointer, saved: s.norm, pixels: pixels, c)
         SiLU.forward(s.normed.pointer, s.out.pointer, sigmoid: s.sigmoid.pointer, count: s.out.count)
     }
 
-    /// dy is overwritten with the gradient at the norm's output (scratch use); dx as GroupNorm's.
+    /// dy may be overwritten (scratch use); dx as GroupNorm's.
     func backward(dy: UnsafeMutablePointer<Float>, saved s: Saved, dx: UnsafeMutablePointer<Float>, accumulate: Bool = false,
                   pixels: Int, _ c: UNetContext) {
+        if s.fused {
+            let n = norm
+            tv_unet_groupnorm_backward(dy, s.norm.xhat.pointer, s.norm.rstd.pointer, c.p + n.weight, c.p + n.bias,
+                                       s.sigmoid.pointer, c.g + n.weight, c.g + n.bias, dx, Int32(n.channels), Int32(n.groups),
+                                       Int32(c.batch), Int32(pixels), accumulate ? 1 : 0)
+            return
+        }
         SiLU.backward(x: s.normed.pointer, sigmoid: s.sigmoid.pointer, dy: dy, dx: dy, count: s.out.count)
         norm.backward(dy: dy, saved: s.norm, dx: dx, accumulate: accumulate, pixels: pixels, c)
     }

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -54,7 +55,7 @@ final class AttentionBlock {
                 // S[i, j] = scale Σ_c q[c, i] k[c, j]
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(L), Int32(d), scale,
                             qs.pointer + off, Int32(N), ks.pointer + off, Int32(N), 0, P, Int32(L))
-                for i in 0..<L { Softmax.row(P + i * L, L) }
+                Softmax.rows(P, rows: L, L)
                 // o[c, i] = Σ_j v[c, j] P[i, j]
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(L), Int32(L), 1,
                             vs.pointer + off, Int32(N), P, Int32(L), 0, o.pointer + off, Int32(N))
@@ -87,7 +88,7 @@ final class AttentionBlock {
                             dO + off, Int32(N), P, Int32(L), 0, dv + off, Int32(N))
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(L), Int32(d), 1,
                             dO + off, Int32(N), vs.pointer + off, Int32(N), 0, dS, Int32(L))
-                for i in 0..<L { Softmax.backwardRow(probs: P + i * L, grad: dS + i * L, L) }
+                Softmax.backwardRows(probs: P, grad: dS, rows: L, L)
                 // dq[c, i] = scale Σ_j dS[i, j] k[c, j];  dk[c, j] = scale Σ_i dS[i, j] q[c, i]
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(L), Int32(L), scale,
                             ks.pointer + off, Int32(N), dS, Int32(L), 0, dq + off, Int32(N))
@@ -106,8 +107,19 @@ final class AttentionBlock {
     }
 }
 
-/// Row softmax (max-subtracted, like torch) and its backward pass, in place.
+/// Row softmax (max-subtracted, like torch) and its backward pass, in place: CKernels' passes
+/// (unet_norm.h) with the GroupNorm kernels, the Swift rows below otherwise.
 enum Softmax {
+    static func rows(_ p: UnsafeMutablePointer<Float>, rows: Int, _ n: Int) {
+        if GroupNorm.useKernels { tv_unet_softmax_rows(p, Int32(rows), Int32(n)); return }
+        for i in 0..<rows { row(p + i * n, n) }
+    }
+
+    static func backwardRows(probs p: UnsafePointer<Float>, grad g: UnsafeMutablePointer<Float>, rows: Int, _ n: Int) {
+        if GroupNorm.useKernels { tv_unet_softmax_backward_rows(p, g, Int32(rows), Int32(n)); return }
+        for i in 0..<rows { backwardRow(probs: p + i * n, grad: g + i * n, n) }
+    }
+
     static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         var m = -Float.infinity
         for j in 0..<n { m = max(m, p[j]) }

@@ -70,12 +70,10 @@ struct Conv2d {
     }
 
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
-    /// 3×3, stride 1, padding 1: CKernels' direct convolution instead of im2col + sgemm, by default
-    /// when the AVX-512 kernels run. Its AVX2 variant measured slower than im2col + OpenBLAS's
-    /// Haswell sgemm (docs/trainer.md), so AVX2-only CPUs keep im2col unless a test forces it.
+    /// 3×3, stride 1, padding 1: CKernels' direct convolution instead of im2col + sgemm whenever
+    /// the CPU has AVX2 + FMA (both widths beat im2col + OpenBLAS's Haswell sgemm; docs/trainer.md).
     var isDirect: Bool {
-        kernel == 3 && stride == 1 && padding == 1 && tv_conv3x3_available() != 0
-            && (Conv2d.directKernels ?? (tv_use_avx512() != 0))
+        kernel == 3 && stride == 1 && padding == 1 && tv_conv3x3_available() != 0 && (Conv2d.directKernels ?? true)
     }
     /// nil: the default above; true/false forces the direct or the im2col path (tests).
     nonisolated(unsafe) static var directKernels: Bool? = nil
