@@ -15,6 +15,13 @@ rounds=${2:-3}
 if [ -n "${TVTOOL_BIN:-}" ]; then bin=$TVTOOL_BIN; else swift build -c release --product tvtool >/dev/null; bin=.build/release/tvtool; fi
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset (tvtool picks)} TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}"
 lscpu | grep -E 'Model name' ; grep -q avx512f /proc/cpuinfo && echo "CPU AVX-512: yes" || echo "CPU AVX-512: no"
+# With TVTOOL_NO_AVX512=1 PyTorch is held to AVX2 too (ATen dispatch, MKL, oneDNN), so both sides
+# run what an AVX2-only CPU runs.
+torch_isa=""
+if [ "${TVTOOL_NO_AVX512:-0}" != "0" ]; then
+  torch_isa="ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2"
+  echo "PyTorch held to AVX2: $torch_isa"
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 uptime
@@ -28,7 +35,7 @@ for threads in 1 2; do
         --checkpoint-every 0 --quiet --json -o "$out/m.safetensors" |
         python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %.2f" % (d["steps_per_second"], d["cpu_milliseconds_per_step"]))')
     read -r sw sc <<< "$res"
-    res=$(OMP_NUM_THREADS=$threads python3 scripts/bench/train_torch.py "$threads" "$steps")
+    res=$(env OMP_NUM_THREADS=$threads $torch_isa python3 scripts/bench/train_torch.py "$threads" "$steps")
     read -r tw tc <<< "$res"
     echo "threads $threads round $r: tvtool $sw steps/s ($sc CPU ms/step), PyTorch $tw steps/s ($tc CPU ms/step)"
     echo "$sw" >> "$out/sw"; echo "$sc" >> "$out/sc"; echo "$tw" >> "$out/tw"; echo "$tc" >> "$out/tc"

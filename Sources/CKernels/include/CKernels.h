@@ -7,4 +7,5 @@
 #include "sincos.h"
 #include "vector_width.h"
 #include "conv3x3.h"
+#include "mlp_gemm.h"
 #include "unet_norm.h"

@@ -24,7 +24,7 @@ public enum RangeFinetuner {
                                         learningRate: LearningRateSchedule(shape: .constant, warmupSteps: 0, totalSteps: o.steps),
                                         ema: o.ema, consistencyWeight: o.consistencyWeight, seed: o.seed)
         // The teacher is its own instance (scratch buffers are per instance) of the frozen pretrained model.
-        let teacher: (any Denoiser)? = o.consistencyWeight != 0 ? pretrained.copy() : nil
+        let teacher: (any Denoiser)? = o.consistencyWeight != 0 ? pretrained.frozenCopy() : nil
         let trainer = DiffusionTrainer(model: student, settings: settings, timestepSampler: sampler, teacher: teacher)
         var failure: DeMeError?
         trainer.train(on: train, until: o.steps) { s in

@@ -122,6 +122,7 @@ public struct DeMePipeline {
 
         // The merged model is computed once, by the engine from the checkpoint files (base =
         // pretrained with identity projections when they are on); the report evaluates that file.
+        t = Date()
         var basePath = pretrainedPath
         if o.projections {
             basePath = store.path("base_identity_projections").path
@@ -130,6 +131,7 @@ public struct DeMePipeline {
         let merged = try MergedFileWriter.write(base: basePath, finetuned: all.prefix(o.ranges).map { store.path($0.name).path },
                                    weights: mergedWeights, output: output.appendingPathComponent(Self.mergedName(store)).path,
                                    config: demeBase.config, groups: granular?.groups)
+        timings["merged file"] = Date().timeIntervalSince(t)
 
         // Report: every row on the report set.
         t = Date()
@@ -178,8 +180,10 @@ public struct DeMePipeline {
         }
         timings["report evaluation"] = Date().timeIntervalSince(t)
 
+        t = Date()
         try sampler.writeGrid(pretrained, count: o.gridImages, seed: o.frechetSeeds.first ?? 0, shape: split.train, to: output.appendingPathComponent("samples_pretrained.png"))
         try sampler.writeGrid(merged, count: o.gridImages, seed: o.frechetSeeds.first ?? 0, shape: split.train, to: output.appendingPathComponent("samples_merged.png"))
+        timings["sample grids"] = Date().timeIntervalSince(t)
         timings["total"] = Date().timeIntervalSince(t0)
 
         let verdicts = try ([pre, plainRow, interpRow, ensRow] + (perModelRow.map { [$0] } ?? [])).map { try Verdict(model: mergedRow, baseline: $0) }

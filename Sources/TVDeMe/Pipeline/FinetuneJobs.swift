@@ -30,20 +30,19 @@ public struct FinetuneJobs {
         let slots = Slots(count: jobs.count)
         let shared = Shared(pretrained: pretrained)
         let n = min(workers, jobs.count)
-        let previous = BLASThreads.current
-        if n > 1 { BLASThreads.set(1) }
-        defer { BLASThreads.set(previous) }
         let store = self.store
         // Dynamic scheduling: each worker takes the next unstarted job, so a long job on one
         // worker overlaps several short ones on the other.
-        DispatchQueue.concurrentPerform(iterations: n) { _ in
-            while let i = slots.next(limit: jobs.count), !slots.failed {
-                do {
-                    let (m, reused) = try store.model(named: jobs[i].name, options: jobs[i].options, pretrained: shared.pretrained,
-                                                      train: train, showProgress: n == 1, log: log)
-                    slots.set(i, .success((m, reused)))
-                } catch {
-                    slots.set(i, .failure(error))
+        BLASThreads.singleThreaded(if: n > 1) {
+            DispatchQueue.concurrentPerform(iterations: n) { _ in
+                while let i = slots.next(limit: jobs.count), !slots.failed {
+                    do {
+                        let (m, reused) = try store.model(named: jobs[i].name, options: jobs[i].options, pretrained: shared.pretrained,
+                                                          train: train, showProgress: n == 1, log: log)
+                        slots.set(i, .success((m, reused)))
+                    } catch {
+                        slots.set(i, .failure(error))
+                    }
                 }
             }
         }

@@ -30,10 +30,15 @@ struct RowEvaluator {
         return row
     }
 
-    /// A UNet (or an ensemble of UNets) is evaluated in two data-parallel halves, always, so both
-    /// cores work on the report and its numbers do not depend on --jobs; the MLP as before.
+    /// A model (or an ensemble's members) is evaluated in two data-parallel halves, always, so both
+    /// cores work on the report and its numbers do not depend on --jobs. The MLP's rows do not
+    /// depend on the batch split where its products run in the tiled kernel (MatrixProduct), so
+    /// it is split only there: elsewhere (OpenBLAS) it keeps whole batches, as before.
     static func halves(_ m: any Denoiser) -> any Denoiser {
-        if let t = m as? any TrainableDenoiser, t.config.architecture == UNet2DModel.architecture { return DataParallelDenoiser(t) }
+        if let t = m as? any TrainableDenoiser,
+           t.config.architecture == UNet2DModel.architecture || MatrixProduct.tiled {
+            return DataParallelDenoiser(t)
+        }
         if let e = m as? EnsembleDenoiser, let members = try? EnsembleDenoiser(members: e.members.map(halves), ranges: e.ranges) {
             return members
         }

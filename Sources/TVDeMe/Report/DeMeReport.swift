@@ -90,7 +90,10 @@ public struct DeMeReport: Codable, Sendable {
         }
         if !timings.isEmpty {
             md += ["", "## Timings", ""]
-            md += timings.keys.sorted().map { "- \($0): \(Fmt.fixed(timings[$0]!, 1)) s" }
+            // The pipeline's stages in the order they run, then any others.
+            let stages = ["finetune", "search", "merged file", "report evaluation", "sample grids", "total"]
+            let keys = stages.filter { timings[$0] != nil } + timings.keys.filter { !stages.contains($0) }.sorted()
+            md += keys.map { "- \($0): \(Fmt.fixed(timings[$0]!, 1)) s" }
         }
         if !notes.isEmpty { md += ["", "## Notes", ""] + notes.map { "- " + $0 } }
         return md.joined(separator: "\n") + "\n"

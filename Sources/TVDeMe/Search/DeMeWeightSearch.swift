@@ -72,7 +72,10 @@ public struct DeMeWeightSearch: Sendable {
         }
         // In-memory evaluations fail only by a non-finite objective: record it and go on.
         let options = SweepRunOptions(jobs: jobs, maxFailures: 0)
-        let outcome = try SweepRunner(manifest: manifest, evaluator: evaluate, store: store, options: options).run()
+        // `jobs` candidates at once, each on its own thread: OpenBLAS on one thread meanwhile.
+        let outcome = try BLASThreads.singleThreaded(if: jobs > 1) {
+            try SweepRunner(manifest: manifest, evaluator: evaluate, store: store, options: options).run()
+        }
         try TextFile.write(RecordsCSV.render(outcome.used.records, axisNames: manifest.axisNames), to: stem.appendingPathExtension("csv"))
         guard let best = outcome.used.best(.minimize) else {
             throw DeMeError.evaluationFailed("every candidate of the weight search gave a non-finite objective")

@@ -40,14 +40,13 @@ public final class DataParallelDenoiser: Denoiser, @unchecked Sendable {
         let half = t.count / 2, D = model.dataDimension
         let first = Array(x[..<(half * D)]), second = Array(x[(half * D)...])
         let t1 = Array(t[..<half]), t2 = Array(t[half...])
-        let threads = BLASThreads.current
-        BLASThreads.set(1)
-        defer { BLASThreads.set(threads) }
         let slots = ResultSlots<[Float]>(count: 2)
         let (m, r) = (model, replica)
         nonisolated(unsafe) let pair = (m, r)
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
-            if k == 0 { slots.set(0, pair.0.predictEpsilon(x: first, t: t1)) } else { slots.set(1, pair.1.predictEpsilon(x: second, t: t2)) }
+        BLASThreads.singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                if k == 0 { slots.set(0, pair.0.predictEpsilon(x: first, t: t1)) } else { slots.set(1, pair.1.predictEpsilon(x: second, t: t2)) }
+            }
         }
         return slots.values[0] + slots.values[1]
     }

@@ -45,19 +45,18 @@ public enum EpsilonMSE {
     /// while this runs, so the parallelism is over candidates.
     public static func evaluate(config: ModelConfig, parameterSets: [[Float]], on set: EvaluationSet,
                                 threads: Int = 2) throws(TrainerError) -> [EpsilonMSEResult] {
-        let previous = BLASThreads.current
-        if threads > 1 { BLASThreads.set(1) }
-        defer { BLASThreads.set(previous) }
         // Metatypes are immutable; Swift 6.0 just does not mark existential ones Sendable.
         nonisolated(unsafe) let type = try DenoiserArchitectures.type(for: config, source: "config")
         let results = ResultSlots<EpsilonMSEResult>(count: parameterSets.count)
         let workers = max(1, min(threads, parameterSets.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < parameterSets.count {
-                let model = type.init(config: config, parameters: parameterSets[i])
-                results.set(i, evaluate(model, on: set))
-                i += workers
+        BLASThreads.singleThreaded(if: threads > 1) {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < parameterSets.count {
+                    let model = type.init(config: config, parameters: parameterSets[i])
+                    results.set(i, evaluate(model, on: set))
+                    i += workers
+                }
             }
         }
         return results.values

@@ -6,15 +6,25 @@ import Foundation
 /// The matrix square roots come from symmetric eigendecompositions (LAPACK dsyev), in Double;
 /// S1^{1/2} S2 S1^{1/2} is symmetric PSD, so its root's trace is the sum of sqrt(max(λ, 0)).
 public enum FrechetDistance {
+    /// OpenBLAS runs single-threaded here: its threaded symmetric kernels sum in another order,
+    /// and the distance must not depend on whether it is computed inside a parallel section
+    /// (a weight search's candidate) or not (the report).
     public static func compute(_ a: [Float], _ b: [Float], dimension d: Int) throws -> Double {
-        let (mu1, s1) = try moments(a, dimension: d)
-        let (mu2, s2) = try moments(b, dimension: d)
-        return try distance(mean1: mu1, covariance1: s1, mean2: mu2, covariance2: s2, dimension: d)
+        try BLASThreads.singleThreaded {
+            let (mu1, s1) = try moments(a, dimension: d)
+            let (mu2, s2) = try moments(b, dimension: d)
+            return try distance(mean1: mu1, covariance1: s1, mean2: mu2, covariance2: s2, dimension: d)
+        }
     }
 
     /// The distance between N(mu1, s1) and N(mu2, s2) (covariances d×d row-major, symmetric PSD).
     public static func distance(mean1 mu1: [Double], covariance1 s1: [Double], mean2 mu2: [Double], covariance2 s2: [Double],
                                 dimension d: Int) throws -> Double {
+        try BLASThreads.singleThreaded { try unscopedDistance(mean1: mu1, covariance1: s1, mean2: mu2, covariance2: s2, dimension: d) }
+    }
+
+    private static func unscopedDistance(mean1 mu1: [Double], covariance1 s1: [Double], mean2 mu2: [Double], covariance2 s2: [Double],
+                                         dimension d: Int) throws -> Double {
         var meanTerm = 0.0
         for i in 0..<d { meanTerm += (mu1[i] - mu2[i]) * (mu1[i] - mu2[i]) }
         var tr1 = 0.0, tr2 = 0.0

@@ -10,14 +10,9 @@ enum Linear {
     /// `accumulate` adds x W^T + b to y instead of overwriting it.
     static func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, accumulate: Bool = false, batch: Int, inFeatures: Int, outFeatures: Int) {
-        if let bias {
-            for r in 0..<batch {
-                let row = y + r * outFeatures
-                if accumulate { for j in 0..<outFeatures { row[j] += bias[j] } } else { row.update(from: bias, count: outFeatures) }
-            }
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outFeatures), Int32(inFeatures),
-                    1, x, Int32(inFeatures), weight, Int32(inFeatures), bias == nil && !accumulate ? 0 : 1, y, Int32(outFeatures))
+        MatrixProduct.multiply(transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures,
+                               a: x, lda: inFeatures, b: weight, ldb: inFeatures, bias: bias, accumulate: accumulate,
+                               c: y, ldc: outFeatures)
     }
 
     /// Given dy: dW = dy^T x (overwritten), db = column sums of dy (overwritten), and, when `dx` is
@@ -26,8 +21,9 @@ enum Linear {
                          dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
                          dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false,
                          batch: Int, inFeatures: Int, outFeatures: Int) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
-                    1, dy, Int32(outFeatures), x, Int32(inFeatures), 0, dWeight, Int32(inFeatures))
+        MatrixProduct.multiply(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch,
+                               a: dy, lda: outFeatures, b: x, ldb: inFeatures, bias: nil, accumulate: false,
+                               c: dWeight, ldc: inFeatures)
         if let dBias {
             dBias.update(repeating: 0, count: outFeatures)
             for r in 0..<batch {
@@ -36,8 +32,9 @@ enum Linear {
             }
         }
         if let dx {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inFeatures), Int32(outFeatures),
-                        1, dy, Int32(outFeatures), weight, Int32(inFeatures), accumulate ? 1 : 0, dx, Int32(inFeatures))
+            MatrixProduct.multiply(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures,
+                                   a: dy, lda: outFeatures, b: weight, ldb: inFeatures, bias: nil, accumulate: accumulate,
+                                   c: dx, ldc: inFeatures)
         }
     }
 }
@@ -154,10 +151,4 @@ enum Elementwise {
     static func add(_ a: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] += a[i] }
     }
-}
-
-/// OpenBLAS thread count (sgemm is the only threaded part; elementwise loops are cheap here).
-public enum BLASThreads {
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
 }

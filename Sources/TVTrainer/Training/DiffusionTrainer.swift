@@ -85,10 +85,13 @@ public final class DiffusionTrainer {
     private func computeGradients(x0: [Float], t: [Int], eps: [Float]) -> (DiffusionLoss.Value, split: Bool) {
         let n = t.count * model.dataDimension
         precondition(x0.count == n && eps.count == n)
-        let threads = BLASThreads.current
-        let split = threads > 1 && t.count >= 2
-        if split { BLASThreads.set(1) }
-        defer { if split { BLASThreads.set(threads) } }
+        let split = BLASThreads.current > 1 && t.count >= 2
+        return BLASThreads.singleThreaded(if: split) { (gradients(x0: x0, t: t, eps: eps, split: split), split) }
+    }
+
+    /// `computeGradients`'s work, with OpenBLAS single-threaded when `split`.
+    private func gradients(x0: [Float], t: [Int], eps: [Float], split: Bool) -> DiffusionLoss.Value {
+        let n = t.count * model.dataDimension
         let noisyX: [Float] = x0.withUnsafeBufferPointer { xp in
             eps.withUnsafeBufferPointer { ep in
                 var out = [Float](repeating: 0, count: n)
@@ -133,7 +136,7 @@ public final class DiffusionTrainer {
         grad.withUnsafeBufferPointer { gp in
             if let halves { halves.backward(dOut: gp.baseAddress!) } else { model.backward(dOut: gp.baseAddress!) }
         }
-        return (value, split)
+        return value
     }
 
     private var replicaModel: (any TrainableDenoiser)?

@@ -1,12 +1,14 @@
 import TVStorage
 import TVTrainer
 
-/// How `eval` and `sample` run a loaded model on `--threads`: a UNet with 2 or more threads is
-/// evaluated in two data-parallel halves (`DataParallelDenoiser`, both cores busy); the MLP keeps
-/// OpenBLAS's own threads, so its results stay as they were.
+/// How `eval` and `sample` run a loaded model on `--threads`: with 2 or more threads it is
+/// evaluated in two data-parallel halves (`DataParallelDenoiser`, both cores busy). The MLP only
+/// where its products run in the tiled kernel (single-threaded, rows independent of the split,
+/// so its results stay as they were); elsewhere it keeps OpenBLAS's own threads.
 enum ModelThreads {
     static func denoiser(_ model: any TrainableDenoiser, threads: Int) -> any Denoiser {
-        threads > 1 && model.config.architecture == UNet2DModel.architecture ? DataParallelDenoiser(model) : model
+        let split = model.config.architecture == UNet2DModel.architecture || MatrixProduct.tiled
+        return threads > 1 && split ? DataParallelDenoiser(model) : model
     }
 }
 

@@ -1,0 +1,24 @@
+import CKernels
+import XCTest
+@testable import TVTrainer
+
+/// A frozen copy (the consistency teacher) looks its time conditioning up per timestep: same
+/// outputs, bit for bit, as the model computing it per batch.
+final class FrozenTimeConditioningTests: XCTestCase {
+    func testFrozenCopyGivesTheSameBits() throws {
+        try XCTSkipUnless(MatrixProduct.tiled, "the table is only used with the tiled GEMM")
+        for (time, norm, projections) in [(TimeConditioning.perBlock, BlockNorm.layer, false),
+                                          (.perBlock, .none, true), (.input, .none, false)] {
+            let c = ModelConfig(hiddenWidth: 20, blocks: 2, timeEmbedding: 6, projections: projections, timesteps: 50,
+                                timeConditioning: time, blockNorm: norm)
+            let model = MLPDenoiser(config: c, seed: 9)
+            TestModels.perturbNorms(model, seed: 1)
+            let frozen = model.frozenCopy()
+            for seed: UInt64 in [1, 2] {
+                let b = TestModels.batch(c, size: 7 + Int(seed), seed: seed)
+                XCTAssertEqual(frozen.predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern),
+                               model.predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern), "\(time) \(norm) projections \(projections)")
+            }
+        }
+    }
+}
