@@ -6,9 +6,7 @@ import XCTest
 /// A DDPM folder saved by diffusers < 0.14 (attention query/key/value/proj_attn) is the base of
 /// merge / diff / landscape next to tvtool finetunes (to_q/to_k/to_v/to_out.0).
 final class LegacyAttentionCommandTests: XCTestCase {
-    func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result {
-        try TVToolBinary.run(args.map { $0.hasPrefix("@") ? dir.path + "/" + $0.dropFirst() : $0 })
-    }
+    func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result { try UNetCommandsTests.run(args, in: dir) }
 
     /// The inverse of diffusers' rename: today's attention names back to the pre-0.14 ones.
     static func oldName(_ name: String) -> String {
@@ -26,13 +24,8 @@ final class LegacyAttentionCommandTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("legacy-attn-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = try UNetCommandsTests.writeData(dir)
-        var r = try run(["train", "--data", data, "--steps", "3", "--batch", "4", "--quiet", "-o", "@base"] + UNetCommandsTests.tiny, in: dir)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        for (name, range) in [("a", "0:500"), ("b", "500:1000")] {
-            r = try run(["finetune", "@base", "--data", data, "--t-range", range, "--steps", "2", "--batch", "4", "--lr", "1e-2",
-                         "--no-projections", "-o", "@\(name).safetensors"], in: dir)
-            XCTAssertEqual(r.status, 0, r.stderr)
-        }
+        try UNetCommandsTests.baseAndTwoFinetunes(dir, data: data)
+        var r: TVToolBinary.Result
         // The old folder: the base's weights under pre-0.14 names, no tvtool metadata, diffusers' config.json.
         let old = dir.appendingPathComponent("old")
         try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)

@@ -22,8 +22,23 @@ final class UNetCommandsTests: XCTestCase {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }
 
-    func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result {
+    func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result { try Self.run(args, in: dir) }
+
+    /// Runs tvtool; arguments starting with `@` are paths inside `dir`.
+    static func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result {
         try TVToolBinary.run(args.map { $0.hasPrefix("@") ? dir.path + "/" + $0.dropFirst() : $0 })
+    }
+
+    /// A tiny UNet `dir/base/` (3 steps) and its range finetunes `dir/a.safetensors` (t in [0, 500))
+    /// and `dir/b.safetensors` ([500, 1000)), without projections: the inputs of a merge or sweep.
+    static func baseAndTwoFinetunes(_ dir: URL, data: String) throws {
+        let r = try run(["train", "--data", data, "--steps", "3", "--batch", "4", "--quiet", "-o", "@base"] + tiny, in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for (name, range) in [("a", "0:500"), ("b", "500:1000")] {
+            let f = try run(["finetune", "@base", "--data", data, "--t-range", range, "--steps", "2", "--batch", "4", "--lr", "1e-2",
+                             "--no-projections", "-o", "@\(name).safetensors"], in: dir)
+            XCTAssertEqual(f.status, 0, f.stderr)
+        }
     }
 
     func testTrainResumeEvalSampleFinetuneOnAUNetFolder() throws {
@@ -158,14 +173,8 @@ final class UNetCommandsTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("unet-cli-landscape")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = try Self.writeData(dir)
-        var r = try run(["train", "--data", data, "--steps", "3", "--batch", "4", "--quiet", "-o", "@base"] + Self.tiny, in: dir)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        for (name, range) in [("a", "0:500"), ("b", "500:1000")] {
-            r = try run(["finetune", "@base", "--data", data, "--t-range", range, "--steps", "2", "--batch", "4", "--lr", "1e-2",
-                         "--no-projections", "-o", "@\(name).safetensors"], in: dir)
-            XCTAssertEqual(r.status, 0, r.stderr)
-        }
-        r = try run(["landscape", "@base", "@a.safetensors", "@b.safetensors", "--grid", "1", "--grid", "0.5", "--data", data,
+        try UNetCommandsTests.baseAndTwoFinetunes(dir, data: data)
+        var r = try run(["landscape", "@base", "@a.safetensors", "@b.safetensors", "--grid", "1", "--grid", "0.5", "--data", data,
                      "--jobs", "2", "--quiet", "--json", "-o", "@land"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let best = try XCTUnwrap(try Self.json(r.stdout)["best"] as? [String: Any])

@@ -6,9 +6,7 @@ import XCTest
 /// Per-block merging of UNets (the `unet` layer groups chosen by `auto`) through deme and search,
 /// and deme's diffusers-folder outputs loaded by diffusers itself.
 final class UNetPerBlockCommandTests: XCTestCase {
-    func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result {
-        try TVToolBinary.run(args.map { $0.hasPrefix("@") ? dir.path + "/" + $0.dropFirst() : $0 })
-    }
+    func run(_ args: [String], in dir: URL) throws -> TVToolBinary.Result { try UNetCommandsTests.run(args, in: dir) }
 
     func testDeMeOnAUNetMergesPerBlockAndWritesFoldersDiffusersLoads() throws {
         let dir = TestPaths.scratchDirectory("unet-deme-block")
@@ -60,14 +58,8 @@ final class UNetPerBlockCommandTests: XCTestCase {
         let dir = TestPaths.scratchDirectory("unet-search-block")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = try UNetCommandsTests.writeData(dir)
-        var r = try run(["train", "--data", data, "--steps", "3", "--batch", "4", "--quiet", "-o", "@base"] + UNetCommandsTests.tiny, in: dir)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        for (name, range) in [("a", "0:500"), ("b", "500:1000")] {
-            r = try run(["finetune", "@base", "--data", data, "--t-range", range, "--steps", "2", "--batch", "4", "--lr", "1e-2",
-                         "--no-projections", "-o", "@\(name).safetensors"], in: dir)
-            XCTAssertEqual(r.status, 0, r.stderr)
-        }
-        r = try run(["search", "@base", "@a.safetensors", "@b.safetensors", "--per-block", "--grid", "0,1", "--strategy", "coord",
+        try UNetCommandsTests.baseAndTwoFinetunes(dir, data: data)
+        var r = try run(["search", "@base", "@a.safetensors", "@b.safetensors", "--per-block", "--grid", "0,1", "--strategy", "coord",
                      "--refine", "0", "--data", data, "--jobs", "2", "--quiet", "--json", "-o", "@search"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let out = try UNetCommandsTests.json(r.stdout)
