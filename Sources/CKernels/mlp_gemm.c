@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KC = 256, MC = 192, NC = 1024 };  // MC: a multiple of both MRs; NC: of both NRs
+enum { KC = TV_MLP_GEMM_KC, MC = 192, NC = 1024 };  // MC: a multiple of both MRs; NC: of both NRs
 
 // The epilogue of one element: (C + bias) + acc, in that order (Linear.forward's order with
 // OpenBLAS: C, plus bias, then beta 1 adds the product).

@@ -136,7 +136,7 @@ TARGET512 static void mask_random512(float *d, size_t cnt, uint64_t key, uint64_
 TARGET static void mask_random(float *d, size_t cnt, uint64_t key, float p, float rescale, size_t first) {
     const uint64_t below = keep_below(p);
 #ifdef HAVE_AVX512_RANDOM
-    if (tv_use_avx512()) { mask_random512(d, cnt, key, below, rescale, first); return; }
+    if (tv_use_avx512dq()) { mask_random512(d, cnt, key, below, rescale, first); return; }
 #endif
     const __m256 rv = _mm256_set1_ps(rescale);
     const __m256i bv = _mm256_set1_epi64x((long long)below);

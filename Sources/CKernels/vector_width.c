@@ -31,6 +31,19 @@ int tv_use_avx512(void) {
 #endif
 }
 
+int tv_use_avx512dq(void) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    static int supported = -1;
+    if (supported < 0) {
+        __builtin_cpu_init();
+        supported = __builtin_cpu_supports("avx512dq");
+    }
+    return supported && tv_use_avx512();
+#else
+    return 0;
+#endif
+}
+
 int tv_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();

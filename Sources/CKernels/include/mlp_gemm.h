@@ -2,6 +2,9 @@
 #define TV_MLP_GEMM_H
 #include <stddef.h>
 
+/// Depth of one K block: for K above it, each block's partial sums are added into C separately.
+#define TV_MLP_GEMM_KC 256
+
 /// 1 when the CPU has AVX2 and FMA (tv_mlp_gemm then runs 6×16 AVX2 tiles, or 8×32 AVX-512
 /// tiles where tv_use_avx512()).
 int tv_mlp_gemm_available(void);

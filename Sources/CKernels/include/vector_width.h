@@ -5,6 +5,8 @@
 /// has not been turned off with tv_allow_avx512(0) (tests use that to run the AVX2 variants too) or
 /// TVTOOL_NO_AVX512=1 in the environment.
 int tv_use_avx512(void);
+/// tv_use_avx512() on a CPU that also has AVX-512DQ (64-bit multiplies; not every AVX-512 CPU has it).
+int tv_use_avx512dq(void);
 void tv_allow_avx512(int allowed);
 
 /// 1 when the CPU has AVX2 and FMA (what OpenBLAS's Haswell kernels need).

@@ -83,6 +83,9 @@ public enum LoRABaker {
         guard target.dtype.supportsArithmetic, let first = target.shape.first, first > 0 else {
             throw LoRAError.badShape(path: lora.path, module: m.key, reason: "'\(target.name)' is not a floating-point weight")
         }
+        if part != nil, first % 3 != 0 {
+            throw LoRAError.badShape(path: lora.path, module: m.key, reason: "'\(target.name)' has \(first) rows, not three equal q/k/v parts")
+        }
         let p = try LoRADelta.plan(m, lora: lora)
         let rows = part == nil ? first : first / 3, columns = target.elementCount / first
         guard p.rows == rows, p.columns == columns else {

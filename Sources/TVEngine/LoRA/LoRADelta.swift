@@ -54,9 +54,14 @@ enum LoRADelta {
         case let .lokr(w1, w1a, w1b, w2, w2a, w2b, t2):
             let h1: (Int, Int, Int?) = try w1.map { let i = try info($0); guard i.shape.count == 2 else { throw bad("lokr_w1 \(Shape.describe(i.shape)) is not 2-D") }; return (i.shape[0], i.shape[1], nil) }
                 ?? { let p = try product(w1a!, w1b!, t: nil); return (p.0, p.1, p.2) }()
-            let h2: (Int, Int, Int?) = try w2.map { let i = try info($0); return (i.shape[0], cols(i), nil) }
+            let h2: (Int, Int, Int?) = try w2.map { let i = try info($0); guard i.shape.count >= 2 else { throw bad("lokr_w2 \(Shape.describe(i.shape)) has fewer than 2 dimensions") }; return (i.shape[0], cols(i), nil) }
                 ?? { let p = try product(w2a!, w2b!, t: t2); return (p.0, p.1, p.2) }()
-            return Plan(rows: h1.0 * h2.0, columns: h1.1 * h2.1, factor: scale(h2.2 ?? h1.2))
+            // The Kronecker product's size: refused rather than overflowing on crafted shapes.
+            let rows = h1.0.multipliedReportingOverflow(by: h2.0), columns = h1.1.multipliedReportingOverflow(by: h2.1)
+            guard !rows.overflow, !columns.overflow, !rows.partialValue.multipliedReportingOverflow(by: columns.partialValue).overflow else {
+                throw bad("the LoKr factors \(h1.0)×\(h1.1) and \(h2.0)×\(h2.1) give a product too large to hold")
+            }
+            return Plan(rows: rows.partialValue, columns: columns.partialValue, factor: scale(h2.2 ?? h1.2))
         }
     }
 

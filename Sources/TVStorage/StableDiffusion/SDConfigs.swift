@@ -27,6 +27,10 @@ public struct SDConfigs {
             guard let s = byName[n]?.shape else {
                 throw StorageError.invalidTensor(tensor: n, reason: "\(path): needed to infer the diffusers config, but the checkpoint lacks it")
             }
+            // Every tensor read here is a linear, conv or embedding weight: two dimensions at least.
+            guard s.count >= 2 else {
+                throw StorageError.invalidTensor(tensor: n, reason: "\(path): shape \(s) has \(s.count) dimension(s), a weight needs 2 or more")
+            }
             return s
         }
         let names = tensors.map(\.name)

@@ -8,11 +8,15 @@ import Foundation
 /// The tiled kernel runs on the calling thread only and, on the MLP's sizes, beats OpenBLAS on
 /// both kernel sets measured here (scripts/bench/train.sh; docs/trainer.md, "Own GEMM kernel"), so
 /// the trainer's speed no longer depends on the kernels OpenBLAS picks for a CPU. Each element is
-/// one multiply-add chain over k in order, so a row's result does not depend on the batch size,
+/// one multiply-add chain over k in order within each K block of `kBlock` (longer products add
+/// each block's sums into C in turn), so a row's result does not depend on the batch size,
 /// the row's position in it, the vector width (AVX2 or AVX-512) or the thread: splitting a
 /// forward pass into halves gives the same bits.
 /// `TVTOOL_GEMM=openblas` in the environment selects OpenBLAS (benchmarks compare the two).
 public enum MatrixProduct {
+    /// The tiled kernel's K block (TV_MLP_GEMM_KC).
+    public static let kBlock = Int(TV_MLP_GEMM_KC)
+
     public static let tiled: Bool = {
         guard tv_mlp_gemm_available() != 0 else { return false }
         return ProcessInfo.processInfo.environment["TVTOOL_GEMM"]?.lowercased() != "openblas"

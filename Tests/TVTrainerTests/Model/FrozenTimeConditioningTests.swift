@@ -7,9 +7,11 @@ import XCTest
 final class FrozenTimeConditioningTests: XCTestCase {
     func testFrozenCopyGivesTheSameBits() throws {
         try XCTSkipUnless(MatrixProduct.tiled, "the table is only used with the tiled GEMM")
-        for (time, norm, projections) in [(TimeConditioning.perBlock, BlockNorm.layer, false),
-                                          (.perBlock, .none, true), (.input, .none, false)] {
-            let c = ModelConfig(hiddenWidth: 20, blocks: 2, timeEmbedding: 6, projections: projections, timesteps: 50,
+        // Width 300: products deeper than the kernel's K block (256), which sum block by block.
+        for (time, norm, projections, width) in [(TimeConditioning.perBlock, BlockNorm.layer, false, 20),
+                                                 (.perBlock, .none, true, 20), (.input, .none, false, 20),
+                                                 (.perBlock, .layer, true, 300)] {
+            let c = ModelConfig(hiddenWidth: width, blocks: 2, timeEmbedding: 6, projections: projections, timesteps: 50,
                                 timeConditioning: time, blockNorm: norm)
             let model = MLPDenoiser(config: c, seed: 9)
             TestModels.perturbNorms(model, seed: 1)
@@ -17,7 +19,7 @@ final class FrozenTimeConditioningTests: XCTestCase {
             for seed: UInt64 in [1, 2] {
                 let b = TestModels.batch(c, size: 7 + Int(seed), seed: seed)
                 XCTAssertEqual(frozen.predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern),
-                               model.predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern), "\(time) \(norm) projections \(projections)")
+                               model.predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern), "\(time) \(norm) projections \(projections) width \(width)")
             }
         }
     }

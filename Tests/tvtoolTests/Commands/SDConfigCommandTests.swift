@@ -18,6 +18,28 @@ final class SDConfigCommandTests: XCTestCase {
         try XCTUnwrap(JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any], path)
     }
 
+    /// Regression (review): a weight the inference reads with fewer than 2 dimensions indexed its
+    /// shape out of range and crashed `convert --layout diffusers`; now exit 2, one line, no output.
+    func testAWeightWithTooFewDimensionsIsBadInput() throws {
+        let dir = TestPaths.scratchDirectory("sd-config-rank")
+        defer { try? fm.removeItem(at: dir) }
+        let single = try SafetensorsReader(path: fixture("sd15.safetensors"))
+        let target = "model.diffusion_model.input_blocks.0.0.weight"  // the UNet's conv_in
+        XCTAssertTrue(single.tensors.contains { $0.name == target })
+        let tensors = try single.tensors.map { info -> (String, Tensor) in
+            let t = try single.tensor(named: info.name)
+            return info.name == target ? (info.name, try Tensor.fromFloats([Float](repeating: 0, count: 3), shape: [3])) : (info.name, t)
+        }
+        let bad = dir.appendingPathComponent("bad.safetensors").path
+        try Checkpoints.save(tensors, to: bad, metadata: [:])
+        let out = dir.appendingPathComponent("out").path
+        let r = try TVToolBinary.run(["convert", bad, out, "--layout", "diffusers", "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("unet.conv_in.weight") && r.stderr.contains("dimension"), r.stderr)
+        XCTAssertFalse(fm.fileExists(atPath: out))
+    }
+
     func testInferredConfigsDescribeTheWeights() throws {
         let dir = TestPaths.scratchDirectory("sd-config")
         defer { try? fm.removeItem(at: dir) }
