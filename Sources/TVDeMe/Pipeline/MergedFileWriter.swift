@@ -25,15 +25,23 @@ public enum MergedFileWriter {
         // A UNet to a path without an extension: a diffusers folder (weights + config.json) that
         // UNet2DModel.from_pretrained loads; anything else one tvtool file.
         let folder = ModelFolder.isFolderOutput(output, config: config)
+        // A folder this call creates is removed again if the merge or its config fails, so a
+        // failed run leaves no half-written model behind.
+        let created = folder && !FileManager.default.fileExists(atPath: output)
         if folder {
             do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
                 throw StorageError.cannotWrite(path: output, reason: "cannot create the model folder")
             }
         }
-        let weights = folder ? (output as NSString).appendingPathComponent(UNetFolder.weightsName) : output
-        _ = try Merger.merge(method: method, inputs: inputs, parameters: parameters,
-                             options: options, output: weights, recipeExtra: ["source": "tvtool deme"])
-        if folder { try ModelFolder.writeConfig(config, to: output) }
+        do {
+            let weights = folder ? (output as NSString).appendingPathComponent(UNetFolder.weightsName) : output
+            _ = try Merger.merge(method: method, inputs: inputs, parameters: parameters,
+                                 options: options, output: weights, recipeExtra: ["source": "tvtool deme"])
+            if folder { try ModelFolder.writeConfig(config, to: output) }
+        } catch {
+            if created { try? FileManager.default.removeItem(atPath: output) }
+            throw error
+        }
         return try ModelCheckpoint.load(output)
     }
 }

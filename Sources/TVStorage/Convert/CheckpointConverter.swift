@@ -132,7 +132,8 @@ public enum CheckpointConverter {
             try configs.check(reference: reference)
             return (reader, reference, [:], notes)
         }
-        let betas = singleFile.info(named: "betas") != nil ? try? singleFile.tensor(named: "betas").doubles() : nil
+        // A damaged betas buffer is an error, not a silent fall-back to SD's default schedule.
+        let betas = singleFile.info(named: "betas") != nil ? try singleFile.tensor(named: "betas").doubles() : nil
         notes += configs.notes
         notes.append("configs inferred for SD \(configs.version.rawValue).x from the weights; prediction type \(options.predictionType ?? (configs.version == .v2 ? "v_prediction" : "epsilon")) is not in the weights (--prediction-type, or --config-from a reference pipeline)")
         return (reader, nil, try configs.files(predictionType: options.predictionType, betas: betas), notes)
