@@ -3,7 +3,7 @@
 # CPU, same config and batch (32×32, channels 32/64, attention at 16×16, 2 layers per block,
 # 8 groups, batch 64; scripts/bench/unet_train_torch.py), 1 and 2 threads, A/B alternately ROUNDS
 # times; medians and ratios (tvtool / PyTorch, > 1 = tvtool faster). The Swift side is the library's
-# UNet sources compiled with -O into a throwaway binary (no CLI command drives the UNet yet).
+# UNet sources compiled with -O into a throwaway binary (the CLI runs the same code: train/finetune/eval --model unet).
 # The machine may be shared: CPU ms per step is printed too (with its own median ratio, PyTorch CPU
 # ms / tvtool CPU ms), and `uptime` around the runs. 3×3 convs run CKernels' direct kernels (AVX-512,
 # or AVX2 on CPUs without it or with TVTOOL_NO_AVX512=1; TVTOOL_UNET_DIRECT=0 forces im2col + sgemm).

@@ -140,7 +140,8 @@ public final class PipelineWriter: RangedCheckpointWriter, @unchecked Sendable {
         for item in try fm.contentsOfDirectory(atPath: template).sorted() where !skip.contains(item) {
             let src = template + "/" + item, dst = stage + "/" + item
             var isDir: ObjCBool = false
-            fm.fileExists(atPath: src, isDirectory: &isDir)
+            // Listed a moment ago: a vanished entry (isDir false) is copied below and fails there.
+            _ = fm.fileExists(atPath: src, isDirectory: &isDir)
             if isDir.boolValue, let _ = writers[item] {
                 for file in try fm.contentsOfDirectory(atPath: src) where !Self.isWeightFile(file) {
                     if !fm.fileExists(atPath: dst + "/" + file) { try fm.copyItem(atPath: src + "/" + file, toPath: dst + "/" + file) }
