@@ -185,9 +185,12 @@ public final class MLPDenoiser: TrainableDenoiser {
     /// teacher): computes the time path once for every timestep and looks it up afterwards,
     /// which saves the time MLP and the per-block time projections (about 30 % of a forward
     /// pass with per-block time). Only where the products run in the tiled kernel, whose rows do
-    /// not depend on the batch: there the outputs keep their bits. `backward` is then unavailable.
+    /// not depend on the batch, and are at most one K block deep: there the outputs keep their bits. `backward` is then unavailable.
     public func freezeTimeConditioning() {
-        guard MatrixProduct.tiled, timeTable == nil else { return }
+        // Products deeper than one K block add their blocks' sums into the output in turn, so a
+        // looked-up product would sum in another order than the accumulating forward pass.
+        guard MatrixProduct.tiled, timeTable == nil,
+              max(config.hiddenWidth, config.timeEmbedding) <= MatrixProduct.kBlock else { return }
         let T = config.timesteps
         let c = ActivationCache(config: config, batch: T)
         let all = Array(0..<T)
