@@ -7,7 +7,9 @@ import TVSearch
 /// finetune → merge → search → report on a tiny configuration (seconds), checking the files and
 /// that the numbers in the report agree with each other and with the written models.
 final class DeMePipelineEndToEndTests: XCTestCase {
-    private func tinySetup() throws -> (MLPDenoiser, DatasetSplit) {
+    /// A 16-wide MLP pretrained for 150 steps on 240 bundled digits (24 + 24 held out): the
+    /// pretrained model of the tiny pipeline tests here and in GranularMergePipelineTests.
+    static func tinySetup() throws -> (MLPDenoiser, DatasetSplit) {
         let digits: ImageDataset
         do { digits = try DatasetLoader.digits() } catch { throw XCTSkip("bundled digits not found: \(error)") }
         let data = digits.subset(Array(0..<240), label: "digits[0..<240]")
@@ -41,7 +43,7 @@ final class DeMePipelineEndToEndTests: XCTestCase {
     }
 
     func testTinyPipelineWritesAConsistentReportAndReusesFinetunes() throws {
-        let (pretrained, split) = try tinySetup()
+        let (pretrained, split) = try Self.tinySetup()
         let out = TestPaths.scratchDirectory("deme-e2e")
         defer { try? FileManager.default.removeItem(at: out) }
         let preFile = out.appendingPathComponent("pretrained.safetensors").path
@@ -125,7 +127,7 @@ final class DeMePipelineEndToEndTests: XCTestCase {
     }
 
     func testFrechetObjectiveScoresCandidatesByTheirSamples() throws {
-        let (pretrained, split) = try tinySetup()
+        let (pretrained, split) = try Self.tinySetup()
         let out = TestPaths.scratchDirectory("deme-e2e-fd")
         defer { try? FileManager.default.removeItem(at: out) }
         let preFile = out.appendingPathComponent("pretrained.safetensors").path

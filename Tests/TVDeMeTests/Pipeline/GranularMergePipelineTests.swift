@@ -10,13 +10,7 @@ import TVSearch
 /// that sum to 1 per group, computed from range gains re-derived here.
 final class GranularMergePipelineTests: XCTestCase {
     private func setup() throws -> (MLPDenoiser, DatasetSplit, DeMeOptions) {
-        let digits: ImageDataset
-        do { digits = try DatasetLoader.digits() } catch { throw XCTSkip("bundled digits not found: \(error)") }
-        let data = digits.subset(Array(0..<240), label: "digits[0..<240]")
-        let split = try DatasetSplit(data, heldOut: [24, 24], seed: 0)
-        let model = MLPDenoiser(config: data.modelConfig(ModelConfig(hiddenWidth: 16, blocks: 1, timeEmbedding: 8)), seed: 0)
-        let trainer = DiffusionTrainer(model: model, settings: TrainingSettings(batchSize: 32, optimizer: AdamWSettings(learningRate: 2e-3), ema: nil, seed: 0))
-        try trainer.train(on: split.train, until: 150)
+        let (model, split) = try DeMePipelineEndToEndTests.tinySetup()
         var o = DeMeOptions()
         o.ranges = 2
         o.stepsPerRange = 30
