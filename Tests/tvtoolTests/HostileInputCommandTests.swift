@@ -205,24 +205,30 @@ final class HostileInputCommandTests: XCTestCase {
     }
 
     /// Fuzz find: a contiguous dataset whose dimensions were damaged ([2, 2] -> [131072,
-    /// 131072], 68.7 GB over 16 stored bytes) made convert allocate 68 GB and abort. Now it is
-    /// skipped with a warning. A legal but huge sparse dataset (512 GiB of unwritten chunks) is
-    /// a one-line error before any output exists, when the system refuses the allocation.
-    func testHugeDeclaredShapesDoNotAbort() throws {
+    /// 131072], 68.7 GB over 16 stored bytes) made convert allocate 68 GB and abort; chunked
+    /// datasets with chunks never written declared 4 GiB or 512 GiB in a few KB, and merge,
+    /// convert and inspect planned (and merge allocated) by the declared shape. Each is now
+    /// refused when the file is opened: exit 2, one line naming the file and the dataset, no output.
+    func testHugeDeclaredShapesAreRefusedBeforeAnyAllocation() throws {
         let dir = scratch("cli-huge-shape")
-        var r = finish(try SweepCLI.start(["convert", TestPaths.fixture("hostile/contiguous_dims_damaged.h5"), "o.safetensors", "--quiet"], in: dir),
-                       within: 30, "convert of contiguous_dims_damaged.h5")
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("needs 68.72 GB but the file stores 16 B (damaged)"), r.stderr)
-        try? FileManager.default.removeItem(at: dir.appendingPathComponent("o.safetensors"))
-        let overcommit = (try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard overcommit == "0" || overcommit == "2" else { throw XCTSkip("vm.overcommit_memory=\(overcommit ?? "?"): a 512 GiB allocation might be granted") }
-        r = finish(try SweepCLI.start(["convert", TestPaths.fixture("hostile/chunked_unwritten_huge.h5"), "o.safetensors", "--quiet"], in: dir),
-                   within: 30, "convert of chunked_unwritten_huge.h5")
-        XCTAssertEqual(r.status, 2, r.stderr)
-        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("tensor 'w'") && r.stderr.contains("more memory than this system can allocate"), r.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+        for file in ["contiguous_dims_damaged.h5", "chunked_unwritten_huge.h5", "chunked_partly_written.h5", "gzip_partly_written.h5"] {
+            let path = TestPaths.fixture("hostile/" + file)
+            for args in [["inspect", path], ["convert", path, "o.safetensors", "--quiet"],
+                         ["merge", path, path, "--weights", "0.5", "-o", "o.safetensors", "--quiet"]] {
+                let r = finish(try SweepCLI.start(args, in: dir), within: 30, "\(args[0]) of \(file)")
+                XCTAssertEqual(r.status, 2, "\(args[0]) \(file): \(r.stderr)")
+                XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+                XCTAssertTrue(r.stderr.contains(file) && r.stderr.contains("but the file stores"), r.stderr)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.safetensors").path))
+            }
+        }
+        let lie = TestPaths.fixture("hostile/deflated_size_lie.pt")
+        for args in [["inspect", lie], ["merge", lie, lie, "--weights", "0.5", "-o", "o.safetensors", "--quiet"]] {
+            let r = finish(try SweepCLI.start(args, in: dir), within: 30, "\(args[0]) of deflated_size_lie.pt")
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("impossible compression ratio"), r.stderr)
+        }
     }
 
     /// Virtual datasets pointing back into their own file (a -> b -> a, self, unlimited and

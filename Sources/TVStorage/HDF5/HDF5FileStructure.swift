@@ -80,19 +80,35 @@ struct HDF5FileStructure: Sendable {
             guard let elements = Shape.elementCount(shape) else {
                 throw .corrupt(path: file, object: "/" + path, reason: "shape \(Shape.describe(shape)) overflows")
             }
-            // A contiguous block holds every value: a damaged dimension (a fuzz find: [2, 2]
-            // became [131072, 131072] over 24 stored bytes) must not make a reader allocate GBs.
-            // (Sizes in the file's own type: libhdf5 may convert, e.g. an odd 4-byte float to F64.)
+            // Sizes in the file's own type: libhdf5 may convert, e.g. an odd 4-byte float to F64.
             let (need, overflow) = elements.multipliedReportingOverflow(by: H5Tget_size(type.id))
-            if offset != nil, case .success = plan, !overflow {
-                let stored = Int(clamping: H5Dget_storage_size(dset))
-                if stored < need {
-                    plan = .failure(.init("shape \(Shape.describe(shape)) needs \(ByteFormat.human(need)) but the file stores \(ByteFormat.human(stored)) (damaged)"))
-                }
+            if case .success = plan, !overflow, let shortfall = storageShortfall(dset, need: need, allocatedContiguous: offset != nil) {
+                throw .corrupt(path: file, object: "/" + path, reason: "shape \(Shape.describe(shape)) needs \(ByteFormat.human(need)) but the file stores \(shortfall)")
             }
             return Dataset(path: path, shape: shape, plan: plan, contiguousOffset: offset)
         }
     }
+
+    /// Values a reader would allocate must come from the file: a damaged dimension (a fuzz find:
+    /// [2, 2] became [131072, 131072] over 16 stored bytes) or a crafted chunked dataset whose
+    /// chunks were never written (fill values: terabytes declared in a few KB) would otherwise
+    /// make every command allocate, and fill, what the header says. An allocated contiguous block
+    /// holds every value; other layouts may hold less, but are refused when they would decode to
+    /// more than deflate's ratio allows (filtered: gzip, HDF5's usual filter; a rarer filter
+    /// packing constants tighter is refused too) or their own size (unfiltered), plus a little
+    /// for small datasets a writer left unwritten. Returns what the file stores, when that
+    /// cannot hold `need`.
+    private static func storageShortfall(_ dset: hid_t, need: Int, allocatedContiguous: Bool) -> String? {
+        let stored = Int(clamping: H5Dget_storage_size(dset))
+        if allocatedContiguous { return stored < need ? "\(ByteFormat.human(stored)) (damaged)" : nil }
+        let filtered = HDF5Handle(H5Dget_create_plist(dset), .propertyList).map { H5Pget_nfilters($0.id) > 0 } ?? false
+        let (expanded, overflow) = stored.multipliedReportingOverflow(by: filtered ? Inflate.maxRatio : 1)
+        guard !overflow, need > expanded + unwrittenAllowance else { return nil }
+        return "\(ByteFormat.human(stored))\(filtered ? " compressed" : "") (damaged, or chunks never written)"
+    }
+
+    /// Fill values beyond the stored bytes a dataset may declare (an unwritten buffer, bias).
+    static let unwrittenAllowance = 1 << 20
 
     /// Datasets whose values live in other files (external raw storage, virtual datasets) are
     /// not read: a checkpoint must not pull in arbitrary files named inside it.

@@ -47,10 +47,7 @@ public final class ZipArchive: Sendable {
             if verify { try verifyChecksum(of: entry) }
             return ByteStorage(mapping: file, offset: entry.dataOffset, count: entry.compressedSize)
         case 8:
-            let (limit, overflow) = entry.compressedSize.multipliedReportingOverflow(by: Inflate.maxRatio)
-            guard !overflow, entry.uncompressedSize <= limit + 1024, entry.uncompressedSize < Int.max else {
-                throw .malformed(path: path, what: "entry '\(entry.name)' claims an impossible compression ratio")
-            }
+            // (The declared size was bounded by the compressed size when the archive was opened.)
             let src = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataOffset ..< entry.dataOffset + entry.compressedSize])
             let out = UnsafeMutableRawPointer.allocate(byteCount: entry.uncompressedSize + 1, alignment: 64)
             guard Inflate.inflate(src, into: UnsafeMutableRawBufferPointer(start: out, count: entry.uncompressedSize + 1)) else {
@@ -127,6 +124,14 @@ public final class ZipArchive: Sendable {
         guard compressed <= dataLimit - dataOffset else { throw .entryOutsideFile(path: path, entry: name) }
         if method == 0 && compressed != uncompressed {
             throw .malformed(path: path, what: "stored entry '\(name)' has different compressed and uncompressed sizes")
+        }
+        // Checked at open, not first read: a reader sizes tensors by the declared size, so a
+        // few compressed bytes claiming gigabytes are refused before any command plans with them.
+        if method == 8 {
+            let (limit, overflow) = compressed.multipliedReportingOverflow(by: Inflate.maxRatio)
+            guard !overflow, uncompressed <= limit + 1024, uncompressed < Int.max else {
+                throw .malformed(path: path, what: "entry '\(name)' claims an impossible compression ratio (\(uncompressed) bytes from \(compressed))")
+            }
         }
         return ZipEntry(name: name, method: method, crc32: crc, compressedSize: compressed,
                         uncompressedSize: uncompressed, localHeaderOffset: local, dataOffset: dataOffset)

@@ -80,16 +80,43 @@ final class HostileStorageTests: XCTestCase {
         XCTAssertTrue(bad?.contains("more than 16 damaged-looking global heaps") == true, bad ?? "nil")
     }
 
-    /// Reading a tensor whose values the system cannot allocate is an error naming it.
-    func testUnallocatableHDF5TensorIsAnError() throws {
+    /// The allocation guard of a legal tensor's read: refused sizes are told apart from granted ones.
+    func testAllocationProbe() throws {
         let overcommit = (try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard overcommit == "0" || overcommit == "2" else { throw XCTSkip("vm.overcommit_memory=\(overcommit ?? "?")") }
-        let reader = try HDF5Reader(path: TestPaths.fixture("hostile/chunked_unwritten_huge.h5"))
-        XCTAssertThrowsError(try reader.tensor(named: "w")) { error in
-            XCTAssertTrue("\(error)".contains("'w'") && "\(error)".contains("cannot allocate 549.76 GB"), "\(error)")
-        }
         XCTAssertFalse(ByteStorage.canAllocate(1 << 39))
         XCTAssertTrue(ByteStorage.canAllocate(1 << 20))
+    }
+
+    // MARK: declared sizes against what the file holds
+
+    /// A dataset declaring more values than its stored bytes can hold (a damaged contiguous
+    /// dimension; chunks never written, plain or gzip) is refused when the file is opened, naming
+    /// the dataset, so no command sizes a buffer by it (make.py: 4 GiB over 16 KB / 240 KB).
+    func testHDF5DeclaredSizesBeyondTheStoredBytesAreRefusedAtOpen() throws {
+        for (file, need, stored) in [("chunked_partly_written.h5", "4.29 GB", "16.38 KB (damaged, or chunks never written)"),
+                                     ("gzip_partly_written.h5", "4.29 GB", "242.84 KB compressed (damaged, or chunks never written)"),
+                                     ("chunked_unwritten_huge.h5", "549.76 GB", "0 B (damaged, or chunks never written)"),
+                                     ("contiguous_dims_damaged.h5", "68.72 GB", "16 B (damaged)")] {
+            XCTAssertThrowsError(try HDF5Reader(path: TestPaths.fixture("hostile/" + file)), file) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(file) && text.contains("needs \(need) but the file stores \(stored)"), text)
+                XCTAssertFalse(text.contains("\n"), text)
+            }
+        }
+        // The legal extreme opens: 16 MiB of gzip'd zeros in about 16 KB (ratio ~1028:1).
+        let zeros = try HDF5Reader(path: TestPaths.fixture("hostile/gzip_zeros.h5"))
+        let z = try zeros.tensor(named: "z")
+        XCTAssertEqual(z.shape, [2048, 2048])
+        XCTAssertTrue(try z.floats().allSatisfy { $0 == 0 })
+    }
+
+    /// A deflated zip entry claiming more than deflate can expand to (4 GiB from 5 bytes, the
+    /// pickle agreeing) is refused when the archive is opened, not at the first read.
+    func testDeflatedStorageClaimingTooMuchIsRefusedAtOpen() {
+        XCTAssertThrowsError(try PyTorchReader(path: TestPaths.fixture("hostile/deflated_size_lie.pt"))) { error in
+            XCTAssertTrue("\(error)".contains("'archive/data/0' claims an impossible compression ratio (4294967292 bytes from 5)"), "\(error)")
+        }
     }
 
     func testCollectionSizeBeyondTheFileIsDamage() {
