@@ -67,4 +67,20 @@ final class TerminalEscapeCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("warning:"), r.stderr)
         assertEscaped(r, "convert warning")
     }
+
+    /// An evaluator whose last stdout line carries control characters (ESC, BEL, tab, the C1 CSI):
+    /// the failed point's error reaches results.csv escaped as on the terminal, one row per
+    /// point, quoted where it holds a comma or quote (RFC 4180).
+    func testSearchResultsCSVEscapesEvaluatorErrors() throws {
+        let dir = TestPaths.scratchDirectory("esc-csv")
+        let inputs = try models(in: dir, mismatched: false)
+        try Data("printf 'bad\\033]0;t\\007\\tx, \"q\" \\302\\233x\\n'\n".utf8).write(to: dir.appendingPathComponent("eval.sh"))
+        let r = try SweepCLI.run(["search"] + inputs + ["--grid", "0,1", "--eval-cmd", "sh eval.sh", "--max-failures", "9", "-o", "s", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 2, r.stderr)  // every point failed
+        let csv = try String(contentsOf: dir.appendingPathComponent("s/results.csv"), encoding: .utf8)
+        XCTAssertFalse(csv.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7f...0x9f).contains($0.value) }, "\(r.stderr) \(csv.debugDescription)")
+        let rows = csv.split(separator: "\n")
+        XCTAssertEqual(rows.count, 4, csv)
+        XCTAssertEqual(rows[1], #""0,0",0,0,0,0,failed,,,"the last stdout line is not a number or JSON object: bad\u{1b}]0;t\u{7}\u{9}x, ""q"" \u{9b}x""#, csv)
+    }
 }

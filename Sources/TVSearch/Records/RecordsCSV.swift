@@ -1,4 +1,5 @@
 import Foundation
+import TVStorage
 
 /// The CSV view of a sweep's records: one row per point in (round, index) order with the axis
 /// values, status, value, its standard error (when the evaluator gives one) and error: the same
@@ -16,9 +17,12 @@ public enum RecordsCSV {
         return out
     }
 
-    /// Quotes a field when it holds a comma, quote or newline (RFC 4180).
-    static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+    /// One cell: control characters escaped as the terminal shows them (`\u{1b}`; line breaks
+    /// too, so a row stays one line whatever an evaluator printed), then quoted when it holds a
+    /// comma or quote (RFC 4180, quotes doubled).
+    static func field(_ raw: String) -> String {
+        let s = Console.oneLine(raw)
+        guard s.contains(where: { $0 == "," || $0 == "\"" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

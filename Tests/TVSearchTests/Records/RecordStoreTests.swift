@@ -29,6 +29,17 @@ final class RecordStoreTests: XCTestCase {
         XCTAssertEqual(csv, "id,round,index,w1,w2,status,value,standard_error,error\n\"0,0\",0,0,0,0,ok,1.5,,\n\"0,0.5\",0,1,0,0.5,failed,,,\"boom, \"\"quoted\"\"\"\n")
     }
 
+    /// An evaluator's error may carry control characters: escaped as the terminal shows them
+    /// (line breaks included, so a row stays one line), then quoted per RFC 4180.
+    func testCSVCellsCarryNoRawControlCharacters() throws {
+        let m = try manifest()
+        let record = PointRecord(point: m.grid.point(at: 0), status: .failed, value: nil,
+                                 error: "x\u{1b}[2J\u{7}\r\ny\t\u{9b}z", seconds: 0)
+        XCTAssertEqual(RecordsCSV.render([record], axisNames: m.axisNames),
+                       "id,round,index,w1,w2,status,value,standard_error,error\n\"0,0\",0,0,0,0,failed,,,x\\u{1b}[2J\\u{7}\\u{d}\\u{a}y\\u{9}\\u{9b}z\n")
+        XCTAssertEqual(RecordsCSV.field("a,\"b\"\n"), "\"a,\"\"b\"\"\\u{a}\"")
+    }
+
     func testTornLastLineIsIgnoredAndCutBeforeAppending() throws {
         let dir = TestPaths.scratchDirectory("records")
         let path = dir.appendingPathComponent("records.jsonl").path
