@@ -21,6 +21,9 @@ public enum WeightSearch {
                                open: OpenOptions = OpenOptions()) throws -> LinearFamily {
         let b = try Checkpoints.open(base, options: open)
         let ms = try models.map { try Checkpoints.open($0, options: open) }
+        // The best point's file carries the model config the inputs agree on: a broken
+        // config.json is reported now, not after the evaluations.
+        _ = try CarriedModelConfig.outcome([b] + ms)
         guard let blockGroups else { return try LinearFamily(base: b, models: ms) }
         let names = b.tensors.filter { $0.dtype.supportsArithmetic }.map(\.name)
         let groups = try BlockGroups.make(blockGroups, tensorNames: names, path: base)
@@ -112,7 +115,7 @@ public enum WeightSearch {
             ]
             // A trainer model (MLP file or UNet folder) keeps the config its inputs agree on, so
             // eval/sample load the best point (none when they disagree, as for `merge`).
-            _ = CarriedModelConfig.carry(from: [family.base] + family.models, outputTensors: family.tensorInfos.map(\.name), into: &metadata)
+            _ = try CarriedModelConfig.carry(from: [family.base] + family.models, outputTensors: family.tensorInfos.map(\.name), into: &metadata)
             try writeMerged(weights: best.coordinates, family: family, to: bestCheckpoint, metadata: metadata)
             summary.bestCheckpoint = bestCheckpoint
         }

@@ -21,14 +21,16 @@ public enum CarriedModelConfig {
     /// With `outputTensors`, a config whose parameter names are exactly the output's wins over
     /// one that is not (a base without DeMe's projections merged with finetunes that have them,
     /// `--missing-in-base identity`, gives the finetunes' layout).
-    public static func outcome(_ readers: [any CheckpointReader], outputTensors: [String]? = nil) -> Outcome {
+    /// A UNet folder's config.json that cannot be read or is malformed is an error naming it
+    /// (`ModelFolder.folderConfig`); only an input without any config counts as having none.
+    public static func outcome(_ readers: [any CheckpointReader], outputTensors: [String]? = nil) throws -> Outcome {
         var found: [(path: String, config: ModelConfig)] = []
         for r in readers where ModelNaming.kind(r) == .model {
             if r.metadata[ModelConfig.metadataKey] != nil {
                 do { found.append((r.path, try ModelConfig.fromMetadata(r.metadata, source: r.path))) } catch {
                     return .disagreed("\(r.path) has an unreadable \(ModelConfig.metadataKey)")
                 }
-            } else if let c = try? ModelFolder.config(r) {
+            } else if let c = try ModelFolder.folderConfig(r) {
                 found.append((r.path, c))  // a diffusers UNet2DModel folder: its config.json
             }
         }
@@ -45,8 +47,8 @@ public enum CarriedModelConfig {
 
     /// Adds the agreed config to `metadata`; returns a note when the inputs disagree.
     public static func carry(from readers: [any CheckpointReader], outputTensors: [String]? = nil,
-                             into metadata: inout [String: String]) -> String? {
-        switch outcome(readers, outputTensors: outputTensors) {
+                             into metadata: inout [String: String]) throws -> String? {
+        switch try outcome(readers, outputTensors: outputTensors) {
         case .none: return nil
         case .agreed(let c):
             metadata[ModelConfig.metadataKey] = c.metadataJSON()

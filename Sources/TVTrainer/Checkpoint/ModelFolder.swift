@@ -68,13 +68,41 @@ extension ModelFolder {
     /// else (weights of a diffusers folder, whose reader names the weights file) the folder's
     /// config.json, as `load` would build it.
     public static func config(_ reader: any CheckpointReader) throws -> ModelConfig {
-        if reader.metadata[ModelConfig.metadataKey] == nil {
-            let fm = FileManager.default
-            for folder in [reader.path, (reader.path as NSString).deletingLastPathComponent] {
-                let json = (UNetFolder.modelFolder(folder) as NSString).appendingPathComponent(UNetFolder.configName)
-                if fm.fileExists(atPath: json) { return UNet2DModel.modelConfig(try UNetConfig.load(json)) }
-            }
+        if reader.metadata[ModelConfig.metadataKey] == nil, let json = configFile(of: reader) {
+            return UNet2DModel.modelConfig(try UNetConfig.load(json))
         }
         return try ModelConfig.fromMetadata(reader.metadata, source: reader.path)
+    }
+
+    /// The config.json beside (or inside) a checkpoint's weights, when one exists: in the
+    /// reader's path, its `unet/`, or the folder holding the weights file.
+    static func configFile(of reader: any CheckpointReader) -> String? {
+        for folder in [reader.path, (reader.path as NSString).deletingLastPathComponent] {
+            let json = (UNetFolder.modelFolder(folder) as NSString).appendingPathComponent(UNetFolder.configName)
+            if FileManager.default.fileExists(atPath: json) { return json }
+        }
+        return nil
+    }
+
+    /// The UNet2DModel config of a diffusers folder's config.json, for a checkpoint without
+    /// tvtool's metadata. nil when there is no config.json, or when it describes another kind of
+    /// model (a `_class_name` other than UNet2DModel, e.g. SD's conditional UNet or a VAE; or, as
+    /// transformers writes them, no `_class_name` and no `down_block_types`): such a checkpoint is
+    /// no trainer model. A config.json that cannot be read, is not a JSON object, or is a
+    /// UNet2DModel config tvtool cannot build is an error naming the file, never taken for "no config".
+    public static func folderConfig(_ reader: any CheckpointReader) throws(TrainerError) -> ModelConfig? {
+        guard let json = configFile(of: reader) else { return nil }
+        guard let data = FileManager.default.contents(atPath: json) else {
+            throw .badConfig(source: json, reason: "cannot read the file")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let fields = object as? [String: Any] else {
+            throw .badConfig(source: json, reason: "not a JSON object")
+        }
+        if let className = fields["_class_name"] as? String {
+            if className != "UNet2DModel" { return nil }
+        } else if fields["down_block_types"] == nil {
+            return nil
+        }
+        return UNet2DModel.modelConfig(try UNetConfig.fromJSON(data, source: json))
     }
 }

@@ -58,9 +58,9 @@ struct EngineOptions: ParsableArguments {
     /// `metadata` plus the trainer model config the inputs agree on (the output's tensors pick
     /// between layouts), so eval/sample load a merged model file; when they disagree the output
     /// has none and a note says why.
-    func withModelConfig(_ metadata: [String: String], readers: [any CheckpointReader], tensors: [TensorInfo]) -> [String: String] {
+    func withModelConfig(_ metadata: [String: String], readers: [any CheckpointReader], tensors: [TensorInfo]) throws -> [String: String] {
         var o = metadata
-        if let note = CarriedModelConfig.carry(from: readers, outputTensors: tensors.map(\.name), into: &o), !quiet {
+        if let note = try CarriedModelConfig.carry(from: readers, outputTensors: tensors.map(\.name), into: &o), !quiet {
             Console.error("note: " + note)
         }
         return o

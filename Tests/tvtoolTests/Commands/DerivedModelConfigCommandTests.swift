@@ -94,4 +94,26 @@ final class DerivedModelConfigCommandTests: XCTestCase {
         // Weight 1 on the only finetune reproduces it: the same held-out error.
         XCTAssertEqual(try epsilonMSE("@mp.safetensors", in: dir), try epsilonMSE("@p.safetensors", in: dir), accuracy: 1e-6)
     }
+
+    /// A diffusers folder's config.json that is malformed is an error naming it (exit 2, one
+    /// line, no output); a folder without one merges as a plain checkpoint, as before.
+    func testMalformedFolderConfigIsAnErrorNamingIt() throws {
+        let dir = TestPaths.scratchDirectory("derived-config-malformed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["a", "b"] {
+            let folder = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Checkpoints.save([("w", try Tensor.fromFloats([1, 2], shape: [2]))],
+                                 to: folder.appendingPathComponent("diffusion_pytorch_model.safetensors").path, metadata: [:])
+        }
+        var r = try run(["merge", "@a", "@b", "--weights", "0.5", "-o", "@m.safetensors", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("m.safetensors"))
+        try Data(#"{"_class_name": "UNet2DModel", "sample_size": 32,"#.utf8).write(to: dir.appendingPathComponent("b/config.json"))
+        r = try run(["merge", "@a", "@b", "--weights", "0.5", "-o", "@m.safetensors", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(dir.appendingPathComponent("b/config.json").path + ": bad model config: not a JSON object"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.safetensors").path))
+    }
 }
