@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import TVStorage
 
-/// Pre-0.14 diffusers attention names in UNet2DModel folders are read under today's names.
+/// Pre-0.14 diffusers attention names in UNet2DModel and AutoencoderKL folders are read under today's names.
 final class LegacyAttentionNamesTests: XCTestCase {
     func testOnlyAttentionBlockProjectionsAreRenamed() {
         XCTAssertEqual(LegacyAttentionNames.modernName("mid_block.attentions.0.query.weight"), "mid_block.attentions.0.to_q.weight")
@@ -48,5 +48,35 @@ final class LegacyAttentionNamesTests: XCTestCase {
                                config: ["_class_name": "UNet2DModel"])
         defer { try? FileManager.default.removeItem(at: clash) }
         XCTAssertThrowsError(try Checkpoints.open(clash.path)) { XCTAssertTrue("\($0)".contains("mid_block.attentions.0.to_q.weight"), "\($0)") }
+    }
+
+    /// fixtures/stable_diffusion/make_legacy_vae.py: a pipeline whose vae/ (AutoencoderKL) keeps
+    /// pre-0.14 names. tvtool's read must equal what diffusers' from_pretrained loaded (names,
+    /// shapes, CRC-32 of the bytes), alone or in the pipeline, and its SD single-file view must
+    /// have the LDM names and 1×1-conv shapes (`mid.attn_1.q.weight`), as diffusers' conversion
+    /// script gives them.
+    func testOldVAENamesOpenAsDiffusersLoadsThem() throws {
+        struct Entry: Decodable { let dtype: String; let shape: [Int]; let crc32: UInt32 }
+        struct Expected: Decodable { let diffusers: [String: Entry]; let single_file: [String: [Int]]; let old_names: [String] }
+        let want = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("stable_diffusion/legacy_vae_expected.json"))))
+        let folder = TestPaths.fixture("stable_diffusion/legacy_vae_pipeline")
+        // The file on disk does hold the old names (the fixture is what it says).
+        let raw = try Checkpoints.open(folder + "/vae/diffusion_pytorch_model.safetensors")
+        XCTAssertTrue(Set(want.old_names).isSubset(of: raw.tensors.map(\.name)))
+
+        let pipeline = try PipelineReader(path: folder)
+        XCTAssertEqual(Set(pipeline.tensors.map(\.name)), Set(want.diffusers.keys))
+        for (name, e) in want.diffusers {
+            let t = try pipeline.tensor(named: name)
+            XCTAssertEqual(t.shape, e.shape, name)
+            XCTAssertEqual(t.withUnsafeBytes { CRC32.checksum($0) }, e.crc32, name)
+        }
+        let alone = try Checkpoints.open(folder + "/vae")
+        XCTAssertEqual(Set(alone.tensors.map { "vae." + $0.name }), Set(want.diffusers.keys))
+
+        let single = try RemappedReader.singleFileView(of: pipeline)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: single.tensors.map { ($0.name, $0.shape) }), want.single_file)
+        XCTAssertEqual(try single.tensor(named: "first_stage_model.decoder.mid.attn_1.proj_out.bias").floats(),
+                       try raw.tensor(named: "decoder.mid_block.attentions.0.proj_attn.bias").floats())
     }
 }
