@@ -31,7 +31,7 @@ public enum ModelNaming {
                 // text_projection and logit_scale are not in diffusers' text encoder; leave them out.
                 let view = try RemappedReader.diffusersView(of: reader)
                 let extras = SDConfigs.openCLIPExtras(view.tensors.map(\.name)).filter { !others.contains($0) }
-                return extras.isEmpty ? view : try RemappedReader.excluding(Set(extras), of: view, note: "\(reader.path): \(extras.count) OpenCLIP tensor(s) diffusers' SD 2.x text encoder does not have (its last block, text_projection, logit_scale) left out")
+                return extras.isEmpty ? view : try RemappedReader.excluding(Set(extras), of: view, note: "\(extras.count) OpenCLIP tensor(s) diffusers' SD 2.x text encoder does not have (its last block, text_projection, logit_scale) left out")
             case (.singleFile, .model): return try RemappedReader.component("unet.", of: try RemappedReader.diffusersView(of: reader))
             case (.pipeline, .model): return try RemappedReader.component("unet.", of: reader)
             default: return reader

@@ -42,13 +42,13 @@ public final class RemappedReader: CheckpointReader {
 
     /// The diffusers pipeline naming of an SD single-file checkpoint.
     public static func diffusersView(of reader: any CheckpointReader) throws -> RemappedReader {
-        let (entries, notes) = try SDNaming.toDiffusers(reader.tensors, path: reader.path)
+        let (entries, notes) = try SDNaming.toDiffusers(reader.tensors)
         return try RemappedReader(reader, entries: entries, notes: notes)
     }
 
     /// The SD single-file naming of a diffusers pipeline (component-prefixed names).
     public static func singleFileView(of reader: any CheckpointReader, version: SDNaming.Version? = nil) throws -> RemappedReader {
-        let (entries, notes) = try SDNaming.toSingleFile(reader.tensors, path: reader.path, version: version)
+        let (entries, notes) = try SDNaming.toSingleFile(reader.tensors, version: version)
         return try RemappedReader(reader, entries: entries, notes: notes)
     }
 

@@ -40,8 +40,9 @@ public enum SDNaming {
     // MARK: single file → diffusers
 
     /// The diffusers-named view of a single-file checkpoint's tensors. Tensors outside the three
-    /// models (noise-schedule buffers, `model_ema.*`, …) are left out and named in `notes`.
-    static func toDiffusers(_ infos: [TensorInfo], path: String) throws -> (entries: [RemappedEntry], notes: [String]) {
+    /// models (noise-schedule buffers, `model_ema.*`, …) are left out and named in `notes`
+    /// (without the file's path, as every reader's notes: whoever prints them names the file).
+    static func toDiffusers(_ infos: [TensorInfo]) throws -> (entries: [RemappedEntry], notes: [String]) {
         var entries: [RemappedEntry] = []
         var left: [String] = []
         let clipLayers = layerCount(infos.map(\.name), prefix: SDNamingTable.openCLIPPrefix + "transformer.resblocks.")
@@ -84,7 +85,7 @@ public enum SDNaming {
         var notes: [String] = []
         if !left.isEmpty {
             let shown = left.prefix(6).joined(separator: ", ")
-            notes.append("\(path): \(left.count) tensor(s) outside the UNet, VAE and text encoder left out of the diffusers naming: \(shown)\(left.count > 6 ? ", …" : "")")
+            notes.append("\(left.count) tensor(s) outside the UNet, VAE and text encoder left out of the diffusers naming: \(shown)\(left.count > 6 ? ", …" : "")")
         }
         return (entries, notes)
     }
@@ -94,7 +95,7 @@ public enum SDNaming {
     /// The single-file view of a diffusers pipeline's tensors (component-prefixed names). The
     /// version decides the text encoder's layout; nil detects it from the UNet (SD 2.x has linear
     /// proj_in, SD 1.x a 1×1 conv) or the presence of OpenCLIP-only tensors.
-    static func toSingleFile(_ infos: [TensorInfo], path: String, version: Version?) throws -> (entries: [RemappedEntry], notes: [String]) {
+    static func toSingleFile(_ infos: [TensorInfo], version: Version?) throws -> (entries: [RemappedEntry], notes: [String]) {
         let byName = Dictionary(infos.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let v = version ?? detectVersion(byName)
         let clipLayers = layerCount(infos.map(\.name), prefix: "text_encoder.text_model.encoder.layers.")
@@ -128,7 +129,7 @@ public enum SDNaming {
             }
         }
         var notes: [String] = []
-        if !left.isEmpty { notes.append("\(path): \(left.count) tensor(s) outside unet/vae/text_encoder left out of the single-file naming") }
+        if !left.isEmpty { notes.append("\(left.count) tensor(s) outside unet/vae/text_encoder left out of the single-file naming") }
         return (entries, notes)
     }
 

@@ -86,10 +86,10 @@ struct ConvertCommand: ParsableCommand {
         options.configFrom = configFrom
         options.predictionType = predictionType
         let summary = try CheckpointConverter.convert(input: input, output: output, options: options)
-        // What was not converted is said on stderr (and under "notes" in --json).
+        // What was not converted is said on stderr (and under "notes" in --json). Notes never
+        // name the file (every reader's are path-free): it is named here, once.
         for note in summary.notes {
-            // Readers' notes often name the file already; it is not repeated.
-            Console.error("warning: " + (note.hasPrefix(input + ":") ? "" : "\(input): ") + Console.oneLine(note))
+            Console.error("warning: \(input): " + Console.oneLine(note))
         }
         if json {
             print(try JSONText.encode(codable: summary))

@@ -34,6 +34,26 @@ final class SDNamingTests: XCTestCase {
         XCTAssertTrue(view.notes.contains { $0.contains("12 tensor(s) outside") }, "\(view.notes)", line: line)
     }
 
+    /// Notes never carry the file's path (whoever prints them names the file, once), as every
+    /// other reader's notes: the diffusers and single-file views and the harmonized SD 2.x file.
+    func testNotesArePathFree() throws {
+        let sd15 = try Checkpoints.open(fixture("sd15.safetensors")), sd21 = try Checkpoints.open(fixture("sd21.safetensors"))
+        let pipeline = try RemappedReader.diffusersView(of: sd15)
+        let withExtra = try RemappedReader.excluding(["unet.conv_in.bias"], of: pipeline)
+        let single = try RemappedReader.singleFileView(of: try RemappedReader(withExtra, entries: withExtra.tensors.map {
+            RemappedEntry(info: $0, source: .whole($0.name))
+        } + [RemappedEntry(info: TensorInfo(name: "extra", dtype: .f32, shape: [1]), source: .whole("unet.conv_in.weight"))], notes: []))
+        let harmonized = try ModelNaming.harmonize([pipeline, sd21])[1]
+        for (what, notes) in [("diffusers view", pipeline.notes), ("single-file view", single.notes), ("harmonized", harmonized.notes)] {
+            XCTAssertFalse(notes.isEmpty, what)
+            for note in notes {
+                XCTAssertFalse(note.contains(fixture("")), "\(what): \(note)")
+                XCTAssertFalse(note.hasPrefix("/"), "\(what): \(note)")
+            }
+        }
+        XCTAssertTrue(harmonized.notes.contains { $0.contains(" OpenCLIP tensor(s) diffusers") }, "\(harmonized.notes)")
+    }
+
     func testSD15MatchesDiffusersConversion() throws {
         try assertMatchesDiffusers("sd15") { $0 == "text_encoder.text_model.embeddings.position_ids" }
     }
