@@ -77,7 +77,9 @@ struct DeMeCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print how many evaluations the weight searches cost, then stop.") var dryRun = false
     @Option(name: .customLong("merge-granularity"), help: "model (default: one weight per range model, DeMe's own merge), block (per model and layer group) or routed (distilled routing per group).") var mergeGranularity = "model"
     @Option(name: .customLong("block-groups"), help: "Layer groups of --merge-granularity block/routed: auto (default: mlp or unet by the model), mlp (IN, B0…Bn, OUT), unet (IN, D0…, MID, U0…, OUT) or top.") var blockGroups = "auto"
-    @Option(name: .customLong("block-grid"), help: ArgumentHelp("Values of each per-block weight (each model's per-model weight is added).", valueName: "spec")) var blockGrid = "0:1:17"
+    @Option(name: .customLong("block-grid"), help: ArgumentHelp(
+        "With --merge-granularity block: the values every per-block weight may take, as lo:hi:N (N evenly spaced values, ends included), lo:hi:stepS or a list a,b,c; each range model's axes also get its per-model optimum, where the search starts. E.g. --block-grid 0:1.5:7 (0, 0.25, …, 1.5) or --block-grid 0,0.5,1.",
+        valueName: "spec")) var blockGrid = "0:1:17"
     @Option(help: "Search objective: mse (held-out eps-MSE, default) or frechet (samples).") var objective = "mse"
     @Option(help: "Concurrent finetunes and candidate evaluations.") var jobs = 2
     @Option(help: "Evaluation timesteps per image and range.") var evalTimesteps = 4

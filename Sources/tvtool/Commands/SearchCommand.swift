@@ -31,7 +31,9 @@ struct SearchCommand: ParsableCommand {
             evaluated; rerun to resume), results.csv (this search's points), best.json, the best merged \
             checkpoint (best.safetensors, or --best-output), landscape.png for a search over two weights (the \
             grid as a heatmap, every evaluated point as a dot, base and finetunes marked), logs/ (each point's evaluator stdout/stderr). \
-            Weights are not normalised.
+            Weights are not normalised. Ties: of points with the same best score, the one earliest in \
+            the search's order wins (lowest round, then lowest point index: the first such row of \
+            results.csv), whatever order --jobs or --shard evaluated them in.
 
             --per-block: one weight per model AND layer group (axes w1_IN, w1_MID, …, w2_IN, …; \
             --block-groups: in-mid-out (SD 1.x UNet: IN, MID, OUT, plus BASE for a full checkpoint), \

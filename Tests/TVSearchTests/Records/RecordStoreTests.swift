@@ -40,6 +40,21 @@ final class RecordStoreTests: XCTestCase {
         XCTAssertEqual(RecordsCSV.field("a,\"b\"\n"), "\"a,\"\"b\"\"\\u{a}\"")
     }
 
+    /// Ties go to the earliest point in the search's order (round, then index), not to the
+    /// record seen first (parallel jobs and shards finish in any order).
+    func testTiedBestIsTheEarliestPointInTheSearchOrder() throws {
+        let m = try manifest()
+        let p = m.grid.points()
+        func record(_ i: Int, round: Int, _ v: Double) -> PointRecord {
+            PointRecord(point: SweepPoint(coordinates: p[i].coordinates, index: p[i].index, round: round), status: .ok, value: v, seconds: 0)
+        }
+        let tied = [record(4, round: 1, 1), record(3, round: 0, 1), record(2, round: 0, 1), record(5, round: 0, 2)]
+        for order in [tied, tied.reversed(), [tied[1], tied[0], tied[3], tied[2]]] {
+            XCTAssertEqual(RecordSet(order).best(.minimize)?.id, p[2].id)
+            XCTAssertEqual(RecordSet(order).best(.maximize)?.id, p[5].id)
+        }
+    }
+
     func testTornLastLineIsIgnoredAndCutBeforeAppending() throws {
         let dir = TestPaths.scratchDirectory("records")
         let path = dir.appendingPathComponent("records.jsonl").path
