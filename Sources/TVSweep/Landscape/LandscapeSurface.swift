@@ -29,14 +29,7 @@ public struct LandscapeSurface: Sendable {
         // A line (one axis) is kept as a surface with the single y = 0.
         let twoD = m.grid.axes.count > 1
         let xs = m.grid.axes[0].values, ys = twoD ? m.grid.axes[1].values : [0]
-        var values = Array(repeating: Array(repeating: Double.nan, count: ys.count), count: xs.count)
-        var failed = Array(repeating: Array(repeating: false, count: ys.count), count: xs.count)
-        for (i, x) in xs.enumerated() {
-            for (j, y) in ys.enumerated() {
-                guard let r = records.byID[SweepPoint.id(for: twoD ? [x, y] : [x])] else { continue }
-                if r.status == .ok, let v = r.value, v.isFinite { values[i][j] = v } else { failed[i][j] = true }
-            }
-        }
+        let (values, failed) = gridValues(xs: xs, ys: ys, line: !twoD, records: records)
         let best = records.best(m.goal)
         return LandscapeSurface(
             xs: xs, ys: ys, values: values, axisNames: m.axisNames,
@@ -46,6 +39,22 @@ public struct LandscapeSurface: Sendable {
             goal: m.goal, markers: LandscapeSettings.markers(m.settings),
             best: best.map { PlaneMarker(label: "best", x: $0.coordinates[0], y: $0.coordinates.count > 1 ? $0.coordinates[1] : 0) }, bestValue: best?.value,
             failed: failed)
+    }
+
+    /// The recorded value of every grid point xs × ys (NaN where none), and whether it failed
+    /// (an error, a timeout or a non-finite score). A point is found by its id, as every shard,
+    /// rerun and refinement round names it; `line`: one axis, ys is [0] and ids have one coordinate.
+    /// Shared by landscapes and by a two-weight search's plot (which adds its off-grid points).
+    static func gridValues(xs: [Double], ys: [Double], line: Bool, records: RecordSet) -> (values: [[Double]], failed: [[Bool]]) {
+        var values = Array(repeating: Array(repeating: Double.nan, count: ys.count), count: xs.count)
+        var failed = Array(repeating: Array(repeating: false, count: ys.count), count: xs.count)
+        for (i, x) in xs.enumerated() {
+            for (j, y) in ys.enumerated() {
+                guard let r = records.byID[SweepPoint.id(for: line ? [x] : [x, y])] else { continue }
+                if r.status == .ok, let v = r.value, v.isFinite { values[i][j] = v } else { failed[i][j] = true }
+            }
+        }
+        return (values, failed)
     }
 
     /// A line: one axis (ys is [0]).

@@ -12,14 +12,10 @@ public enum SearchLandscape {
     public static func surface(manifest m: SweepManifest, records: RecordSet) -> LandscapeSurface? {
         guard m.axisNames.count == 2, m.grid.axes.count == 2 else { return nil }
         let xs = m.grid.axes[0].values.sorted(), ys = m.grid.axes[1].values.sorted()
-        var values = Array(repeating: Array(repeating: Double.nan, count: ys.count), count: xs.count)
-        var failed = Array(repeating: Array(repeating: false, count: ys.count), count: xs.count)
-        var points: [PlotPoint] = []
-        for r in records.records where r.coordinates.count == 2 {
-            let ok = r.status == .ok && (r.value?.isFinite ?? false)
-            points.append(PlotPoint(x: r.coordinates[0], y: r.coordinates[1], value: ok ? r.value : nil))
-            guard let i = xs.firstIndex(of: r.coordinates[0]), let j = ys.firstIndex(of: r.coordinates[1]) else { continue }
-            if ok { values[i][j] = r.value! } else { failed[i][j] = true }
+        let (values, failed) = LandscapeSurface.gridValues(xs: xs, ys: ys, line: false, records: records)
+        // Every evaluated point as a dot: refinement rounds and CMA-ES samples fall between grid points.
+        let points = records.records.filter { $0.coordinates.count == 2 }.map { r in
+            PlotPoint(x: r.coordinates[0], y: r.coordinates[1], value: r.status == .ok && (r.value?.isFinite ?? false) ? r.value : nil)
         }
         let best = records.best(m.goal)
         var s = LandscapeSurface(

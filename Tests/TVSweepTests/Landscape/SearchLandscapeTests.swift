@@ -47,6 +47,32 @@ final class SearchLandscapeTests: XCTestCase {
         XCTAssertTrue([Hatching.background, Hatching.stroke].contains(c.pixel(x: px(1) - 12, y: py(1) + 12)!))
     }
 
+    /// A search's heatmap and a landscape's surface read the grid the same way (one lookup):
+    /// on a grid given in descending order the search's sorted surface is the landscape's, mirrored.
+    func testSearchAndLandscapeShareTheGridLookup() throws {
+        let axes = [AxisSpec(values: [1, 0.5, 0]), AxisSpec(values: [1, 0])]
+        let m = SweepManifest(kind: "search", axisNames: ["w1", "w2"], grid: GridSpec(axes: axes), strategy: .grid,
+                              inputs: ["/m/base.safetensors", "/m/r0.safetensors", "/m/r1.safetensors"], evaluator: "e")
+        var records = RecordSet()
+        records.add(record(0.5, 1, 3, index: 0))
+        records.add(record(0, 0, nil, index: 1))
+        records.add(record(0.3, 0.7, 9, index: 2))  // off the grid: a dot only
+        let search = try XCTUnwrap(SearchLandscape.surface(manifest: m, records: records))
+        let landscape = LandscapeSurface.from(manifest: m, records: records)
+        XCTAssertEqual(search.xs, [0, 0.5, 1])
+        XCTAssertEqual(landscape.xs, [1, 0.5, 0])
+        for i in 0..<3 {
+            for j in 0..<2 {
+                let a = search.values[i][j], b = landscape.values[2 - i][1 - j]
+                XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(i),\(j): \(a) vs \(b)")
+                XCTAssertEqual(search.isFailed(i, j), landscape.isFailed(2 - i, 1 - j))
+            }
+        }
+        XCTAssertEqual(search.values[1][1], 3)
+        XCTAssertTrue(search.isFailed(0, 0))
+        XCTAssertEqual(search.points.count, 3)
+    }
+
     func testOnlyTwoAxisSearchesArePlottedAndValueNames() {
         let three = SweepManifest(kind: "search", axisNames: ["w1", "w2", "w3"],
                                   grid: GridSpec(axes: Array(repeating: AxisSpec(values: [0, 1]), count: 3)),
