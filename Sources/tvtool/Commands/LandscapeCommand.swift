@@ -162,7 +162,10 @@ struct LandscapeCommand: ParsableCommand {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         guard !line, basis == "coefficients" else { throw ValidationError("--directions pca sets the plane itself: drop --line/--basis") }
         let trajectory = (ftA.map { [$0] } ?? []) + more
-        guard trajectory.count >= 2 else { throw ValidationError("--directions pca needs the final model and at least two trajectory checkpoints") }
+        // Centred PCA of n checkpoints spans at most n - 1 directions: a plane needs three.
+        guard trajectory.count >= 3 else {
+            throw ValidationError("--directions pca needs the final model and at least three trajectory checkpoints (centred PCA of n checkpoints spans n - 1 directions), got \(trajectory.count)")
+        }
         // Reads only; the default grid comes from the checkpoints' projections.
         let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
         let gridSpec = try GridSpec.parse(grid.isEmpty ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)
