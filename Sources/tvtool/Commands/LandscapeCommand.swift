@@ -28,7 +28,7 @@ struct LandscapeCommand: ParsableCommand {
             evaluated on one --grid axis t (default -0.2:1.2:29, or -0.25 … n+0.25 for n segments) and drawn \
             as a line plot with the checkpoints marked.
 
-            Trajectory directions (--directions pca): FINAL CKPT1 CKPT2 … gives the plane through the final \
+            Trajectory directions (--directions pca): FINAL CKPT1 CKPT2 CKPT3 … (three or more) gives the plane through the final \
             model along the top two principal directions of CKPTi - FINAL (Li et al. 2018; Gram-matrix PCA, \
             memory O(n^2) plus one tensor per checkpoint), Euclidean coordinates; the explained variance \
             ratios are printed and each checkpoint is marked at its projection; the default grid covers the \
