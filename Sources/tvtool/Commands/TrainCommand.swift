@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Save the raw weights instead of an EMA.") var noEma = false
     @Option(help: "Seed for initialisation, batches, timesteps and noise.") var seed: UInt64 = 0
     @Option(help: "Seed of the train/held-out split.") var splitSeed: UInt64 = 0
-    @Option(help: "Compute threads: each batch in that many data-parallel parts (see above).") var threads = 1
+    @Option(help: "Compute threads (2 or more: each batch in two data-parallel halves, see above).") var threads = 1
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
     @Option(help: "Output dtype: f32 or f16 (f16 halves the file).") var dtype = "f32"
     @Flag(help: "Continue from OUTPUT's .train-state.safetensors.") var resume = false
