@@ -59,6 +59,9 @@ struct DeMePretraining: ParsableArguments {
     /// unfinished one (its resume state present) is continued.
     static func run(_ options: TrainingRun.Options) throws {
         var o = options
+        // OUT may not exist yet: the MLP's OUT/pretrained.safetensors is a file inside it.
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: o.output).deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
         let state = TrainingState.path(forModel: o.output)
         let config = try DatasetLoader.load(o.data, options: o.dataOptions).fittedConfig(o.model)
         if FileManager.default.fileExists(atPath: state), let reader = try? Checkpoints.open(state),
