@@ -18,11 +18,14 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var optimizer: AdamWSettings
     public var ema: ExponentialMovingAverage.Settings?
     public var seed: UInt64
+    /// Random left-right flips of the training images (p = 1/2, DDPM's augmentation); nil = off.
+    /// Optional so the recorded options of finetunes without flips keep their bytes (and are reused).
+    public var horizontalFlip: Bool?
 
     public init(range: TimestepRange, steps: Int, globalProbability: Double = 0.3, consistencyWeight: Float = 1,
                 projections: Bool = true, batchSize: Int = 128, optimizer: AdamWSettings = .deme,
                 ema: ExponentialMovingAverage.Settings? = ExponentialMovingAverage.Settings(maxDecay: 0.9999, power: 0.75),
-                seed: UInt64 = 0) {
+                seed: UInt64 = 0, horizontalFlip: Bool = false) {
         self.range = range
         self.steps = steps
         self.globalProbability = globalProbability
@@ -32,14 +35,16 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
         self.optimizer = optimizer
         self.ema = ema
         self.seed = seed
+        self.horizontalFlip = horizontalFlip ? true : nil
     }
 
     /// A plain finetune: all timesteps, no consistency, no projections (the equal-budget baseline).
     public static func plain(timesteps: Int, steps: Int, batchSize: Int = 128, optimizer: AdamWSettings = .deme,
                              ema: ExponentialMovingAverage.Settings? = ExponentialMovingAverage.Settings(maxDecay: 0.9999, power: 0.75),
-                             seed: UInt64 = 0) -> FinetuneOptions {
+                             seed: UInt64 = 0, horizontalFlip: Bool = false) -> FinetuneOptions {
         FinetuneOptions(range: TimestepRange(lower: 0, upper: timesteps), steps: steps, globalProbability: 0,
-                        consistencyWeight: 0, projections: false, batchSize: batchSize, optimizer: optimizer, ema: ema, seed: seed)
+                        consistencyWeight: 0, projections: false, batchSize: batchSize, optimizer: optimizer, ema: ema, seed: seed,
+                        horizontalFlip: horizontalFlip)
     }
 
     /// The metadata key a finetuned checkpoint records these options under (used to reuse finished

@@ -20,9 +20,10 @@ public enum RangeFinetuner {
         }
         let student = o.projections ? pretrained.expandingWithIdentityProjections() : pretrained.copy()
         let sampler = try DeMeTimestepSampler(range: o.range, total: pretrained.config.timesteps, globalProbability: o.globalProbability)
-        let settings = TrainingSettings(batchSize: o.batchSize, optimizer: o.optimizer,
+        var settings = TrainingSettings(batchSize: o.batchSize, optimizer: o.optimizer,
                                         learningRate: LearningRateSchedule(shape: .constant, warmupSteps: 0, totalSteps: o.steps),
                                         ema: o.ema, consistencyWeight: o.consistencyWeight, seed: o.seed)
+        settings.horizontalFlip = o.horizontalFlip
         // The teacher is its own instance (scratch buffers are per instance) of the frozen pretrained model.
         let teacher: (any Denoiser)? = o.consistencyWeight != 0 ? pretrained.frozenCopy() : nil
         let trainer = DiffusionTrainer(model: student, settings: settings, timestepSampler: sampler, teacher: teacher)

@@ -46,6 +46,8 @@ public struct DeMeOptions: Sendable {
     public var consistencyWeight: Float = 1
     public var projections = true
     public var batchSize = 128
+    /// Random left-right flips of the training images in every finetune (DDPM's augmentation).
+    public var horizontalFlip = false
     public var optimizer: AdamWSettings = {
         var a = AdamWSettings.deme
         a.learningRate = 5e-5
@@ -108,6 +110,7 @@ public struct DeMeOptions: Sendable {
     func finetune(range: TimestepRange, index: Int, consistency: Bool = true, projections: Bool? = nil, sampling: Bool = true) -> FinetuneOptions {
         FinetuneOptions(range: range, steps: stepsPerRange, globalProbability: sampling ? globalProbability : 0,
                         consistencyWeight: consistency ? consistencyWeight : 0, projections: projections ?? self.projections,
-                        batchSize: batchSize, optimizer: optimizer, ema: ema, seed: seed &+ UInt64(index + 1))
+                        batchSize: batchSize, optimizer: optimizer, ema: ema, seed: seed &+ UInt64(index + 1),
+                        horizontalFlip: horizontalFlip)
     }
 }

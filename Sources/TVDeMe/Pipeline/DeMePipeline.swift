@@ -66,7 +66,8 @@ public struct DeMePipeline {
         var plainOptimizer = o.optimizer
         plainOptimizer.learningRate = o.plainLearningRate
         let plainOptions = FinetuneOptions.plain(timesteps: T, steps: o.ranges * o.stepsPerRange, batchSize: o.batchSize,
-                                                 optimizer: plainOptimizer, ema: o.ema, seed: o.seed &+ 1000)
+                                                 optimizer: plainOptimizer, ema: o.ema, seed: o.seed &+ 1000,
+                                                 horizontalFlip: o.horizontalFlip)
         // All finetunes of the run in one batch of jobs, so the workers stay busy.
         var all = rangeJobs("deme", consistency: true, projections: o.projections)
         all.append(FinetuneJobs.Job(name: "plain_\(o.ranges * o.stepsPerRange)steps", options: plainOptions))

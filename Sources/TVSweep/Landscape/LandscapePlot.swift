@@ -83,10 +83,12 @@ public enum LandscapePlot {
         func clampX(_ x: Double) -> Int { min(max(Int(px(x).rounded()), plotX + 3), plotX + plotSize - 4) }
         func clampY(_ y: Double) -> Int { min(max(Int(py(y).rounded()), plotY + 3), plotY + plotSize - 4) }
         let off = Set(s.offGridMarkers.map(\.label))
+        let star = s.bestValue == nil ? nil : s.best.map { (clampX($0.x), clampY($0.y)) }
         for (k, m) in s.markers.enumerated() {
             let shape = MarkerShape.cycle[k % MarkerShape.cycle.count]
             let fill: RGB = off.contains(m.label) ? .gray : .white
-            c.marker(shape, cx: clampX(m.x), cy: clampY(m.y), size: 13, fill: fill)
+            let (cx, cy) = (clampX(m.x), clampY(m.y))
+            c.marker(shape, cx: cx, cy: cy, size: markerSize(cx, cy, star: star), fill: fill)
             legend.append((shape, fill, off.contains(m.label) ? "\(m.label) OFF GRID (\(short(m.x)),\(short(m.y)))" : m.label))
         }
         if let b = s.best, let v = s.bestValue {
@@ -204,6 +206,14 @@ public enum LandscapePlot {
             c.text(short(scale == .log ? pow(10, v) : v), x: barX + barWidth + 6, y: y - 7, scale: 2)
         }
         if scale == .log { c.text("LOG", x: barX, y: plotY + plotSize + 8, scale: 2) }
+    }
+
+    /// Size of a checkpoint marker: 13 px, or 23 px where the best point's 15-px star lands on it
+    /// (the best is often a checkpoint, e.g. the base), so the marker rings the star instead of
+    /// vanishing under it.
+    static func markerSize(_ cx: Int, _ cy: Int, star: (Int, Int)?) -> Int {
+        guard let (sx, sy) = star, abs(cx - sx) <= 10, abs(cy - sy) <= 10 else { return 13 }
+        return 23
     }
 
     /// About five round tick values inside [lo, hi].

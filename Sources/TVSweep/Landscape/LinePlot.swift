@@ -64,12 +64,14 @@ public enum LinePlot {
 
         // Checkpoint markers on the curve (at the bottom edge where it has no value there).
         var legend: [(MarkerShape, RGB, String)] = []
+        let star = s.best.flatMap { b in s.bestValue.map { (clampX(b.x), Int(py($0).rounded())) } }
         for (k, m) in s.markers.enumerated() {
             let shape = MarkerShape.cycle[k % MarkerShape.cycle.count]
             let v = interpolate(ts, vals, m.x)
             let y = v.isFinite && !off.contains(m.label) ? Int(py(v).rounded()) : plotY + plotH - 8
             let fill: RGB = off.contains(m.label) ? .gray : .white
-            c.marker(shape, cx: clampX(m.x), cy: min(max(y, plotY + 3), plotY + plotH - 4), size: 13, fill: fill)
+            let (cx, cy) = (clampX(m.x), min(max(y, plotY + 3), plotY + plotH - 4))
+            c.marker(shape, cx: cx, cy: cy, size: LandscapePlot.markerSize(cx, cy, star: star), fill: fill)
             legend.append((shape, fill, off.contains(m.label) ? "\(m.label) OFF GRID (T=\(LandscapePlot.short(m.x)))" : "\(m.label) (T=\(LandscapePlot.short(m.x)))"))
         }
         if let b = s.best, let v = s.bestValue {

@@ -6,7 +6,8 @@ import TVStorage
 /// its PolyData, but as a StructuredGrid so the topology is implicit. Point data: `score` (the
 /// value), `failed` (1 where the evaluation failed or is missing) and `vtkGhostType` (2 =
 /// HIDDENPOINT there), so viewers hide points that have no value instead of drawing a made-up
-/// height; such points carry the lowest finite score as a placeholder height and value.
+/// height; such points carry the lowest finite score as a placeholder height and value. The score's
+/// name is field data `score_label` of the grid itself (VTK reads field data there, not in a Piece).
 /// Point order is VTK's: x fastest, then y (index i + j * nx).
 public enum StructuredGridFile {
     public static func render(_ s: LandscapeSurface) -> String {
@@ -32,6 +33,9 @@ public enum StructuredGridFile {
             <!-- tvtool landscape: \(xmlEscape(s.valueName)); x = \(xmlEscape(s.axisDescriptions.first ?? "")); y = \(xmlEscape(s.axisDescriptions.last ?? "")); z = the score -->
             <VTKFile type="StructuredGrid" version="1.0" byte_order="LittleEndian">
               <StructuredGrid WholeExtent="\(extent)">
+                <FieldData>
+                  <Array type="String" Name="score_label" NumberOfTuples="1" format="ascii">\(asciiCodes(name))</Array>
+                </FieldData>
                 <Piece Extent="\(extent)">
                   <PointData Scalars="score">
                     <DataArray type="Float64" Name="score" NumberOfComponents="1" format="ascii">
@@ -43,9 +47,6 @@ public enum StructuredGridFile {
             \(ghost)
                     </DataArray>
                   </PointData>
-                  <FieldData>
-                    <Array type="String" Name="score_label" NumberOfTuples="1" format="ascii">\(asciiCodes(name))</Array>
-                  </FieldData>
                   <Points>
                     <DataArray type="Float64" Name="Points" NumberOfComponents="3" format="ascii">
             \(points)        </DataArray>

@@ -10,7 +10,9 @@ import TVStorage
 /// orientation: shape [len(ycoordinates), len(xcoordinates)], Z[j, i] at (x_i, y_j), matching
 /// `np.meshgrid(xcoordinates, ycoordinates)`. Both names hold the one score (for the built-in
 /// evaluator a held-out eps-MSE); the attribute `loss_landscape_surf_name` says so. A line (one
-/// axis) keeps ycoordinates = [0] and values [n, 1], with train_loss/test_loss 1-d as plot_1D.py reads.
+/// axis) keeps ycoordinates = [0] and values [n, 1], with train_loss/test_loss 1-d as plot_1D.py reads;
+/// plot_1D.py also reads `train_acc` (always) and `test_acc` (when test_loss exists), so a line also
+/// holds those, all NaN: tvtool measures no accuracy, and NaN draws nothing rather than a made-up curve.
 /// Written through TVStorage's HDF5 writer (atomic: temporary file, then rename).
 public enum SurfaceFile {
     public static func write(_ s: LandscapeSurface, to path: String) throws {
@@ -26,13 +28,19 @@ public enum SurfaceFile {
         let yMajor = s.ys.indices.flatMap { j in s.xs.indices.map { i in s.values[i][j] } }
         // loss-landscape's 1-d files (plot_1D.py) hold train_loss[i] at xcoordinates[i].
         let llShape = s.isLine ? [s.xs.count] : [s.ys.count, s.xs.count]
-        let tensors: [(String, Tensor)] = [
+        var tensors: [(String, Tensor)] = [
             ("xcoordinates", try Tensor.fromDoubles(s.xs, shape: [s.xs.count])),
             ("ycoordinates", try Tensor.fromDoubles(s.ys, shape: [s.ys.count])),
             ("values", try Tensor.fromDoubles(s.values.flatMap { $0 }, shape: [s.xs.count, s.ys.count])),
             ("train_loss", try Tensor.fromDoubles(yMajor, shape: llShape)),
             ("test_loss", try Tensor.fromDoubles(yMajor, shape: llShape)),
         ]
+        if s.isLine {
+            let notMeasured = [Double](repeating: .nan, count: s.xs.count)
+            tensors += [("train_acc", try Tensor.fromDoubles(notMeasured, shape: llShape)),
+                        ("test_acc", try Tensor.fromDoubles(notMeasured, shape: llShape))]
+            attrs["loss_landscape_acc"] = "train_acc and test_acc are NaN: not measured (plot_1D.py reads them)"
+        }
         try Checkpoints.save(tensors, to: path, metadata: attrs)
     }
 }

@@ -50,7 +50,8 @@ public struct TrajectoryPCA: Sendable, Equatable {
 
     /// The two leading principal directions from the (uncentred) Gram matrix of the differences.
     public static func fromGram(_ g: [Double], count n: Int) throws(SweepModelError) -> TrajectoryPCA {
-        guard n >= 2 else { throw .degenerate("PCA directions need at least two trajectory checkpoints besides the base") }
+        // Centring removes one dimension: n differences span at most n - 1 principal directions.
+        guard n >= 3 else { throw .degenerate("PCA directions need at least three trajectory checkpoints besides the base (centred PCA of n spans n - 1 directions)") }
         // Centre: Gc = C G C.
         var rowMean = [Double](repeating: 0, count: n), all = 0.0
         for i in 0..<n { for j in 0..<n { rowMean[i] += g[i * n + j] / Double(n) } }

@@ -26,11 +26,12 @@ struct DeMeCommand: ParsableCommand {
               tvtool deme --data digits --ranges 4 --steps-per-range 2000 --p 0.5 -o out/
               tvtool deme --data digits --grid 0:1:11 --strategy grid --refine 0 --ablate -o out/
               tvtool deme --pretrained ddpm-cifar10-32/ --data cifar10:cifar-10-batches-py --fd-seeds '' -o out/
-              tvtool deme --model unet --block-out-channels 32,64 --pretrain-steps 8000 --data cifar10:cifar-10-batches-py -o out/
+              tvtool deme --model unet --block-out-channels 32,64 --pretrain-steps 8000 --data cifar10:cifar-10-batches-py --hflip -o out/
+              tvtool deme --model mlp --time-conditioning per-block --block-norm layer --pretrain-steps 8000 -o out/
 
             --pretrained may be a diffusers UNet2DModel folder (config.json + .safetensors or .bin). \
             Without --pretrained the bundled digits model (\(BundledPretrained.relativePath)) is used; with --model (mlp or unet, with train's model options: --config FILE or \
-            --block-out-channels …; for the MLP --width, --blocks) it first pretrains that model on the \
+            --block-out-channels …; for the MLP --width, --blocks, --time-embedding, --time-conditioning, --block-norm) it first pretrains that model on the \
             training part of the data for --pretrain-steps steps (train's defaults: AdamW lr \
             --pretrain-lr, warm-up 100, EMA) into OUT/pretrained (a diffusers folder for a UNet, \
             OUT/pretrained.safetensors for the MLP), reused when rerun with the same settings.
@@ -55,6 +56,8 @@ struct DeMeCommand: ParsableCommand {
 
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
     @OptionGroup var dataShape: DataShapeOptions
+    @Flag(help: "Random horizontal flips of training images (p = 1/2, DDPM's augmentation) in every finetune and in --model's pretraining.")
+    var hflip = false
     @Option(help: "Pretrained trainer checkpoint or diffusers UNet2DModel folder (default: the bundled \(BundledPretrained.relativePath)).") var pretrained: String?
     @OptionGroup var pretraining: DeMePretraining
     @Option(help: "Number of equal timestep ranges N.") var ranges = 4
@@ -97,7 +100,8 @@ struct DeMeCommand: ParsableCommand {
             throw ValidationError("--pretrained names the starting model; --model/--pretrain-steps and the model options train one instead: give one or the other")
         }
         let pretrainOptions = pretraining.requested ? try pretraining.runOptions(data: data, dataOptions: try dataShape.options(), batch: batch,
-                                                                                 splitSeed: splitSeed ?? 0, seed: seed, output: output) : nil
+                                                                                 splitSeed: splitSeed ?? 0, seed: seed,
+                                                                                 horizontalFlip: hflip, output: output) : nil
         guard let path = pretrainOptions?.output ?? pretrained ?? BundledPretrained.path() else {
             throw DeMeError.invalidArgument("no --pretrained given and \(BundledPretrained.relativePath) not found (run from the repository or set TVTOOL_DEME_PRETRAINED)")
         }
@@ -108,6 +112,7 @@ struct DeMeCommand: ParsableCommand {
         o.consistencyWeight = consistency
         o.projections = projections
         o.batchSize = batch
+        o.horizontalFlip = hflip
         o.optimizer.learningRate = lr
         o.plainLearningRate = plainLr
         o.grid = try grid.map { try AxisSpec.parse($0) }

@@ -11,28 +11,47 @@ struct DeMePretraining: ParsableArguments {
     @Option(help: "Pretraining peak learning rate (with --model; train's default).") var pretrainLr: Float = 1e-3
     @Option(help: "MLP: hidden width (with --model mlp; default 256).") var width: Int?
     @Option(help: "MLP: residual blocks (with --model mlp; default 4).") var blocks: Int?
+    @Option(help: "MLP: sinusoidal timestep embedding size (with --model mlp; even; default 128).") var timeEmbedding: Int?
+    @Option(help: "MLP: where the timestep enters, input (default) or per-block (also every block; the main job's model).")
+    var timeConditioning: String?
+    @Option(help: "MLP: normalisation before each block, none (default) or layer (LayerNorm; the main job's model).") var blockNorm: String?
     @OptionGroup var unet: UNetModelOptions
 
-    var requested: Bool { model != nil || pretrainSteps != nil || width != nil || blocks != nil || unet.anyGiven }
+    var mlpOptionsGiven: [String] {
+        [("--width", width != nil), ("--blocks", blocks != nil), ("--time-embedding", timeEmbedding != nil),
+         ("--time-conditioning", timeConditioning != nil), ("--block-norm", blockNorm != nil)].filter(\.1).map(\.0)
+    }
+
+    var requested: Bool { model != nil || pretrainSteps != nil || !mlpOptionsGiven.isEmpty || unet.anyGiven }
 
     func runOptions(data: String, dataOptions: DataOptions, batch: Int, splitSeed: UInt64, seed: UInt64,
-                    output: String) throws -> TrainingRun.Options {
+                    horizontalFlip: Bool = false, output: String) throws -> TrainingRun.Options {
         let arch = model ?? (unet.anyGiven ? UNet2DModel.architecture : "mlp")
         guard DenoiserArchitectures.type(named: arch) != nil else {
             throw ValidationError("--model must be one of \(DenoiserArchitectures.names.joined(separator: ", "))")
         }
         let isUNet = arch == UNet2DModel.architecture
-        if isUNet, width != nil || blocks != nil { throw ValidationError("--width/--blocks set the MLP; --model unet takes --config or the UNet options") }
+        if isUNet, !mlpOptionsGiven.isEmpty {
+            throw ValidationError("\(mlpOptionsGiven.joined(separator: ", ")) set the MLP; --model unet takes --config or the UNet options")
+        }
         if !isUNet, unet.anyGiven { throw ValidationError("--config and the UNet options need --model unet") }
+        guard let timeKind = TimeConditioning(rawValue: (timeConditioning ?? "input").replacingOccurrences(of: "-", with: "_")) else {
+            throw ValidationError("--time-conditioning must be input or per-block")
+        }
+        guard let normKind = BlockNorm(rawValue: blockNorm ?? "none") else { throw ValidationError("--block-norm must be none or layer") }
+        let embedding = timeEmbedding ?? 128
+        guard embedding > 0, embedding % 2 == 0 else { throw ValidationError("--time-embedding must be a positive even number") }
         let steps = pretrainSteps ?? 8000
         guard steps > 0, pretrainLr > 0 else { throw ValidationError("--pretrain-steps and --pretrain-lr must be positive") }
         let path = URL(fileURLWithPath: output).appendingPathComponent(isUNet ? "pretrained" : "pretrained.safetensors").path
         var o = TrainingRun.Options(output: path)
         o.data = data; o.dataOptions = dataOptions; o.steps = steps; o.splitSeed = splitSeed; o.checkpointEvery = 1000
-        o.model = ModelConfig(hiddenWidth: width ?? 256, blocks: blocks ?? 4, architecture: arch)
+        o.model = ModelConfig(hiddenWidth: width ?? 256, blocks: blocks ?? 4, timeEmbedding: embedding, architecture: arch,
+                              timeConditioning: timeKind, blockNorm: normKind)
         if isUNet { o.model.unet = try unet.settings() }
         o.settings = TrainingSettings(batchSize: batch, optimizer: AdamWSettings(learningRate: pretrainLr),
                                       learningRate: LearningRateSchedule(warmupSteps: 100), seed: seed)
+        if horizontalFlip { o.settings.horizontalFlip = true }
         return o
     }
 
@@ -40,6 +59,9 @@ struct DeMePretraining: ParsableArguments {
     /// unfinished one (its resume state present) is continued.
     static func run(_ options: TrainingRun.Options) throws {
         var o = options
+        // OUT may not exist yet: the MLP's OUT/pretrained.safetensors is a file inside it.
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: o.output).deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
         let state = TrainingState.path(forModel: o.output)
         let config = try DatasetLoader.load(o.data, options: o.dataOptions).fittedConfig(o.model)
         if FileManager.default.fileExists(atPath: state), let reader = try? Checkpoints.open(state),

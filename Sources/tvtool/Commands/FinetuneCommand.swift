@@ -32,6 +32,7 @@ struct FinetuneCommand: ParsableCommand {
     @Argument(help: "Pretrained trainer checkpoint (.safetensors made by `tvtool train`) or a diffusers UNet2DModel folder.") var pretrained: String
     @Option(help: "Training data: digits, cifar10:FOLDER, a .npy/.safetensors/.h5 tensor, or a folder of PNGs.") var data = "digits"
     @OptionGroup var dataShape: DataShapeOptions
+    @Flag(help: "Random horizontal flips of training images (p = 1/2, DDPM's augmentation; recorded in the output's options).") var hflip = false
     @Option(name: .customLong("t-range"), help: "Timestep range lo:hi (half-open).") var tRange: String
     @Option(help: "Optimiser steps.") var steps: Int
     @Option(name: .customLong("p"), help: "Probability per batch of sampling t from the whole [0, T).") var p = 0.3
@@ -69,7 +70,8 @@ struct FinetuneCommand: ParsableCommand {
             projections: projections, batchSize: batch,
             optimizer: AdamWSettings(learningRate: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, epsilon: 1e-8,
                                      gradientClip: clip > 0 ? clip : nil),
-            ema: emaDecay > 0 && !noEma ? ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: emaPower) : nil, seed: seed)
+            ema: emaDecay > 0 && !noEma ? ExponentialMovingAverage.Settings(maxDecay: emaDecay, power: emaPower) : nil, seed: seed,
+            horizontalFlip: hflip)
         let start = Date()
         let progress = ProgressReporter(label: "finetune \(tRange)", totalUnits: steps, unitName: "steps")
         var last: RangeFinetuner.Progress?

@@ -28,7 +28,7 @@ struct LandscapeCommand: ParsableCommand {
             evaluated on one --grid axis t (default -0.2:1.2:29, or -0.25 … n+0.25 for n segments) and drawn \
             as a line plot with the checkpoints marked.
 
-            Trajectory directions (--directions pca): FINAL CKPT1 CKPT2 … gives the plane through the final \
+            Trajectory directions (--directions pca): FINAL CKPT1 CKPT2 CKPT3 … (three or more) gives the plane through the final \
             model along the top two principal directions of CKPTi - FINAL (Li et al. 2018; Gram-matrix PCA, \
             memory O(n^2) plus one tensor per checkpoint), Euclidean coordinates; the explained variance \
             ratios are printed and each checkpoint is marked at its projection; the default grid covers the \
@@ -162,7 +162,10 @@ struct LandscapeCommand: ParsableCommand {
         guard let scale = LandscapePlot.Scale(rawValue: colorScale) else { throw ValidationError("--color-scale must be linear or log") }
         guard !line, basis == "coefficients" else { throw ValidationError("--directions pca sets the plane itself: drop --line/--basis") }
         let trajectory = (ftA.map { [$0] } ?? []) + more
-        guard trajectory.count >= 2 else { throw ValidationError("--directions pca needs the final model and at least two trajectory checkpoints") }
+        // Centred PCA of n checkpoints spans at most n - 1 directions: a plane needs three.
+        guard trajectory.count >= 3 else {
+            throw ValidationError("--directions pca needs the final model and at least three trajectory checkpoints (centred PCA of n checkpoints spans n - 1 directions), got \(trajectory.count)")
+        }
         // Reads only; the default grid comes from the checkpoints' projections.
         let prepared = try TrajectoryDirections.prepare(base: base, checkpoints: trajectory)
         let gridSpec = try GridSpec.parse(grid.isEmpty ? pcaGrid(prepared.plane.markers) : grid, dimensions: 2)

@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var dataShape: DataShapeOptions
     @Flag(help: "Random horizontal flips of training images (p = 1/2).") var hflip = false
     @Option(help: "Optimiser steps to reach (with --resume: total, including the steps already done).") var steps = 8000
-    @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors).") var output: String
+    @Option(name: [.short, .customLong("output")], help: "Output model (.safetensors; a UNet without extension: a diffusers folder).") var output: String
     @Option(help: "Architecture (recorded in the checkpoint): mlp or unet.") var model = "mlp"
     @Option(help: "Hidden width of the MLP (default 256).") var width: Int?
     @Option(help: "Residual blocks of the MLP (default 4).") var blocks: Int?
@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Save the raw weights instead of an EMA.") var noEma = false
     @Option(help: "Seed for initialisation, batches, timesteps and noise.") var seed: UInt64 = 0
     @Option(help: "Seed of the train/held-out split.") var splitSeed: UInt64 = 0
-    @Option(help: "OpenBLAS threads.") var threads = 1
+    @Option(help: "Compute threads (2 or more: each batch in two data-parallel halves, see above).") var threads = 1
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
     @Option(help: "Output dtype: f32 or f16 (f16 halves the file).") var dtype = "f32"
     @Flag(help: "Continue from OUTPUT's .train-state.safetensors.") var resume = false

@@ -39,6 +39,13 @@ final class LandscapeExportTests: XCTestCase {
         XCTAssertEqual(grid.attribute(forName: "WholeExtent")?.stringValue, "0 7 0 14 0 0")
         let piece = try XCTUnwrap(grid.elements(forName: "Piece").first)
         XCTAssertEqual(piece.attribute(forName: "Extent")?.stringValue, "0 7 0 14 0 0")
+        // The score's name is field data of the grid (VTK's XML readers ignore FieldData inside a Piece).
+        XCTAssertTrue(piece.elements(forName: "FieldData").isEmpty)
+        let label = try XCTUnwrap(grid.elements(forName: "FieldData").first?.elements(forName: "Array").first)
+        XCTAssertEqual(label.attribute(forName: "Name")?.stringValue, "score_label")
+        let codes = (label.stringValue ?? "").split(separator: " ").compactMap { UInt8($0) }
+        XCTAssertEqual(String(decoding: codes.dropLast(), as: UTF8.self), "bowl")
+        XCTAssertEqual(codes.last, 0)
         func numbers(_ e: XMLElement?) -> [Double] {
             (e?.stringValue ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
         }
@@ -110,5 +117,40 @@ final class LandscapeExportTests: XCTestCase {
             XCTAssertEqual(d["nan_at"] as? [Int], [14, 7], name)
             XCTAssertEqual(d["ravel_matches_mesh"] as? Bool, true, name)
         }
+    }
+
+    /// A line's surface file read the way loss-landscape's plot_1D.py reads it: xcoordinates,
+    /// train_loss, then train_acc unconditionally and test_loss/test_acc (NaN: accuracy is not measured).
+    func testLineSurfaceFileHasPlot1DLayout() throws {
+        guard let python = TestPaths.python(with: ["numpy", "h5py"]) else {
+            throw XCTSkip("python3 with numpy and h5py is needed to read the surface file back")
+        }
+        let dir = TestPaths.scratchDirectory("landscape-h5-line")
+        let (base, a, _) = try TinyCheckpoints.trio(in: dir)
+        let prepared = try InterpolationLine.prepare(checkpoints: [base, a])
+        let eval = ClosureEvaluator(summary: "parabola") { pt in (pt.coordinates[0] - 0.3) * (pt.coordinates[0] - 0.3) }
+        let grid = try GridSpec.parse(["-0.5:1.5:9"], dimensions: 1)
+        let m = LandscapeSweep.manifest(plane: prepared.plane, grid: grid, inputs: [base, a], evaluator: eval.summary, valueName: "p")
+        let out = dir.appendingPathComponent("line").path
+        let o = try SweepSession.run(manifest: m, evaluator: eval, directory: out, options: SweepRunOptions())
+        let files = try LandscapeSweep.writeOutputs(manifest: m, records: o.records, directory: out)
+        let check = """
+            import h5py, numpy as np, json
+            f = h5py.File("\(files.surface)", "r")
+            x = f['xcoordinates'][:]
+            assert 'train_loss' in f.keys()
+            train_loss = f['train_loss'][:]
+            train_acc = f['train_acc'][:]
+            test_loss, test_acc = f['test_loss'][:], f['test_acc'][:]
+            print(json.dumps({"shapes": [list(a.shape) for a in (x, train_loss, train_acc, test_loss, test_acc)],
+                              "err": float(np.abs(train_loss - (x - 0.3) ** 2).max()),
+                              "acc_nan": bool(np.isnan(train_acc).all() and np.isnan(test_acc).all())}))
+            """
+        let r = try TestPaths.runPython(python, script: check)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let result = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        XCTAssertEqual(result["shapes"] as? [[Int]], Array(repeating: [9], count: 5))
+        XCTAssertLessThan(result["err"] as! Double, 1e-12)
+        XCTAssertEqual(result["acc_nan"] as? Bool, true)
     }
 }

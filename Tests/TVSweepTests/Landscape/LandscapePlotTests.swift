@@ -64,6 +64,43 @@ final class LandscapePlotTests: XCTestCase {
         XCTAssertFalse((0..<n).contains { viridis.contains(c.pixel(x: LandscapePlot.barX + 9, y: y0 + $0)!) })
     }
 
+    /// The centre of the best point's red star inside the plot area (the legend's star excluded).
+    func starCentre(_ c: Canvas, x0: Int, y0: Int, width: Int, height: Int) -> (Int, Int)? {
+        var xs: [Int] = [], ys: [Int] = []
+        for y in y0..<(y0 + height) { for x in x0..<(x0 + width) where c.pixel(x: x, y: y) == .red { xs.append(x); ys.append(y) } }
+        guard !xs.isEmpty else { return nil }
+        return ((xs.min()! + xs.max()!) / 2, (ys.min()! + ys.max()!) / 2)
+    }
+
+    /// A checkpoint that is also the best point rings the star (white fill, black outline 10-11 px
+    /// out) instead of vanishing under it: in heatmaps and in line plots.
+    func testCheckpointUnderTheBestStarStaysVisible() throws {
+        let xs = [-0.5, 0, 0.5, 1], ys = [-0.5, 0, 0.5, 1]
+        let values = xs.map { x in ys.map { y in x * x + y * y } }
+        let plane = LandscapeSurface(xs: xs, ys: ys, values: values, axisNames: ["a", "b"], axisDescriptions: ["a", "b"],
+                                     basis: "coefficients", valueName: "v", evaluator: "t", goal: .minimize,
+                                     markers: [PlaneMarker(label: "base", x: 0, y: 0), PlaneMarker(label: "A", x: 1, y: 0)],
+                                     best: PlaneMarker(label: "best", x: 0, y: 0), bestValue: 0)
+        let c = LandscapePlot.render(plane, contours: 0)
+        let (sx, sy) = try XCTUnwrap(starCentre(c, x0: LandscapePlot.plotX, y0: LandscapePlot.plotY,
+                                                width: LandscapePlot.plotSize, height: LandscapePlot.plotSize))
+        for (dx, dy) in [(0, -1), (0, 1), (-1, 0), (1, 0)] {
+            XCTAssertEqual(c.pixel(x: sx + 10 * dx, y: sy + 10 * dy), .white, "heatmap, direction \(dx),\(dy)")
+            XCTAssertEqual(c.pixel(x: sx + 11 * dx, y: sy + 11 * dy), .black, "heatmap, direction \(dx),\(dy)")
+        }
+        let ts = [-0.5, 0, 0.5, 1, 1.5]
+        let line = LandscapeSurface(xs: ts, ys: [0], values: ts.map { [($0 - 0.1) * ($0 - 0.1) + 1] }, axisNames: ["t"],
+                                    axisDescriptions: ["t"], basis: "line", valueName: "v", evaluator: "t", goal: .minimize,
+                                    markers: [PlaneMarker(label: "base", x: 0, y: 0), PlaneMarker(label: "A", x: 1, y: 0)],
+                                    best: PlaneMarker(label: "best", x: 0, y: 0), bestValue: 1.01)
+        let l = LinePlot.render(line)
+        let (lx, ly) = try XCTUnwrap(starCentre(l, x0: LinePlot.plotX, y0: LinePlot.plotY, width: LinePlot.plotW, height: LinePlot.plotH))
+        for dy in [-1, 1] {
+            XCTAssertEqual(l.pixel(x: lx, y: ly + 10 * dy), .white, "line plot, direction \(dy)")
+            XCTAssertEqual(l.pixel(x: lx, y: ly + 11 * dy), .black, "line plot, direction \(dy)")
+        }
+    }
+
     func testScoreLabels() {
         XCTAssertEqual(ScoreLabel.describe(valueName: "eps_mse t=0:250", evaluator: "builtin"), "held-out eps-MSE, t in [0, 250)")
         XCTAssertEqual(ScoreLabel.describe(valueName: "eps_mse", evaluator: "builtin"), "held-out eps-MSE, all t")

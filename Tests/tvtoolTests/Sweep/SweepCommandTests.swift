@@ -205,6 +205,11 @@ final class LandscapeViewsCommandTests: XCTestCase {
         XCTAssertEqual(try SweepCLI.run(["landscape"] + inputs + ["a.safetensors", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
         XCTAssertEqual(try SweepCLI.run(["landscape"] + inputs + ["--directions", "hessian2", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
         XCTAssertEqual(try SweepCLI.run(["landscape", inputs[0], inputs[1], "--directions", "pca", "--eval-cmd", "echo 1", "-o", "x"], in: dir).status, 1)
+        // Two trajectory checkpoints can never span a PCA plane (centred: one direction): a usage
+        // error saying how many are needed, not a failure after reading every checkpoint.
+        let two = try SweepCLI.run(["landscape"] + inputs + ["--directions", "pca", "--eval-cmd", "echo 1", "-o", "x"], in: dir)
+        XCTAssertEqual(two.status, 1, two.stderr)
+        XCTAssertTrue(two.stderr.contains("at least three trajectory checkpoints"), two.stderr)
     }
 
     /// A search over two weights writes landscape.png (grid, refinement points, inputs, best); a
