@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// A dense column-major Double matrix with the few operations the SVD-based merges need (thin SVD
 /// through LAPACK dgesdd, products through BLAS dgemm). Column-major so LAPACK/BLAS take it as is.
@@ -130,18 +131,69 @@ enum SpectralShape {
         }
     }
 
-    /// Runs `body` with OpenBLAS on one thread for matrices under 2^20 entries (its threads spin
-    /// and, on a loaded machine, made small SVDs 18× slower), else on the merge's worker count.
+    /// Runs `body` with OpenBLAS on one thread: the SVD methods split their work over the
+    /// merge's workers themselves (SpectralKernels). OpenBLAS's own threads spin in sched_yield
+    /// between calls; with them, a third of Iso-C's samples were that spinning (41-61 s of system
+    /// time on the 0.25-scale SD UNet) and, on a loaded machine, small SVDs ran 18× slower.
     /// The previous setting is restored (the merge does not run other BLAS work meanwhile).
-    static func withBLASThreads<T>(elements: Int, workers: Int, _ body: () throws -> T) rethrows -> T {
+    static func withBLASThreads<T>(_ body: () throws -> T) rethrows -> T {
         let previous = openblas_get_num_threads()
-        openblas_set_num_threads(elements < 1 << 20 ? 1 : Int32(max(1, workers)))
+        openblas_set_num_threads(1)
         defer { openblas_set_num_threads(previous) }
         return try body()
+    }
+
+    /// The error the SVD path raised for a non-finite task matrix, checked before any path runs.
+    static func requireFinite(_ d: DenseTensor, tensor: String) throws {
+        for t in d.deltas where !MatrixView(base: t, rows: d.count, columns: 1).allFinite {
+            throw EngineError.notFinite(tensor: tensor, what: "a task matrix has non-finite values; cannot take its SVD")
+        }
+    }
+
+    /// Stores a result computed on a worker (`SpectralKernels.forEach`) at its index.
+    static func store<T>(_ value: T, at i: Int, in slots: inout [T?]) {
+        slotLock.withLock { slots[i] = value }
+    }
+    private static let slotLock = NSLock()
+
+    /// [a | b | …] side by side (same row count).
+    static func concatenate(_ parts: [ScratchMatrix]) -> ScratchMatrix {
+        let out = ScratchMatrix(rows: parts.first?.rows ?? 0, columns: parts.reduce(0) { $0 + $1.columns })
+        var offset = 0
+        for p in parts {
+            (out.base + offset).update(from: p.base, count: p.count)
+            offset += p.count
+        }
+        return out
+    }
+
+    /// theta + u · vᵀ as the plan's output: u is columns × k and v rows × k (the transposed
+    /// orientation, see TsvMerge), so the column-major product is the row-major tensor.
+    static func output(_ d: DenseTensor, _ u: MatrixView, _ v: MatrixView, workers: Int) -> TensorPlan {
+        let out = ScratchMatrix(rows: u.rows, columns: v.rows)
+        precondition(out.count == d.count)
+        SpectralKernels.product(u, v, transposeB: true, into: out.view, workers: workers)
+        for j in 0..<d.count { out.base[j] += d.base[j] }
+        return .elementwise(ScratchOutput(values: out))
     }
 
     /// The fallback for a non-matrix tensor: theta + alpha · mean_i tau_i (TSV's and Iso's code).
     static func fallback(models: Int, alpha: Double) -> TensorPlan {
         .linear(baseScale: 1, coefficients: Array(repeating: alpha / Double(models), count: models))
+    }
+}
+
+/// A precomputed output held in pooled scratch (PrecomputedCombiner's [Double] would be a fresh
+/// allocation, and fresh pages, per tensor): the streaming pass copies it chunk by chunk.
+struct ScratchOutput: ChunkCombiner {
+    let values: ScratchMatrix
+
+    func combine(_ chunk: DecodedChunk<Float>) { copy(chunk) }
+    func combine(_ chunk: DecodedChunk<Double>) { copy(chunk) }
+
+    @inline(__always)
+    private func copy<T: ComputeScalar>(_ chunk: DecodedChunk<T>) {
+        let v = values.base + chunk.offset
+        for j in 0..<chunk.count { chunk.out[j] = T(v[j]) }
     }
 }
