@@ -27,7 +27,7 @@ struct IsoC: MergeMethod {
             let sum = ScratchMatrix(rows: columns, columns: rows)
             sum.base.update(from: d.deltas[0], count: d.count)
             for t in d.deltas.dropFirst() { for j in 0..<d.count { sum.base[j] += t[j] } }
-            let (polar, s) = try SpectralKernels.polar(sum.view, workers: workers, tensor: c.name)
+            let (polar, s, _) = try SpectralKernels.polar(sum.view, workers: workers, tensor: c.name)
             let scale = alpha * s.reduce(0, +) / Double(s.count)
             for j in 0..<d.count { polar.base[j] = d.base[j] + scale * polar.base[j] }
             return .elementwise(ScratchOutput(values: polar))

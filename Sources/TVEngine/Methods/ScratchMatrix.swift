@@ -72,6 +72,9 @@ final class SpectralScratchPool: @unchecked Sendable {
         lock.withLock { free.append((pointer, capacity)) }
     }
 
+    /// The free buffers' capacities (tests).
+    var freeCapacities: [Int] { lock.withLock { free.map(\.capacity) } }
+
     /// Releases every free buffer (tests; a long-running host after a merge).
     func drain() {
         lock.withLock {

@@ -28,6 +28,8 @@ enum SpectralKernels {
         let u: ScratchMatrix
         let s: [Double]
         let v: ScratchMatrix
+        /// Whether the Gram path computed them (tests).
+        var viaGram = false
     }
 
     /// The top `k` singular triplets of `x` (k ≤ min(rows, columns)).
@@ -41,12 +43,12 @@ enum SpectralKernels {
 
     /// The polar factor of `x` (the matrix with orthonormal columns, or rows, nearest to it: U Vᵀ of
     /// its thin SVD) and its min(rows, columns) singular values, descending.
-    static func polar(_ x: MatrixView, workers: Int, tensor: String) throws -> (factor: ScratchMatrix, s: [Double]) {
-        if min(x.rows, x.columns) > 0, !forceSVD, let p = gramPolar(x, workers: workers) { return p }
+    static func polar(_ x: MatrixView, workers: Int, tensor: String) throws -> (factor: ScratchMatrix, s: [Double], viaGram: Bool) {
+        if min(x.rows, x.columns) > 0, !forceSVD, let p = gramPolar(x, workers: workers) { return (p.factor, p.s, true) }
         let f = try svdTriplets(x, min(x.rows, x.columns), tensor: tensor)
         let out = ScratchMatrix(rows: x.rows, columns: x.columns)
         product(f.u.view, f.v.view, transposeB: true, into: out.view, workers: workers)
-        return (out, f.s)
+        return (out, f.s, false)
     }
 
     // MARK: - Gram path
@@ -120,7 +122,7 @@ enum SpectralKernels {
             let c = other.base + j * other.rows
             for i in 0..<other.rows { c[i] *= inv }
         }
-        return rightSide ? Triplets(u: other, s: s, v: known) : Triplets(u: known, s: s, v: other)
+        return rightSide ? Triplets(u: other, s: s, v: known, viaGram: true) : Triplets(u: known, s: s, v: other, viaGram: true)
     }
 
     private static func gramPolar(_ x: MatrixView, workers: Int) -> (factor: ScratchMatrix, s: [Double])? {
