@@ -58,16 +58,13 @@ struct IsoCts: MergeMethod {
             let triplets = parts.map { $0! } + [f]
             let u = SpectralShape.concatenate(triplets.map(\.u))
             let v = SpectralShape.concatenate(triplets.map(\.v))
-            var polars = [ScratchMatrix?](repeating: nil, count: 2)
-            try SpectralKernels.forEach(2, workers: workers) { i in
-                let p = try SpectralKernels.polar(i == 0 ? u.view : v.view, workers: 1, tensor: c.name).factor
-                SpectralShape.store(p, at: i, in: &polars)
-            }
             let s = triplets.flatMap(\.s)
             let mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
-            let scaled = polars[0]!
-            for j in 0..<scaled.count { scaled.base[j] *= alpha * mean }
-            return SpectralShape.output(d, scaled.view, polars[1]!.view, workers: workers)
+            let out = ScratchMatrix(rows: columns, columns: rows)
+            try SpectralKernels.polarProduct(u.view, v.view, scale: Array(repeating: alpha * mean, count: s.count),
+                                             into: out.view, workers: workers, tensor: c.name)
+            for j in 0..<d.count { out.base[j] += d.base[j] }
+            return .elementwise(ScratchOutput(values: out))
         }
     }
 

@@ -126,6 +126,18 @@ enum SpectralKernels {
     }
 
     private static func gramPolar(_ x: MatrixView, workers: Int) -> (factor: ScratchMatrix, s: [Double])? {
+        guard let (root, s) = gramPolarRoot(x, workers: workers) else { return nil }
+        let out = ScratchMatrix(rows: x.rows, columns: x.columns)
+        if x.columns <= x.rows {
+            product(x, root.view, into: out.view, workers: workers)  // X (XᵀX)^(-1/2)
+        } else {
+            product(root.view, x, into: out.view, workers: workers)  // (X Xᵀ)^(-1/2) X
+        }
+        return (out, s)
+    }
+
+    /// (Gram)^(-1/2) of the smaller side and the singular values, when accurate.
+    private static func gramPolarRoot(_ x: MatrixView, workers: Int) -> (root: ScratchMatrix, s: [Double])? {
         let small = min(x.rows, x.columns)
         guard let (w, q) = gramEigen(x, workers: workers), gramAccurate(largest: w[small - 1], used: w[0]) else { return nil }
         // G^(-1/2) = Q Λ^(-1/2) Qᵀ = Y Yᵀ with Y = Q Λ^(-1/4).
@@ -137,13 +149,73 @@ enum SpectralKernels {
         let root = ScratchMatrix(rows: small, columns: small)
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(small), Int32(small), Int32(small), 1,
                     q.base, Int32(small), q.base, Int32(small), 0, root.base, Int32(small))
-        let out = ScratchMatrix(rows: x.rows, columns: x.columns)
-        if x.columns <= x.rows {
-            product(x, root.view, into: out.view, workers: workers)  // X (XᵀX)^(-1/2)
-        } else {
-            product(root.view, x, into: out.view, workers: workers)  // (X Xᵀ)^(-1/2) X
+        return (root, w.reversed().map { $0.squareRoot() })
+    }
+
+    /// out = A⊥ diag(d) B⊥ᵀ with A⊥, B⊥ the polar factors of a (out.rows × k) and b
+    /// (out.columns × k), both with at least k rows: TSV's and Iso-CTS's last step. The longer
+    /// side's factor is never formed (A⊥ = a W with W = (aᵀa)^(-1/2) on the Gram path, so
+    /// out = a · (W diag(d) B⊥ᵀ)): one large product instead of two. The two orthogonalisations
+    /// run at once, the longer one's Gram matrix split over the workers.
+    static func polarProduct(_ a: MatrixView, _ b: MatrixView, scale d: [Double], into out: MatrixView,
+                             workers: Int, tensor: String) throws {
+        let k = a.columns
+        precondition(b.columns == k && d.count == k && out.rows == a.rows && out.columns == b.rows)
+        guard a.rows >= k, b.rows >= k else {
+            // More stacked vectors than dimensions (TSV with rank < T): orthonormal rows, explicitly.
+            let pa = try polar(a, workers: workers, tensor: tensor).factor, pb = try polar(b, workers: workers, tensor: tensor).factor
+            for j in 0..<k { for i in 0..<a.rows { pa.base[j * a.rows + i] *= d[j] } }
+            product(pa.view, pb.view, transposeB: true, into: out, workers: workers)
+            return
         }
-        return (out, w.reversed().map { $0.squareRoot() })
+        let longIsA = a.rows >= b.rows
+        let long = longIsA ? a : b, short = longIsA ? b : a
+        // Each side: (root W, nil) meaning factor = x W, or (nil, explicit factor).
+        var sides = [(root: ScratchMatrix?, factor: ScratchMatrix?)?](repeating: nil, count: 2)
+        try forEach(2, workers: workers) { i in
+            let x = i == 0 ? long : short
+            let side: (ScratchMatrix?, ScratchMatrix?)
+            if !forceSVD, k > 0, let (root, _) = gramPolarRoot(x, workers: i == 0 ? workers : 1) {
+                side = (root, nil)
+            } else {
+                side = (nil, try polar(x, workers: 1, tensor: tensor).factor)
+            }
+            SpectralShape.store(side, at: i, in: &sides)
+        }
+        let (longRoot, longFactor) = sides[0]!, (shortRoot, shortFactor) = sides[1]!
+        // S = short⊥ diag(d) (short.rows × k).
+        let scaled: ScratchMatrix
+        if let shortRoot {
+            scaled = ScratchMatrix(rows: short.rows, columns: k)
+            product(short, shortRoot.view, into: scaled.view, workers: workers)
+        } else {
+            scaled = shortFactor!
+        }
+        for j in 0..<k {
+            let c = scaled.base + j * short.rows
+            for i in 0..<short.rows { c[i] *= d[j] }
+        }
+        // W S ᵀ (k × short.rows), or Sᵀ itself when the long side's factor is explicit.
+        let longX = longFactor?.view ?? long
+        if longIsA {
+            // out = long⊥ S ᵀ = longX · (W Sᵀ)
+            if let longRoot {
+                let inner = ScratchMatrix(rows: k, columns: short.rows)
+                product(longRoot.view, scaled.view, transposeB: true, into: inner.view, workers: workers)
+                product(longX, inner.view, into: out, workers: workers)
+            } else {
+                product(longX, scaled.view, transposeB: true, into: out, workers: workers)
+            }
+        } else {
+            // out = S long⊥ᵀ = (S W) · longXᵀ
+            if let longRoot {
+                let left = ScratchMatrix(rows: short.rows, columns: k)
+                product(scaled.view, longRoot.view, into: left.view, workers: workers)
+                product(left.view, longX, transposeB: true, into: out, workers: workers)
+            } else {
+                product(scaled.view, longX, transposeB: true, into: out, workers: workers)
+            }
+        }
     }
 
     // MARK: - SVD path

@@ -167,16 +167,6 @@ enum SpectralShape {
         return out
     }
 
-    /// theta + u · vᵀ as the plan's output: u is columns × k and v rows × k (the transposed
-    /// orientation, see TsvMerge), so the column-major product is the row-major tensor.
-    static func output(_ d: DenseTensor, _ u: MatrixView, _ v: MatrixView, workers: Int) -> TensorPlan {
-        let out = ScratchMatrix(rows: u.rows, columns: v.rows)
-        precondition(out.count == d.count)
-        SpectralKernels.product(u, v, transposeB: true, into: out.view, workers: workers)
-        for j in 0..<d.count { out.base[j] += d.base[j] }
-        return .elementwise(ScratchOutput(values: out))
-    }
-
     /// The fallback for a non-matrix tensor: theta + alpha · mean_i tau_i (TSV's and Iso's code).
     static func fallback(models: Int, alpha: Double) -> TensorPlan {
         .linear(baseScale: 1, coefficients: Array(repeating: alpha / Double(models), count: models))

@@ -12,7 +12,8 @@
 /// Computed on the tensor's memory as it lies: the row-major rows × columns tau is the
 /// column-major tau_iᵀ, and every step above commutes with transposition (the SVD of tauᵀ swaps U
 /// and V), so the column-major result is the row-major output. The T truncated SVDs, and then
-/// the two Procrustes factors, run on the merge's workers at once (SpectralKernels).
+/// the two Procrustes factors, run on the merge's workers at once; U⊥ S V⊥ᵀ is one product with
+/// the longer side's factor left implicit (SpectralKernels.polarProduct).
 struct TsvMerge: MergeMethod {
     let name = "tsv"
     let summary = "TSV-Merge: per matrix, top 1/T singular triplets of each task, decorrelated by Procrustes (SVD; alpha, conv)"
@@ -41,18 +42,11 @@ struct TsvMerge: MergeMethod {
             let triplets = parts.map { $0! }
             let u = SpectralShape.concatenate(triplets.map(\.u))
             let v = SpectralShape.concatenate(triplets.map(\.v))
-            var polars = [ScratchMatrix?](repeating: nil, count: 2)
-            try SpectralKernels.forEach(2, workers: workers) { i in
-                let p = try SpectralKernels.polar(i == 0 ? u.view : v.view, workers: 1, tensor: c.name).factor
-                SpectralShape.store(p, at: i, in: &polars)
-            }
-            let s = triplets.flatMap(\.s)
-            let scaled = polars[0]!
-            for j in 0..<s.count {
-                let col = scaled.base + j * scaled.rows
-                for r in 0..<scaled.rows { col[r] *= alpha * s[j] }
-            }
-            return SpectralShape.output(d, scaled.view, polars[1]!.view, workers: workers)
+            let out = ScratchMatrix(rows: columns, columns: rows)
+            try SpectralKernels.polarProduct(u.view, v.view, scale: triplets.flatMap(\.s).map { alpha * $0 },
+                                             into: out.view, workers: workers, tensor: c.name)
+            for j in 0..<d.count { out.base[j] += d.base[j] }
+            return .elementwise(ScratchOutput(values: out))
         }
     }
 }
