@@ -23,13 +23,13 @@ struct IsoC: MergeMethod {
         let workers = c.runner.workers
         return try SpectralShape.withBLASThreads {
             let d = DenseTensor(c)
-            try SpectralShape.requireFinite(d, tensor: c.name)
-            let sum = ScratchMatrix(rows: columns, columns: rows)
-            sum.base.update(from: d.deltas[0], count: d.count)
-            for t in d.deltas.dropFirst() { for j in 0..<d.count { sum.base[j] += t[j] } }
+            let sum = try SpectralShape.sumOfDeltas(d, rows: columns, columns: rows, tensor: c.name, workers: workers)
             let (polar, s, _) = try SpectralKernels.polar(sum.view, workers: workers, tensor: c.name)
             let scale = alpha * s.reduce(0, +) / Double(s.count)
-            for j in 0..<d.count { polar.base[j] = d.base[j] + scale * polar.base[j] }
+            let (out, base) = (SendablePointer(polar.base), SendablePointer(d.base))
+            SpectralShape.forRanges(d.count, workers: workers) { range in
+                for j in range { out.pointer[j] = base.pointer[j] + scale * out.pointer[j] }
+            }
             return .elementwise(ScratchOutput(values: polar))
         }
     }

@@ -33,13 +33,10 @@ struct IsoCts: MergeMethod {
         let workers = c.runner.workers
         return try SpectralShape.withBLASThreads {
             let d = DenseTensor(c)
-            try SpectralShape.requireFinite(d, tensor: c.name)
             // Column-major views of the row-major tensors are the transposes (see TsvMerge): the
             // paper's left singular vectors (the output side, `rows`) are these views' right ones.
             let taus = d.deltas.map { MatrixView(base: $0, rows: columns, columns: rows) }
-            let sum = ScratchMatrix(rows: columns, columns: rows)
-            sum.base.update(from: d.deltas[0], count: d.count)
-            for t in d.deltas.dropFirst() { for j in 0..<d.count { sum.base[j] += t[j] } }
+            let sum = try SpectralShape.sumOfDeltas(d, rows: columns, columns: rows, tensor: c.name, workers: workers)
             let f = try SpectralKernels.topTriplets(sum.view, common, workers: workers, tensor: c.name)
             var parts = [SpectralKernels.Triplets?](repeating: nil, count: perTask > 0 ? models : 0)
             try SpectralKernels.forEach(parts.count, workers: workers) { i in
@@ -63,7 +60,7 @@ struct IsoCts: MergeMethod {
             let out = ScratchMatrix(rows: columns, columns: rows)
             try SpectralKernels.polarProduct(u.view, v.view, scale: Array(repeating: alpha * mean, count: s.count),
                                              into: out.view, workers: workers, tensor: c.name)
-            for j in 0..<d.count { out.base[j] += d.base[j] }
+            SpectralShape.addBase(d, to: out, workers: workers)
             return .elementwise(ScratchOutput(values: out))
         }
     }

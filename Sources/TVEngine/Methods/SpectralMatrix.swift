@@ -144,10 +144,53 @@ enum SpectralShape {
     }
 
     /// The error the SVD path raised for a non-finite task matrix, checked before any path runs.
-    static func requireFinite(_ d: DenseTensor, tensor: String) throws {
-        for t in d.deltas where !MatrixView(base: t, rows: d.count, columns: 1).allFinite {
-            throw EngineError.notFinite(tensor: tensor, what: "a task matrix has non-finite values; cannot take its SVD")
+    static func requireFinite(_ d: DenseTensor, tensor: String, workers: Int) throws {
+        let bad = FirstError()
+        let deltas = d.deltas.map(SendablePointer.init)
+        forRanges(d.count, workers: workers) { range in
+            for t in deltas where !MatrixView(base: t.pointer + range.lowerBound, rows: range.count, columns: 1).allFinite {
+                bad.record(EngineError.notFinite(tensor: tensor, what: "a task matrix has non-finite values; cannot take its SVD"))
+            }
         }
+        try bad.rethrow()
+    }
+
+    /// Σ_i tau_i, column-major rows × columns (the row-major tensor transposed, see TsvMerge);
+    /// a non-finite sum (any non-finite tau_i makes one) is the SVD path's error.
+    static func sumOfDeltas(_ d: DenseTensor, rows: Int, columns: Int, tensor: String, workers: Int) throws -> ScratchMatrix {
+        let sum = ScratchMatrix(rows: rows, columns: columns)
+        let out = SendablePointer(sum.base), deltas = d.deltas.map(SendablePointer.init)
+        forRanges(d.count, workers: workers) { range in
+            let o = out.pointer + range.lowerBound
+            o.update(from: deltas[0].pointer + range.lowerBound, count: range.count)
+            for t in deltas.dropFirst() {
+                let p = t.pointer
+                for j in range { o[j - range.lowerBound] += p[j] }
+            }
+        }
+        let view = sum.view
+        let bad = FirstError()
+        forRanges(d.count, workers: workers) { range in
+            if !MatrixView(base: view.base + range.lowerBound, rows: range.count, columns: 1).allFinite {
+                bad.record(EngineError.notFinite(tensor: tensor, what: "a task matrix has non-finite values; cannot take its SVD"))
+            }
+        }
+        try bad.rethrow()
+        return sum
+    }
+
+    /// out = theta + out, elementwise.
+    static func addBase(_ d: DenseTensor, to out: ScratchMatrix, workers: Int) {
+        let o = SendablePointer(out.base), b = SendablePointer(d.base)
+        forRanges(d.count, workers: workers) { range in
+            for j in range { o.pointer[j] += b.pointer[j] }
+        }
+    }
+
+    /// `body` over 0..<count in one contiguous range per worker (memory-bound loops).
+    static func forRanges(_ count: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let parts = count >= 1 << 16 ? max(1, workers) : 1
+        DispatchQueue.concurrentPerform(iterations: parts) { i in body(count * i / parts ..< count * (i + 1) / parts) }
     }
 
     /// Stores a result computed on a worker (`SpectralKernels.forEach`) at its index.

@@ -31,7 +31,7 @@ struct TsvMerge: MergeMethod {
         let workers = c.runner.workers
         return try SpectralShape.withBLASThreads {
             let d = DenseTensor(c)
-            try SpectralShape.requireFinite(d, tensor: c.name)
+            try SpectralShape.requireFinite(d, tensor: c.name, workers: workers)
             let k = max(1, min(rows, columns) / models)
             var parts = [SpectralKernels.Triplets?](repeating: nil, count: models)
             try SpectralKernels.forEach(models, workers: workers) { i in
@@ -45,7 +45,7 @@ struct TsvMerge: MergeMethod {
             let out = ScratchMatrix(rows: columns, columns: rows)
             try SpectralKernels.polarProduct(u.view, v.view, scale: triplets.flatMap(\.s).map { alpha * $0 },
                                              into: out.view, workers: workers, tensor: c.name)
-            for j in 0..<d.count { out.base[j] += d.base[j] }
+            SpectralShape.addBase(d, to: out, workers: workers)
             return .elementwise(ScratchOutput(values: out))
         }
     }
