@@ -1,7 +1,7 @@
 import Foundation
 
 /// A column-major Double matrix (leading dimension = rows) whose storage comes from
-/// `SpectralScratchPool` and goes back to it when the matrix is released, so the SVD merges reuse the same
+/// `DenseScratchPool` and goes back to it when the matrix is released, so the SVD merges reuse the same
 /// pages tensor after tensor instead of mapping (and faulting in) fresh ones for every tensor.
 final class ScratchMatrix: @unchecked Sendable {
     let rows: Int
@@ -13,10 +13,10 @@ final class ScratchMatrix: @unchecked Sendable {
     init(rows: Int, columns: Int) {
         self.rows = rows
         self.columns = columns
-        (base, capacity) = SpectralScratchPool.shared.take(max(1, rows * columns))
+        (base, capacity) = DenseScratchPool.shared.take(max(1, rows * columns))
     }
 
-    deinit { SpectralScratchPool.shared.giveBack(base, capacity: capacity) }
+    deinit { DenseScratchPool.shared.giveBack(base, capacity: capacity) }
 
     var count: Int { rows * columns }
     var view: MatrixView { MatrixView(base: base, rows: rows, columns: columns) }
@@ -42,12 +42,15 @@ struct MatrixView: @unchecked Sendable {
     }
 }
 
-/// Grow-only buffers kept between tensors. Retained memory is what was in use at the same time at
-/// the peak (one tensor's factorisation per concurrent worker), not the model: a request takes the
+/// Grow-only Double buffers kept between tensors, for the whole-tensor methods' decoded operands
+/// (DenseTensor) and the SVD methods' factorisations. Not ChunkRunner's ScratchPool, which never
+/// releases a block: with tensors of many sizes it would keep every size. Retained memory is what
+/// was in use at the same time at the peak (one tensor's operands and factorisation per concurrent
+/// worker), not the model: a request takes the
 /// smallest free buffer that fits; when none fits, the largest free one is released and a new
 /// one allocated, so the number of buffers never exceeds the peak number in use at once.
-final class SpectralScratchPool: @unchecked Sendable {
-    static let shared = SpectralScratchPool()
+final class DenseScratchPool: @unchecked Sendable {
+    static let shared = DenseScratchPool()
 
     private let lock = NSLock()
     private var free: [(pointer: UnsafeMutablePointer<Double>, capacity: Int)] = []

@@ -157,7 +157,7 @@ final class SpectralKernelsTests: XCTestCase {
     }
 
     func testScratchPoolKeepsNoMoreBuffersThanWereInUseAtOnce() {
-        let pool = SpectralScratchPool()
+        let pool = DenseScratchPool()
         var held = [(1000, 0), (5000, 0)].map { pool.take($0.0) }
         for h in held { pool.giveBack(h.0, capacity: h.1) }
         // A larger request releases the largest free buffer that does not fit.
