@@ -2,7 +2,7 @@
 /// top-k over the tensor, norms and angles inside an iteration, SVDs): the base and every task
 /// vector of ONE tensor decoded to Double, and the merged result, which the streaming pass then
 /// encodes chunk by chunk. Peak memory is (models + 2) × 8 bytes per element of the largest
-/// tensor, released when the tensor is done; nothing else of the model is held.
+/// tensor, handed back to the pool when the tensor is done; nothing else of the model is held.
 final class DenseTensor: @unchecked Sendable {
     let name: String
     let shape: [Int]
@@ -16,9 +16,13 @@ final class DenseTensor: @unchecked Sendable {
         name = c.name
         shape = c.operands.base.shape
         count = c.elementCount
+        // Pooled (DenseScratchPool): fresh allocations of this size are mapped and faulted in anew
+        // for every tensor; the pool hands the same pages to the next tensor.
         let n = max(count, 1)
-        let basePointer = UnsafeMutablePointer<Double>.allocate(capacity: n)
-        let deltaPointers = (0..<c.modelCount).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
+        let blocks = (0...c.modelCount).map { _ in DenseScratchPool.shared.take(n) }
+        capacities = blocks.map(\.1)
+        let basePointer = blocks[0].0
+        let deltaPointers = blocks.dropFirst().map(\.0)
         base = basePointer
         deltas = deltaPointers
         let b = SendablePointer(basePointer)
@@ -30,9 +34,10 @@ final class DenseTensor: @unchecked Sendable {
         }
     }
 
+    private let capacities: [Int]
+
     deinit {
-        base.deallocate()
-        for d in deltas { d.deallocate() }
+        for (p, c) in zip([base] + deltas, capacities) { DenseScratchPool.shared.giveBack(p, capacity: c) }
     }
 
     var modelCount: Int { deltas.count }

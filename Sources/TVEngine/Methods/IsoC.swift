@@ -3,6 +3,10 @@
 ///   Delta = Σ_i tau_i = U S Vᵀ (thin SVD); S_iso = mean(diag S) · I (flattened spectrum);
 ///   theta + alpha · U S_iso Vᵀ
 /// Other tensors: theta + alpha · mean_i tau_i (the reference code's fallback for non-matrices).
+///
+/// U Vᵀ is Delta's polar factor, and only it and the singular values are needed: through the
+/// smaller Gram matrix when Delta is well conditioned, else dgesdd (SpectralKernels.polar). Like
+/// TSV it works on the row-major tensor as the column-major Deltaᵀ (polar(Deltaᵀ) = polar(Delta)ᵀ).
 struct IsoC: MergeMethod {
     let name = "iso_c"
     let summary = "Iso-C: SVD of the summed task matrix with its singular values replaced by their mean (alpha, conv)"
@@ -16,16 +20,17 @@ struct IsoC: MergeMethod {
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: c.modelCount, alpha: alpha)
         }
-        return try SpectralShape.withBLASThreads(elements: rows * columns, workers: c.runner.workers) {
+        let workers = c.runner.workers
+        return try SpectralShape.withBLASThreads {
             let d = DenseTensor(c)
-            var sum = [Double](repeating: 0, count: d.count)
-            for t in d.deltas { for j in 0..<d.count { sum[j] += t[j] } }
-            let f = try sum.withUnsafeBufferPointer {
-                try SpectralMatrix(rowMajor: $0.baseAddress!, rows: rows, columns: columns).svd(tensor: c.name)
+            let sum = try SpectralShape.sumOfDeltas(d, rows: columns, columns: rows, tensor: c.name, workers: workers)
+            let (polar, s, _) = try SpectralKernels.polar(sum.view, workers: workers, tensor: c.name)
+            let scale = alpha * s.reduce(0, +) / Double(s.count)
+            let (out, base) = (SendablePointer(polar.base), SendablePointer(d.base))
+            SpectralShape.forRanges(d.count, workers: workers) { range in
+                for j in range { out.pointer[j] = base.pointer[j] + scale * out.pointer[j] }
             }
-            let mean = f.s.reduce(0, +) / Double(f.s.count)
-            let merged = f.u.times(f.vt).rowMajor
-            return .precomputed((0..<d.count).map { d.base[$0] + alpha * mean * merged[$0] })
+            return .elementwise(ScratchOutput(values: polar))
         }
     }
 }

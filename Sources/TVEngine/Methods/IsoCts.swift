@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// Iso-CTS ("No Task Left Behind", Marczak et al., arXiv 2502.04959: common and
 /// task-specific subspaces), per matrix weight (2-D, and conv weights as (out, in·kh·kw) unless
 /// `conv` 0), with T models and r = min(rows, columns):
@@ -28,36 +30,38 @@ struct IsoCts: MergeMethod {
             return SpectralShape.fallback(models: models, alpha: alpha)
         }
         let (common, perTask) = Self.sizes(rank: min(rows, columns), tasks: models, fraction: fraction)
-        return try SpectralShape.withBLASThreads(elements: rows * columns, workers: c.runner.workers) {
+        let workers = c.runner.workers
+        return try SpectralShape.withBLASThreads {
             let d = DenseTensor(c)
-            let taus = (0..<models).map { SpectralMatrix(rowMajor: d.deltas[$0], rows: rows, columns: columns) }
-            var sum = SpectralMatrix(rows: rows, columns: columns)
-            for t in taus { for j in 0..<sum.values.count { sum.values[j] += t.values[j] } }
-            let f = try sum.svd(tensor: c.name)
-            let uc = f.u.leadingColumns(common)
-            var us: [SpectralMatrix] = [], vts: [SpectralMatrix] = [], s: [Double] = []
-            if perTask > 0 {
-                let ucT = Self.transpose(uc)
-                for t in taus {
-                    var residual = t
-                    if common > 0 {
-                        let projected = uc.times(ucT.times(t))
-                        for j in 0..<residual.values.count { residual.values[j] -= projected.values[j] }
-                    }
-                    let g = try residual.svd(tensor: c.name)
-                    us.append(g.u.leadingColumns(perTask))
-                    vts.append(g.vt.leadingRows(perTask))
-                    s += g.s[0..<perTask]
+            // Column-major views of the row-major tensors are the transposes (see TsvMerge): the
+            // paper's left singular vectors (the output side, `rows`) are these views' right ones.
+            let taus = d.deltas.map { MatrixView(base: $0, rows: columns, columns: rows) }
+            let sum = try SpectralShape.sumOfDeltas(d, rows: columns, columns: rows, tensor: c.name, workers: workers)
+            let f = try SpectralKernels.topTriplets(sum.view, common, workers: workers, tensor: c.name)
+            var parts = [SpectralKernels.Triplets?](repeating: nil, count: perTask > 0 ? models : 0)
+            try SpectralKernels.forEach(parts.count, workers: workers) { i in
+                // tau_i - U_c U_cᵀ tau_i, transposed: tau_iᵀ - (tau_iᵀ U_c) U_cᵀ.
+                let residual = ScratchMatrix(rows: columns, columns: rows)
+                residual.base.update(from: taus[i].base, count: d.count)
+                if common > 0 {
+                    let coefficients = ScratchMatrix(rows: columns, columns: common)
+                    SpectralKernels.product(taus[i], f.v.view, into: coefficients.view, workers: 1)
+                    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(columns), Int32(rows), Int32(common), -1,
+                                coefficients.base, Int32(columns), f.v.base, Int32(rows), 1, residual.base, Int32(columns))
                 }
+                let g = try SpectralKernels.topTriplets(residual.view, perTask, workers: 1, tensor: c.name)
+                SpectralShape.store(g, at: i, in: &parts)
             }
-            us.append(uc)
-            vts.append(f.vt.leadingRows(common))
-            s += f.s[0..<common]
-            let u = try SpectralMatrix.horizontal(us, rows: rows).nearestOrthogonal(tensor: c.name)
-            let vt = try SpectralMatrix.vertical(vts, columns: columns).nearestOrthogonal(tensor: c.name)
+            let triplets = parts.map { $0! } + [f]
+            let u = SpectralShape.concatenate(triplets.map(\.u))
+            let v = SpectralShape.concatenate(triplets.map(\.v))
+            let s = triplets.flatMap(\.s)
             let mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
-            let merged = u.times(vt).rowMajor
-            return .precomputed((0..<d.count).map { d.base[$0] + alpha * mean * merged[$0] })
+            let out = ScratchMatrix(rows: columns, columns: rows)
+            try SpectralKernels.polarProduct(u.view, v.view, scale: Array(repeating: alpha * mean, count: s.count),
+                                             into: out.view, workers: workers, tensor: c.name)
+            SpectralShape.addBase(d, to: out, workers: workers)
+            return .elementwise(ScratchOutput(values: out))
         }
     }
 
@@ -67,11 +71,5 @@ struct IsoCts: MergeMethod {
         var perTask = Int((Double(r - initial) / Double(tasks)).rounded(.toNearestOrEven))
         if r - perTask * tasks < 0 { perTask = r / tasks }
         return (r - perTask * tasks, perTask)
-    }
-
-    static func transpose(_ m: SpectralMatrix) -> SpectralMatrix {
-        var t = SpectralMatrix(rows: m.columns, columns: m.rows)
-        for c in 0..<m.columns { for r in 0..<m.rows { t[c, r] = m[r, c] } }
-        return t
     }
 }

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// A dense column-major Double matrix with the few operations the SVD-based merges need (thin SVD
 /// through LAPACK dgesdd, products through BLAS dgemm). Column-major so LAPACK/BLAS take it as is.
@@ -130,18 +131,102 @@ enum SpectralShape {
         }
     }
 
-    /// Runs `body` with OpenBLAS on one thread for matrices under 2^20 entries (its threads spin
-    /// and, on a loaded machine, made small SVDs 18× slower), else on the merge's worker count.
+    /// Runs `body` with OpenBLAS on one thread: the SVD methods split their work over the
+    /// merge's workers themselves (SpectralKernels). OpenBLAS's own threads spin in sched_yield
+    /// between calls; with them, a third of Iso-C's samples were that spinning (41-61 s of system
+    /// time on the 0.25-scale SD UNet) and, on a loaded machine, small SVDs ran 18× slower.
     /// The previous setting is restored (the merge does not run other BLAS work meanwhile).
-    static func withBLASThreads<T>(elements: Int, workers: Int, _ body: () throws -> T) rethrows -> T {
+    static func withBLASThreads<T>(_ body: () throws -> T) rethrows -> T {
         let previous = openblas_get_num_threads()
-        openblas_set_num_threads(elements < 1 << 20 ? 1 : Int32(max(1, workers)))
+        openblas_set_num_threads(1)
         defer { openblas_set_num_threads(previous) }
         return try body()
+    }
+
+    /// The error the SVD path raised for a non-finite task matrix, checked before any path runs.
+    static func requireFinite(_ d: DenseTensor, tensor: String, workers: Int) throws {
+        let bad = FirstError()
+        let deltas = d.deltas.map(SendablePointer.init)
+        forRanges(d.count, workers: workers) { range in
+            for t in deltas where !MatrixView(base: t.pointer + range.lowerBound, rows: range.count, columns: 1).allFinite {
+                bad.record(EngineError.notFinite(tensor: tensor, what: "a task matrix has non-finite values; cannot take its SVD"))
+            }
+        }
+        try bad.rethrow()
+    }
+
+    /// Σ_i tau_i, column-major rows × columns (the row-major tensor transposed, see TsvMerge);
+    /// a non-finite sum (any non-finite tau_i makes one) is the SVD path's error.
+    static func sumOfDeltas(_ d: DenseTensor, rows: Int, columns: Int, tensor: String, workers: Int) throws -> ScratchMatrix {
+        let sum = ScratchMatrix(rows: rows, columns: columns)
+        let out = SendablePointer(sum.base), deltas = d.deltas.map(SendablePointer.init)
+        forRanges(d.count, workers: workers) { range in
+            let o = out.pointer + range.lowerBound
+            o.update(from: deltas[0].pointer + range.lowerBound, count: range.count)
+            for t in deltas.dropFirst() {
+                let p = t.pointer
+                for j in range { o[j - range.lowerBound] += p[j] }
+            }
+        }
+        let view = sum.view
+        let bad = FirstError()
+        forRanges(d.count, workers: workers) { range in
+            if !MatrixView(base: view.base + range.lowerBound, rows: range.count, columns: 1).allFinite {
+                bad.record(EngineError.notFinite(tensor: tensor, what: "a task matrix has non-finite values; cannot take its SVD"))
+            }
+        }
+        try bad.rethrow()
+        return sum
+    }
+
+    /// out = theta + out, elementwise.
+    static func addBase(_ d: DenseTensor, to out: ScratchMatrix, workers: Int) {
+        let o = SendablePointer(out.base), b = SendablePointer(d.base)
+        forRanges(d.count, workers: workers) { range in
+            for j in range { o.pointer[j] += b.pointer[j] }
+        }
+    }
+
+    /// `body` over 0..<count in one contiguous range per worker (memory-bound loops).
+    static func forRanges(_ count: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let parts = count >= 1 << 16 ? max(1, workers) : 1
+        DispatchQueue.concurrentPerform(iterations: parts) { i in body(count * i / parts ..< count * (i + 1) / parts) }
+    }
+
+    /// Stores a result computed on a worker (`SpectralKernels.forEach`) at its index.
+    static func store<T>(_ value: T, at i: Int, in slots: inout [T?]) {
+        slotLock.withLock { slots[i] = value }
+    }
+    private static let slotLock = NSLock()
+
+    /// [a | b | …] side by side (same row count).
+    static func concatenate(_ parts: [ScratchMatrix]) -> ScratchMatrix {
+        let out = ScratchMatrix(rows: parts.first?.rows ?? 0, columns: parts.reduce(0) { $0 + $1.columns })
+        var offset = 0
+        for p in parts {
+            (out.base + offset).update(from: p.base, count: p.count)
+            offset += p.count
+        }
+        return out
     }
 
     /// The fallback for a non-matrix tensor: theta + alpha · mean_i tau_i (TSV's and Iso's code).
     static func fallback(models: Int, alpha: Double) -> TensorPlan {
         .linear(baseScale: 1, coefficients: Array(repeating: alpha / Double(models), count: models))
+    }
+}
+
+/// A precomputed output held in pooled scratch (PrecomputedCombiner's [Double] would be a fresh
+/// allocation, and fresh pages, per tensor): the streaming pass copies it chunk by chunk.
+struct ScratchOutput: ChunkCombiner {
+    let values: ScratchMatrix
+
+    func combine(_ chunk: DecodedChunk<Float>) { copy(chunk) }
+    func combine(_ chunk: DecodedChunk<Double>) { copy(chunk) }
+
+    @inline(__always)
+    private func copy<T: ComputeScalar>(_ chunk: DecodedChunk<T>) {
+        let v = values.base + chunk.offset
+        for j in 0..<chunk.count { chunk.out[j] = T(v[j]) }
     }
 }

@@ -8,6 +8,12 @@
 ///   3. decorrelate by orthogonal Procrustes: U⊥ = P Qᵀ from U = P Σ Qᵀ, likewise V⊥ᵀ
 ///   4. theta + alpha · U⊥ S V⊥ᵀ
 /// Other tensors: theta + alpha · mean_i tau_i (the reference code's fallback for non-matrices).
+///
+/// Computed on the tensor's memory as it lies: the row-major rows × columns tau is the
+/// column-major tau_iᵀ, and every step above commutes with transposition (the SVD of tauᵀ swaps U
+/// and V), so the column-major result is the row-major output. The T truncated SVDs, and then
+/// the two Procrustes factors, run on the merge's workers at once; U⊥ S V⊥ᵀ is one product with
+/// the longer side's factor left implicit (SpectralKernels.polarProduct).
 struct TsvMerge: MergeMethod {
     let name = "tsv"
     let summary = "TSV-Merge: per matrix, top 1/T singular triplets of each task, decorrelated by Procrustes (SVD; alpha, conv)"
@@ -22,20 +28,25 @@ struct TsvMerge: MergeMethod {
         guard let (rows, columns) = SpectralShape.matrix(c.operands.base.shape, includeConv: conv) else {
             return SpectralShape.fallback(models: models, alpha: alpha)
         }
-        return try SpectralShape.withBLASThreads(elements: rows * columns, workers: c.runner.workers) {
+        let workers = c.runner.workers
+        return try SpectralShape.withBLASThreads {
             let d = DenseTensor(c)
+            try SpectralShape.requireFinite(d, tensor: c.name, workers: workers)
             let k = max(1, min(rows, columns) / models)
-            var us: [SpectralMatrix] = [], vts: [SpectralMatrix] = [], s: [Double] = []
-            for i in 0..<models {
-                let f = try SpectralMatrix(rowMajor: d.deltas[i], rows: rows, columns: columns).svd(tensor: c.name)
-                us.append(f.u.leadingColumns(k))
-                vts.append(f.vt.leadingRows(k))
-                s += f.s[0..<k]
+            var parts = [SpectralKernels.Triplets?](repeating: nil, count: models)
+            try SpectralKernels.forEach(models, workers: workers) { i in
+                let tau = MatrixView(base: d.deltas[i], rows: columns, columns: rows)
+                let t = try SpectralKernels.topTriplets(tau, k, workers: 1, tensor: c.name)
+                SpectralShape.store(t, at: i, in: &parts)
             }
-            let u = try SpectralMatrix.horizontal(us, rows: rows).nearestOrthogonal(tensor: c.name)
-            let vt = try SpectralMatrix.vertical(vts, columns: columns).nearestOrthogonal(tensor: c.name)
-            let merged = u.times(vt, columnScale: s).rowMajor
-            return .precomputed((0..<d.count).map { d.base[$0] + alpha * merged[$0] })
+            let triplets = parts.map { $0! }
+            let u = SpectralShape.concatenate(triplets.map(\.u))
+            let v = SpectralShape.concatenate(triplets.map(\.v))
+            let out = ScratchMatrix(rows: columns, columns: rows)
+            try SpectralKernels.polarProduct(u.view, v.view, scale: triplets.flatMap(\.s).map { alpha * $0 },
+                                             into: out.view, workers: workers, tensor: c.name)
+            SpectralShape.addBase(d, to: out, workers: workers)
+            return .elementwise(ScratchOutput(values: out))
         }
     }
 }

@@ -17,8 +17,31 @@
 #   DARE-TIES, breadcrumbs and DARE linear at --threads 2, each beside task arithmetic (ratio),
 #   the portable chunked path (TVTOOL_FUSED=0, "before") and mergekit (sparse.py). Defaults:
 #   scale 1.0, 3 repeats, 1 "before" and 1 mergekit run per method (each takes ~1 min at full size).
+#
+# usage: scripts/bench/methods/run.sh svd [scale] [repeats] [methods...]
+#   TSV / Iso-C / Iso-CTS on the same SD-shaped F16 inputs at --threads 2 beside task arithmetic
+#   (spectral.py): wall, user and system seconds, ratio to task arithmetic. TVTOOL_BEFORE=binary
+#   alternates a second build with $TVTOOL and prints how far their outputs differ. Defaults:
+#   scale 0.25, 3 repeats, methods tsv iso_c iso_cts.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+if [ "${1:-}" = svd ]; then
+    scale=${2:-0.25}; repeats=${3:-3}; shift $(( $# < 3 ? $# : 3 ))
+    dir=/tmp/tvtool-bench/f16$([ "$scale" = 1.0 ] || echo "-$scale")
+    [ -f "$dir/ft4.safetensors" ] || python3 scripts/bench/merge/make_unet.py "$dir" --dtype f16 --scale "$scale"
+    outdir=${OUTDIR:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp/tvtool-bench )}
+    tv=${TVTOOL:-}
+    if [ -z "$tv" ]; then
+        swift build -c release --product tvtool >/dev/null
+        tv=$(swift build -c release --show-bin-path)/tvtool
+    fi
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no), avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no); TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+    echo "shared machine, load before: $(uptime | sed 's/.*load average: //')"
+    echo "inputs: base + 4 x $(numfmt --to=iec "$(stat -c %s "$dir/base.safetensors")") F16 (scale $scale), output on $outdir"
+    python3 scripts/bench/methods/spectral.py "$dir" "$outdir" "$tv" "$repeats" "$@"
+    echo "load after: $(uptime | sed 's/.*load average: //')"
+    exit 0
+fi
 if [ "${1:-}" = sd ]; then
     scale=${2:-1.0}; repeats=${3:-3}; before=${4:-1}; mk=${5:-1}
     venv=${MERGEKIT_VENV:-/tmp/mkenv}
