@@ -32,6 +32,12 @@ public final class DataParallelDenoiser: Denoiser, @unchecked Sendable {
         replica = model.replicaSharingParameters()
     }
 
+    /// For a model evaluated as it is now (a report row): both halves run on a copy whose time
+    /// conditioning is looked up per timestep (`frozenCopy`; the MLP's outputs keep their bits).
+    public convenience init(frozen model: any TrainableDenoiser) {
+        self.init(model.frozenCopy() as? any TrainableDenoiser ?? model)
+    }
+
     public var dataDimension: Int { model.dataDimension }
     public var evaluationBatchSize: Int { 2 * model.evaluationBatchSize }
 
