@@ -26,8 +26,11 @@ struct tv_lent_slot {
 
 static struct tv_lent_slot slots[SLOTS];
 static atomic_int waiting;  // lent threads in WAITING (a cheap test before scanning the slots)
+static atomic_long tasks_run;
 
 int tv_lent_threads_waiting(void) { return atomic_load_explicit(&waiting, memory_order_relaxed); }
+
+long tv_lent_tasks_run(void) { return atomic_load_explicit(&tasks_run, memory_order_relaxed); }
 
 void tv_lend_stop(int32_t *stop) { __atomic_store_n(stop, 1, __ATOMIC_RELEASE); }
 
@@ -47,6 +50,7 @@ void tv_lend_thread(const int32_t *stop) {
             if (atomic_compare_exchange_strong(&s->state, &posted, RUNNING)) {
                 atomic_fetch_sub(&waiting, 1);
                 s->task(s->ctx);
+                atomic_fetch_add_explicit(&tasks_run, 1, memory_order_relaxed);
                 atomic_fetch_add(&waiting, 1);
                 atomic_store_explicit(&s->state, DONE, memory_order_release);
                 idle = 0;

@@ -286,7 +286,18 @@ static void gemm_here(int trans_a, int trans_b, size_t M, size_t N, size_t K,
         for (size_t jc = 0; jc < N; jc += NC) {
             size_t nc = N - jc < NC ? N - jc : NC, npanels = (nc + nr - 1) / nr;
             float *bp = reserve(&s->b, &s->b_cap, npanels * nr * kc);
-            for (size_t q = 0; q < npanels; q++) {
+            size_t q0 = 0;
+            if (!trans_b) {
+                // Full panels row by row: B is read in its memory order (the prefetcher follows
+                // one stream; panel by panel it was kc short strided runs, mostly cache misses).
+                size_t full = nc / nr;
+                for (size_t k = 0; k < kc; k++) {
+                    const float *src = B + (pc + k) * ldb + jc;
+                    for (size_t q = 0; q < full; q++) memcpy(bp + q * nr * kc + k * nr, src + q * nr, nr * sizeof(float));
+                }
+                q0 = full;
+            }
+            for (size_t q = q0; q < npanels; q++) {
                 size_t cols = nc - q * nr < nr ? nc - q * nr : nr;
                 pack_b(trans_b, B, ldb, jc + q * nr, cols, pc, kc, nr, bp + q * nr * kc);
             }

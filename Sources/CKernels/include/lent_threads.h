@@ -12,7 +12,8 @@ void tv_lend_thread(const int32_t *stop);
 /// Sets *stop (atomically, so lent threads see it and return).
 void tv_lend_stop(int32_t *stop);
 
-/// Lent threads waiting for work now (a hint; for tests and benchmarks).
+/// Lent threads waiting for work now (a hint), and tasks lent threads have run so far (for tests).
 int tv_lent_threads_waiting(void);
+long tv_lent_tasks_run(void);
 
 #endif
