@@ -65,8 +65,9 @@ void tv_lend_thread(const int32_t *stop) {
             }
             continue;
         }
-        // Spin briefly (a product every ~100 µs), then yield so a loaded machine's other work runs.
-        if (++idle < 20000) CPU_RELAX();
+        // Spin (a training step posts a product every ~100 µs, its longest gap, the optimiser
+        // pass, is ~2 ms), then yield after ~5 ms idle so a loaded machine's other work runs.
+        if (++idle < 200000) CPU_RELAX();
         else sched_yield();
     }
 }

@@ -25,11 +25,15 @@ final class FinetuneJobsTests: XCTestCase {
             XCTAssertEqual(reused, 0)
             return models.map { $0.parameters.array.map(\.bitPattern) }
         }
-        let one = try run(workers: 1)
+        // One worker on one thread (with more, a lone job splits its batches: other bits).
+        let one = try BLASThreads.singleThreaded { try run(workers: 1) }
         let before = tv_lent_tasks_run()
-        XCTAssertEqual(try run(workers: 2), one)
+        // The 40-step job runs alone after the short ones; a loaded machine may not run the
+        // lent thread in time (the job then takes its parts back), so try a few times.
+        for attempt in 0..<5 where attempt == 0 || tv_lent_tasks_run() == before {
+            XCTAssertEqual(try run(workers: 2), one)
+        }
         if tv_mlp_gemm_available() != 0 {
-            // The 40-step job runs alone after the short ones (unless the machine never ran the lent thread).
             XCTAssertGreaterThan(tv_lent_tasks_run() - before, 0, "no product was shared with the lent thread")
         }
     }
