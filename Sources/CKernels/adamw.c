@@ -1,6 +1,7 @@
 // The optimiser pass of the trainer: sqrt and divide per parameter make it compute-bound at SSE
 // width, so it runs as wide as the CPU allows, chosen at run time.
 #include "adamw.h"
+#include "lent_threads_internal.h"
 #include "vector_width.h"
 
 // Separate roundings everywhere (the portable Swift loop has no FMA): keep clang from contracting.
@@ -66,9 +67,39 @@ DEFINE_ADAMW(adamw_avx512, "avx512f", __m512, 16)
 DEFINE_ADAMW(adamw_avx, "avx", __m256, 8)
 #undef P
 
-void tv_adamw_update(float *p, const float *g, float *m, float *v, float *shadow, const tv_adamw_constants *k, size_t n) {
+static void adamw_here(float *p, const float *g, float *m, float *v, float *shadow, const tv_adamw_constants *k, size_t n) {
     if (tv_use_avx512()) adamw_avx512(p, g, m, v, shadow, k, n);
     else adamw_avx(p, g, m, v, shadow, k, n);
+}
+
+// Elements [i0, n), run by a lent thread.
+typedef struct {
+    float *p, *m, *v, *shadow;
+    const float *g;
+    const tv_adamw_constants *k;
+    size_t i0, n;
+} adamw_part;
+
+static void adamw_part_run(void *ctx) {
+    adamw_part *a = ctx;
+    size_t i = a->i0;
+    adamw_here(a->p + i, a->g + i, a->m + i, a->v + i, a->shadow ? a->shadow + i : NULL, a->k, a->n - i);
+}
+
+void tv_adamw_update(float *p, const float *g, float *m, float *v, float *shadow, const tv_adamw_constants *k, size_t n) {
+    // With a lent thread waiting (lent_threads.h) it updates the second half: elementwise, so
+    // the same bits.
+    if (n >= 65536) {
+        size_t i0 = n / 2 / 16 * 16;
+        adamw_part part = {p, m, v, shadow, g, k, i0, n};
+        tv_lent_slot *slot = tv_lent_post(adamw_part_run, &part);
+        if (slot) {
+            adamw_here(p, g, m, v, shadow, k, i0);
+            tv_lent_join(slot);
+            return;
+        }
+    }
+    adamw_here(p, g, m, v, shadow, k, n);
 }
 
 #else

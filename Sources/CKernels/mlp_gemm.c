@@ -5,6 +5,7 @@
 // accumulators in registers (6×16 with AVX2, 8×32 with AVX-512). Sizes here are small (M, N, K up
 // to a few hundred), so one level of cache blocking (KC, MC, NC) is enough.
 #include "mlp_gemm.h"
+#include "lent_threads_internal.h"
 #include "vector_width.h"
 
 #pragma clang fp contract(off)
@@ -268,14 +269,10 @@ DEFINE_TILE(tile_avx512_packed, "avx512f", TILE_AVX512, PACKED8)
 DEFINE_TILE(tile_avx512_rows, "avx512f", TILE_AVX512, IN_PLACE)
 DEFINE_TILE(tile_avx512_columns, "avx512f", TILE_AVX512, IN_PLACE_T)
 
-void tv_mlp_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K,
-                 const float *A, size_t lda, const float *B, size_t ldb,
-                 const float *bias, int accumulate, float *C, size_t ldc) {
-    if (M == 0 || N == 0) return;
-    if (K == 0) {  // no product: only the epilogue
-        tv_mlp_gemm_reference(trans_a, trans_b, M, N, 0, A, lda, B, ldb, bias, accumulate, C, ldc);
-        return;
-    }
+// The product on the calling thread (tv_mlp_gemm's body).
+static void gemm_here(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                      const float *A, size_t lda, const float *B, size_t ldb,
+                      const float *bias, int accumulate, float *C, size_t ldc) {
     int wide = tv_use_avx512();
     size_t mr = wide ? 8 : 6, nr = wide ? 32 : 16;
     tile_fn packed = wide ? tile_avx512_packed : tile_avx2_packed;
@@ -289,7 +286,18 @@ void tv_mlp_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K,
         for (size_t jc = 0; jc < N; jc += NC) {
             size_t nc = N - jc < NC ? N - jc : NC, npanels = (nc + nr - 1) / nr;
             float *bp = reserve(&s->b, &s->b_cap, npanels * nr * kc);
-            for (size_t q = 0; q < npanels; q++) {
+            size_t q0 = 0;
+            if (!trans_b) {
+                // Full panels row by row: B is read in its memory order (the prefetcher follows
+                // one stream; panel by panel it was kc short strided runs, mostly cache misses).
+                size_t full = nc / nr;
+                for (size_t k = 0; k < kc; k++) {
+                    const float *src = B + (pc + k) * ldb + jc;
+                    for (size_t q = 0; q < full; q++) memcpy(bp + q * nr * kc + k * nr, src + q * nr, nr * sizeof(float));
+                }
+                q0 = full;
+            }
+            for (size_t q = q0; q < npanels; q++) {
                 size_t cols = nc - q * nr < nr ? nc - q * nr : nr;
                 pack_b(trans_b, B, ldb, jc + q * nr, cols, pc, kc, nr, bp + q * nr * kc);
             }
@@ -315,6 +323,45 @@ void tv_mlp_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K,
             }
         }
     }
+}
+
+// Columns [j0, N) of a product, run by a lent thread.
+typedef struct {
+    int trans_a, trans_b;
+    size_t M, N, K, lda, ldb, ldc, j0;
+    const float *A, *B, *bias;
+    int accumulate;
+    float *C;
+} gemm_part;
+
+static void gemm_part_run(void *ctx) {
+    gemm_part *g = ctx;
+    size_t j0 = g->j0;
+    gemm_here(g->trans_a, g->trans_b, g->M, g->N - j0, g->K, g->A, g->lda, g->trans_b ? g->B + j0 * g->ldb : g->B + j0,
+              g->ldb, g->bias ? g->bias + j0 : NULL, g->accumulate, g->C + j0, g->ldc);
+}
+
+void tv_mlp_gemm(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                 const float *A, size_t lda, const float *B, size_t ldb,
+                 const float *bias, int accumulate, float *C, size_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {  // no product: only the epilogue
+        tv_mlp_gemm_reference(trans_a, trans_b, M, N, 0, A, lda, B, ldb, bias, accumulate, C, ldc);
+        return;
+    }
+    // With a lent thread waiting, it computes the right half of the columns (split on a panel
+    // boundary of both tile widths): every element is still the same chain, so the same bits.
+    size_t j0 = (N / 2 + 31) / 32 * 32;
+    if (j0 < N && M * N * K >= (1u << 18)) {
+        gemm_part part = {trans_a, trans_b, M, N, K, lda, ldb, ldc, j0, A, B, bias, accumulate, C};
+        tv_lent_slot *slot = tv_lent_post(gemm_part_run, &part);
+        if (slot) {
+            gemm_here(trans_a, trans_b, M, j0, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+            tv_lent_join(slot);
+            return;
+        }
+    }
+    gemm_here(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
 }
 
 #else

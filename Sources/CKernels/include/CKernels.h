@@ -1,5 +1,6 @@
 // Umbrella header of the CKernels module: every kernel's declarations.
 #include "half_convert.h"
+#include "lent_threads.h"
 #include "linear_combine.h"
 #include "sparse_combine.h"
 #include "adamw.h"

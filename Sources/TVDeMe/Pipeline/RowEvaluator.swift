@@ -33,11 +33,13 @@ struct RowEvaluator {
     /// A model (or an ensemble's members) is evaluated in two data-parallel halves, always, so both
     /// cores work on the report and its numbers do not depend on --jobs. The MLP's rows do not
     /// depend on the batch split where its products run in the tiled kernel (MatrixProduct), so
-    /// it is split only there: elsewhere (OpenBLAS) it keeps whole batches, as before.
+    /// it is split only there: elsewhere (OpenBLAS) it keeps whole batches, as before. The halves
+    /// run a frozen copy (the MLP's time conditioning looked up per timestep: the Fréchet
+    /// samples' 50 DDIM steps × 500 rows save the time MLP and per-block projections; same bits).
     static func halves(_ m: any Denoiser) -> any Denoiser {
         if let t = m as? any TrainableDenoiser,
            t.config.architecture == UNet2DModel.architecture || MatrixProduct.tiled {
-            return DataParallelDenoiser(t)
+            return DataParallelDenoiser(frozen: t)
         }
         if let e = m as? EnsembleDenoiser, let members = try? EnsembleDenoiser(members: e.members.map(halves), ranges: e.ranges) {
             return members

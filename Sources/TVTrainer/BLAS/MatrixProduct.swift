@@ -5,7 +5,8 @@ import Foundation
 /// The row-major products of the linear layers: CKernels' register-tiled FMA kernel
 /// (tv_mlp_gemm) where the CPU has AVX2 and FMA, OpenBLAS's sgemm elsewhere.
 ///
-/// The tiled kernel runs on the calling thread only and, on the MLP's sizes, beats OpenBLAS on
+/// The tiled kernel runs on the calling thread (plus, when one waits, a thread lent by a worker
+/// with no job left: `ThreadLending`, same bits) and, on the MLP's sizes, beats OpenBLAS on
 /// both kernel sets measured here (scripts/bench/train.sh; docs/trainer.md, "Own GEMM kernel"), so
 /// the trainer's speed no longer depends on the kernels OpenBLAS picks for a CPU. Each element is
 /// one multiply-add chain over k in order within each K block of `kBlock` (longer products add

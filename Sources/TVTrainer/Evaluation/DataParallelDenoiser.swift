@@ -32,6 +32,12 @@ public final class DataParallelDenoiser: Denoiser, @unchecked Sendable {
         replica = model.replicaSharingParameters()
     }
 
+    /// For a model evaluated as it is now (a report row): an MLP's halves run on a copy whose time
+    /// conditioning is looked up per timestep (`frozenCopy`, same bits); other models as they are.
+    public convenience init(frozen model: any TrainableDenoiser) {
+        self.init((model as? MLPDenoiser)?.frozenCopy() as? any TrainableDenoiser ?? model)
+    }
+
     public var dataDimension: Int { model.dataDimension }
     public var evaluationBatchSize: Int { 2 * model.evaluationBatchSize }
 

@@ -75,6 +75,9 @@ public final class MLPDenoiser: TrainableDenoiser {
         gradients = FloatBuffer(count: other.layout.count)
         offsets = other.offsets
         embedding = other.embedding
+        // A frozen model's replica looks up the same table (both only read it; the shared
+        // parameters no longer change).
+        timeTable = other.timeTable
     }
 
     /// PyTorch's default nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,

@@ -23,4 +23,17 @@ final class FrozenTimeConditioningTests: XCTestCase {
             }
         }
     }
+
+    /// Report rows evaluate a frozen copy in two data-parallel halves (the replica shares its
+    /// table): the bits of the model evaluated whole.
+    func testFrozenDataParallelHalvesGiveTheModelsBits() throws {
+        try XCTSkipUnless(MatrixProduct.tiled, "the table is only used with the tiled GEMM")
+        let c = ModelConfig(hiddenWidth: 24, blocks: 2, timeEmbedding: 6, projections: true, timesteps: 50,
+                            timeConditioning: .perBlock, blockNorm: .layer)
+        let model = MLPDenoiser(config: c, seed: 4)
+        TestModels.perturbNorms(model, seed: 2)
+        let b = TestModels.batch(c, size: 11, seed: 3)
+        XCTAssertEqual(DataParallelDenoiser(frozen: model).predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern),
+                       model.predictEpsilon(x: b.x0, t: b.t).map(\.bitPattern))
+    }
 }
