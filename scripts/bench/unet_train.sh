@@ -34,7 +34,7 @@ sed 's/^import TVStorage$/public protocol BadInputError: Error, CustomStringConv
     Sources/TVTrainer/TrainerError.swift > "$out/TrainerError.swift"
 cp scripts/bench/unet_train_main.swift "$out/main.swift"
 swiftc -O -wmo -module-name TVTrainer -I "$out/CKernels" -I Sources/COpenBLAS -o "$out/unet_train" \
-    $(ls Sources/TVTrainer/Model/*.swift) Sources/TVTrainer/Diffusion/NoiseSchedule.swift \
+    $(ls Sources/TVTrainer/Model/*.swift Sources/TVTrainer/BLAS/*.swift) Sources/TVTrainer/Diffusion/NoiseSchedule.swift \
     Sources/TVTrainer/Random/TrainerRandom.swift \
     Sources/TVTrainer/Training/AdamW.swift Sources/TVTrainer/Training/ParallelChunks.swift \
     $(ls Sources/TVTrainer/Model/UNet/*.swift | grep -v UNetFolder.swift) \
