@@ -87,6 +87,11 @@ void tv_conv3x3_pack(const float *weight, float *packed, int cin, int cout, int 
 #define CHUNK 2048
 #endif
 
+/// Pixels per weight-gradient block (whole rows): what one tile pass reads stays in L1.
+#ifndef WGRAD_PIXELS_PER_BLOCK
+#define WGRAD_PIXELS_PER_BLOCK 256
+#endif
+
 /// Whole images per weight-gradient chunk: about CHUNK pixels, at least one image.
 static int images_per_chunk(int h, int w, int batch) {
     const int per = CHUNK / (h * w);
@@ -163,20 +168,29 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
         }                                                                                           \
     }
 
-// The weight-gradient tile's accumulation over the chunk's pixels (LOADX: vector j of pixel ox).
+// The weight-gradient tile's accumulation over image rows g0 ..< g1 of the chunk (LOADX: vector
+// j of pixel ox).
 #define WGRAD_PIXELS(LOADX)                                                                         \
-    for (int bi = 0; bi < nb; bi++) {                                                               \
-        for (int oy = 0; oy < h; oy++) {                                                            \
-            const float *xr = xb + ((size_t)bi * plane + oy * wp) * cin;                            \
-            for (int ox = 0; ox < w; ox++, q++) {                                                   \
-                VEC xv[NV];                                                                         \
-                for (int j = 0; j < NV; j++) xv[j] = LOADX;                                         \
-                for (int r = 0; r < MR; r++) {                                                      \
-                    const VEC d = BCAST(dyr[r] + q);                                                \
-                    for (int j = 0; j < NV; j++) acc[r][j] = FMA(d, xv[j], acc[r][j]);              \
-                }                                                                                   \
+    for (int gr = g0; gr < g1; gr++) {                                                              \
+        const int bi = gr / h, oy = gr % h;                                                         \
+        const float *xr = xb + ((size_t)bi * plane + oy * wp) * cin;                                \
+        int q = gr * w;                                                                             \
+        for (int ox = 0; ox < w; ox++, q++) {                                                       \
+            VEC xv[NV];                                                                             \
+            for (int j = 0; j < NV; j++) xv[j] = LOADX;                                             \
+            for (int r = 0; r < MR; r++) {                                                          \
+                const VEC d = BCAST(dyr[r] + q);                                                    \
+                for (int j = 0; j < NV; j++) acc[r][j] = FMA(d, xv[j], acc[r][j]);                  \
             }                                                                                       \
         }                                                                                           \
+    }
+
+// Adds the weight-gradient tile into dwt (vl: lanes; STORED: vector j at dr + j·vl).
+#define WGRAD_STORE(STORED)                                                                  \
+    for (int r = 0; r < MR; r++) {                                                                  \
+        float *dr = dwt + ((size_t)(cb * MR + r) * 9 + t) * cin + c0 * vl;                          \
+        if (cb * MR + r >= cout) break;                                                             \
+        for (int j = 0; j < NV; j++) STORED;                                                        \
     }
 
 // The forward tile's epilogue: y = acc (+ bias), or y += acc; LOADY / STOREY read and write
@@ -243,7 +257,7 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
     __attribute__((target(ISA))) static void weight_grad##SUFFIX(                                   \
         const float *dy, const float *x, float *dw, int cin, int cout, int batch, int h, int w,     \
         float *scratch) {                                                                           \
-        enum { MR = WMR_, NV = WNV_ };                                                                \
+        enum { MR = WMR_, NV = WNV_, vl = VL };                                                     \
         const int wp = w + 2, plane = (h + 2) * wp, n = batch * h * w, hw = h * w;                  \
         const int per = images_per_chunk(h, w, batch);                                              \
         const int blocks = (cout + MR - 1) / MR, cvecs = (cin + VL - 1) / VL;                       \
@@ -254,31 +268,35 @@ static inline rowwalk walk_at(int v, int h, int w, int vl, int plane) {
         for (int b0 = 0; b0 < batch; b0 += per) {                                                   \
             const int nb = min_i(per, batch - b0);                                                  \
             transpose_padded(x, xt, cin, batch, h, w, b0, nb);                                      \
-            /* Channel slices outermost: one slice of xt (a cache line or two per pixel) stays   \
-               in L2 while every channel block and tap reads it. */                                \
+            /* A slice of input channels and a block of ~WGRAD_PIXELS_PER_BLOCK pixels at a time:  \
+               their xt lines (one per pixel, rows above and below included) and dy stay in L1   \
+               while every channel block and tap reads them. */                                    \
+            const int rows = nb * h, rb = WGRAD_PIXELS_PER_BLOCK / w > 0 ? WGRAD_PIXELS_PER_BLOCK / w : 1; \
             for (int c0 = 0; c0 < cvecs; c0 += NV) {                                                \
-                for (int cb = 0; cb < blocks; cb++) {                                               \
-                    const float *dyr[MR];                                                           \
-                    for (int r = 0; r < MR; r++)                                                    \
-                        dyr[r] = dy + (size_t)min_i(cb * MR + r, cout - 1) * n + (size_t)b0 * hw;   \
-                    for (int t = 0; t < 9; t++) {                                                   \
-                        MASK m[NV];                                                                 \
-                        for (int j = 0; j < NV; j++) m[j] = MASKOF(c0 + j < cvecs ? min_i(VL, cin - (c0 + j) * VL) : 0); \
-                        VEC acc[MR][NV];                                                            \
+                for (int g0 = 0; g0 < rows; g0 += rb) {                                             \
+                    const int g1 = min_i(rows, g0 + rb);                                            \
+                    for (int cb = 0; cb < blocks; cb++) {                                           \
+                        const float *dyr[MR];                                                       \
                         for (int r = 0; r < MR; r++)                                                \
-                            for (int j = 0; j < NV; j++) acc[r][j] = ZERO();                        \
-                        const float *xb = xt + offs[t] + c0 * VL;                                   \
-                        int q = 0;                                                                  \
-                        if (cin % VL == 0 && c0 + NV <= cvecs) { WGRAD_PIXELS(LOADU(xr + ox * cin + j * VL)) }\
-                        else { WGRAD_PIXELS(LOADM(xr + ox * cin + j * VL, m[j])) }                  \
-                        for (int r = 0; r < MR; r++) {                                              \
-                            float *dr = dwt + ((size_t)(cb * MR + r) * 9 + t) * cin + c0 * VL;      \
-                            if (cb * MR + r >= cout) break;                                         \
-                            for (int j = 0; j < NV; j++)                                            \
-                                STOREM(dr + j * VL, m[j], ADD(LOADM(dr + j * VL, m[j]), acc[r][j])); \
+                            dyr[r] = dy + (size_t)min_i(cb * MR + r, cout - 1) * n + (size_t)b0 * hw; \
+                        for (int t = 0; t < 9; t++) {                                               \
+                            VEC acc[MR][NV];                                                        \
+                            for (int r = 0; r < MR; r++)                                            \
+                                for (int j = 0; j < NV; j++) acc[r][j] = ZERO();                    \
+                            const float *xb = xt + offs[t] + c0 * VL;                               \
+                            if (cin % VL == 0 && c0 + NV <= cvecs) {                                \
+                                WGRAD_PIXELS(LOADU(xr + ox * cin + j * VL))                         \
+                                WGRAD_STORE(STOREU(dr + j * VL, ADD(LOADU(dr + j * VL), acc[r][j])))   \
+                            } else {                                                                \
+                                MASK m[NV];                                                         \
+                                for (int j = 0; j < NV; j++)                                        \
+                                    m[j] = MASKOF(c0 + j < cvecs ? min_i(VL, cin - (c0 + j) * VL) : 0); \
+                                WGRAD_PIXELS(LOADM(xr + ox * cin + j * VL, m[j]))                   \
+                                WGRAD_STORE(STOREM(dr + j * VL, m[j], ADD(LOADM(dr + j * VL, m[j]), acc[r][j]))) \
+                            }                                                                       \
                         }                                                                           \
                     }                                                                               \
-                }                                                                                   \
+                }                                                                               \
             }                                                                                       \
         }                                                                                           \
         for (int co = 0; co < cout; co++)                                                           \
