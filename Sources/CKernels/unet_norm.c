@@ -62,8 +62,15 @@ __attribute__((target("avx2,fma"))) static inline float hmax256(__m256 v) {
 
 void tv_unet_groupnorm_forward(const float *x, float *xhat, float *rstd, const float *gamma, const float *beta,
                                float *y, float *sigmoid, int channels, int groups, int batch, int pixels, float eps) {
-    if (tv_use_avx512()) gn_forward512(x, xhat, rstd, gamma, beta, y, sigmoid, channels, groups, batch, pixels, eps);
-    else gn_forward256(x, xhat, rstd, gamma, beta, y, sigmoid, channels, groups, batch, pixels, eps);
+    const int silu = sigmoid != 0;
+    if (tv_use_avx512()) gn_forward512(x, xhat, rstd, gamma, beta, y, sigmoid, silu, channels, groups, batch, pixels, eps);
+    else gn_forward256(x, xhat, rstd, gamma, beta, y, sigmoid, silu, channels, groups, batch, pixels, eps);
+}
+
+void tv_unet_groupnorm_infer(const float *x, const float *gamma, const float *beta, float *y, int silu,
+                             int channels, int groups, int batch, int pixels, float eps) {
+    if (tv_use_avx512()) gn_forward512(x, 0, 0, gamma, beta, y, 0, silu, channels, groups, batch, pixels, eps);
+    else gn_forward256(x, 0, 0, gamma, beta, y, 0, silu, channels, groups, batch, pixels, eps);
 }
 
 void tv_unet_groupnorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,
@@ -89,6 +96,10 @@ void tv_unet_groupnorm_forward(const float *x, float *xhat, float *rstd, const f
                                float *y, float *sigmoid, int channels, int groups, int batch, int pixels, float eps) {
     (void)x; (void)xhat; (void)rstd; (void)gamma; (void)beta; (void)y; (void)sigmoid;
     (void)channels; (void)groups; (void)batch; (void)pixels; (void)eps;
+}
+void tv_unet_groupnorm_infer(const float *x, const float *gamma, const float *beta, float *y, int silu,
+                             int channels, int groups, int batch, int pixels, float eps) {
+    (void)x; (void)gamma; (void)beta; (void)y; (void)silu; (void)channels; (void)groups; (void)batch; (void)pixels; (void)eps;
 }
 void tv_unet_groupnorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,
                                 const float *beta, const float *sigmoid, float *dgamma, float *dbeta, float *dx,

@@ -28,8 +28,10 @@ static inline TARGET VEC SFX(sigmoidv)(VEC v) {
 
 static inline TARGET float SFX(sigmoids)(float v) { return 1.0f / (1.0f + SFX(exps)(-v)); }
 
+/// xhat, rstd and sig may be NULL (not kept: inference); silu applies SiLU after the affine map.
 static TARGET void SFX(gn_forward)(const float *x, float *xhat, float *rstd, const float *gamma, const float *beta,
-                                   float *y, float *sig, int channels, int groups, int batch, int pixels, float eps) {
+                                   float *y, float *sig, int silu, int channels, int groups, int batch, int pixels,
+                                   float eps) {
     const int per = channels / groups, full = pixels / VL * VL;
     const double n = (double)per * pixels;
     for (int b = 0; b < batch; b++) {
@@ -60,22 +62,22 @@ static TARGET void SFX(gn_forward)(const float *x, float *xhat, float *rstd, con
                 sq += s;
             }
             const float r = (float)(1.0 / __builtin_sqrt(sq / n + (double)eps));
-            rstd[b * groups + g] = r;
+            if (rstd) rstd[b * groups + g] = r;
             const VEC rv = P(set1)(r);
             for (int ch = g * per; ch < (g + 1) * per; ch++) {
                 const size_t o = ((size_t)ch * batch + b) * pixels;
                 const float *src = x + o;
-                float *xh = xhat + o, *dst = y + o, *sg = sig ? sig + o : 0;
+                float *xh = xhat ? xhat + o : 0, *dst = y + o, *sg = sig ? sig + o : 0;
                 const float ga = gamma[ch], be = beta[ch];
                 const VEC gv = P(set1)(ga), bv = P(set1)(be);
                 int i = 0;
                 for (; i < full; i += VL) {
                     const VEC h = P(mul)(P(sub)(P(loadu)(src + i), mv), rv);
-                    P(storeu)(xh + i, h);
+                    if (xh) P(storeu)(xh + i, h);
                     const VEC v = P(fmadd)(h, gv, bv);
-                    if (sg) {
+                    if (silu) {
                         const VEC s = SFX(sigmoidv)(v);
-                        P(storeu)(sg + i, s);
+                        if (sg) P(storeu)(sg + i, s);
                         P(storeu)(dst + i, P(mul)(v, s));
                     } else {
                         P(storeu)(dst + i, v);
@@ -83,8 +85,14 @@ static TARGET void SFX(gn_forward)(const float *x, float *xhat, float *rstd, con
                 }
                 for (; i < pixels; i++) {
                     const float h = (src[i] - mean) * r, v = h * ga + be;
-                    xh[i] = h;
-                    if (sg) { const float s = SFX(sigmoids)(v); sg[i] = s; dst[i] = v * s; } else dst[i] = v;
+                    if (xh) xh[i] = h;
+                    if (silu) {
+                        const float s = SFX(sigmoids)(v);
+                        if (sg) sg[i] = s;
+                        dst[i] = v * s;
+                    } else {
+                        dst[i] = v;
+                    }
                 }
             }
         }

@@ -8,6 +8,8 @@
 # ms / tvtool CPU ms), and `uptime` around the runs. 3×3 convs run CKernels' direct kernels (AVX-512,
 # or AVX2 on CPUs without it or with TVTOOL_NO_AVX512=1; TVTOOL_UNET_DIRECT=0 forces im2col + sgemm).
 # Usage: scripts/bench/unet_train.sh [TRAIN_STEPS=10] [EVAL_BATCHES=10] [ROUNDS=3]
+# UNET_TRAIN_BIN=FILE runs that bench binary (built by an earlier run, e.g. copied out of a worktree)
+# instead of compiling one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # OpenBLAS 0.3.21 does not recognise this virtualised Xeon and falls back to its SSE3 (Prescott)
@@ -25,20 +27,24 @@ eval_batches=${2:-10}
 rounds=${3:-3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# CKernels (SiLU, AdamW) as SwiftPM builds it: a module map and objects.
-mkdir "$out/CKernels"
-printf 'module CKernels {\n  umbrella header "%s"\n  export *\n}\n' "$PWD/Sources/CKernels/include/CKernels.h" > "$out/CKernels/module.modulemap"
-for c in Sources/CKernels/*.c; do clang -O2 -c -I Sources/CKernels/include -o "$out/$(basename "$c" .c).o" "$c"; done
-# TrainerError conforms to TVStorage's BadInputError; the bench binary declares that protocol itself.
-sed 's/^import TVStorage$/public protocol BadInputError: Error, CustomStringConvertible, Sendable {}/' \
-    Sources/TVTrainer/TrainerError.swift > "$out/TrainerError.swift"
-cp scripts/bench/unet_train_main.swift "$out/main.swift"
-swiftc -O -wmo -module-name TVTrainer -I "$out/CKernels" -I Sources/COpenBLAS -o "$out/unet_train" \
-    $(ls Sources/TVTrainer/Model/*.swift) Sources/TVTrainer/Diffusion/NoiseSchedule.swift \
-    Sources/TVTrainer/Random/TrainerRandom.swift \
-    Sources/TVTrainer/Training/AdamW.swift Sources/TVTrainer/Training/ParallelChunks.swift \
-    $(ls Sources/TVTrainer/Model/UNet/*.swift | grep -v UNetFolder.swift) \
-    "$out/TrainerError.swift" "$out/main.swift" "$out"/*.o -lopenblas
+if [ -n "${UNET_TRAIN_BIN:-}" ]; then
+  cp "$UNET_TRAIN_BIN" "$out/unet_train"
+else
+  # CKernels as SwiftPM builds it: a module map and objects.
+  mkdir "$out/CKernels"
+  printf 'module CKernels {\n  umbrella header "%s"\n  export *\n}\n' "$PWD/Sources/CKernels/include/CKernels.h" > "$out/CKernels/module.modulemap"
+  for c in Sources/CKernels/*.c; do clang -O2 -c -I Sources/CKernels/include -o "$out/$(basename "$c" .c).o" "$c"; done
+  # TrainerError conforms to TVStorage's BadInputError; the bench binary declares that protocol itself.
+  sed 's/^import TVStorage$/public protocol BadInputError: Error, CustomStringConvertible, Sendable {}/' \
+      Sources/TVTrainer/TrainerError.swift > "$out/TrainerError.swift"
+  cp scripts/bench/unet_train_main.swift "$out/main.swift"
+  swiftc -O -wmo -module-name TVTrainer -I "$out/CKernels" -I Sources/COpenBLAS -o "$out/unet_train" \
+      $(ls Sources/TVTrainer/Model/*.swift Sources/TVTrainer/BLAS/*.swift) Sources/TVTrainer/Diffusion/NoiseSchedule.swift \
+      Sources/TVTrainer/Random/TrainerRandom.swift \
+      Sources/TVTrainer/Training/AdamW.swift Sources/TVTrainer/Training/ParallelChunks.swift \
+      $(ls Sources/TVTrainer/Model/UNet/*.swift | grep -v UNetFolder.swift) \
+      "$out/TrainerError.swift" "$out/main.swift" "$out"/*.o -lopenblas
+fi
 uptime
 lscpu | grep -E 'Model name|^CPU\(s\)' ; grep -q avx512f /proc/cpuinfo && echo "AVX-512: yes" || echo "AVX-512: no"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

@@ -1,6 +1,7 @@
 // Driver of scripts/bench/unet_train.sh, compiled into the TVTrainer module with the UNet sources.
 // Usage: unet_train train|eval THREADS STEPS [BATCH=64]. Prints "<rate> <CPU ms per step>":
-// steps/s for train (forward, MSE, backward, grad-norm clip, AdamW + EMA), images/s for eval.
+// steps/s for train (forward, MSE, backward, grad-norm clip, AdamW + EMA), images/s for eval
+// (UNet2DModel.predict: the evaluation pass, which keeps nothing for backward).
 // THREADS > 1 runs one model instance per thread on equal slices of the batch (shared
 // parameters, gradients summed), each with single-threaded OpenBLAS, as the trainer does.
 import COpenBLAS
@@ -44,8 +45,11 @@ func step(_ n: Int, train: Bool) {
     let ts = t
     DispatchQueue.concurrentPerform(iterations: threads) { k in
         let r = slices[k], m = models[k]
+        guard train else {
+            m.predict(x: xt.pointer + r.lowerBound * D, t: Array(ts[r]), out: out.pointer + r.lowerBound * D)
+            return
+        }
         m.forward(x: xt.pointer + r.lowerBound * D, t: Array(ts[r]), out: out.pointer + r.lowerBound * D)
-        guard train else { return }
         let scale = 2 / Float(B * D)
         for i in (r.lowerBound * D)..<(r.upperBound * D) { dOut[i] = scale * (out[i] - eps[i]) }
         m.backward(dOut: dOut.pointer + r.lowerBound * D)

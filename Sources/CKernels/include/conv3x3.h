@@ -10,7 +10,7 @@
 /// 1 when the CPU has AVX2 and FMA (the kernels' minimum).
 int tv_conv3x3_available(void);
 
-/// Output channels per packed weight block (8 with AVX-512, 4 with AVX2): tv_conv3x3_pack needs
+/// Output channels per packed weight block (8 with AVX-512, 6 with AVX2): tv_conv3x3_pack needs
 /// ceil(out_channels / rows) · rows · in_channels · 9 floats.
 int tv_conv3x3_block_rows(void);
 

@@ -18,7 +18,12 @@ int tv_unet_norm_available(void);
 void tv_unet_groupnorm_forward(const float *x, float *xhat, float *rstd, const float *gamma, const float *beta,
                                float *y, float *sigmoid, int channels, int groups, int batch, int pixels, float eps);
 
-/// The backward pass of the above. dy is the gradient at y; with sigmoid != NULL it first goes
+/// The same y (same operations, same bits) without keeping anything for a backward pass: no
+/// xhat, rstd or sigmoid written (evaluation). silu != 0 applies SiLU as above.
+void tv_unet_groupnorm_infer(const float *x, const float *gamma, const float *beta, float *y, int silu,
+                             int channels, int groups, int batch, int pixels, float eps);
+
+/// The backward pass of tv_unet_groupnorm_forward. dy is the gradient at y; with sigmoid != NULL it first goes
 /// through SiLU's derivative at v = xhat·gamma + beta. dgamma/dbeta are overwritten; dx is
 /// overwritten, or accumulated into when accumulate is non-zero.
 void tv_unet_groupnorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,

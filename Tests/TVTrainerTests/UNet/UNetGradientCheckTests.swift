@@ -58,6 +58,28 @@ final class UNetGradientCheckTests: XCTestCase {
 
     func testGradientsWithDropoutMatchFiniteDifferences() throws { try check(Self.tinyConfig(dropout: 0.2), dropoutSeed: 77) }
 
+    /// The evaluation pass (`predict`, behind predictEpsilon), which keeps nothing for backward,
+    /// gives the training pass's outputs bit for bit; a backward after it (which repeats the pass
+    /// keeping activations, with the same dropout masks) gives the same gradients too.
+    func testEvaluationPassMatchesTrainingPassAndBackwardAfterIt() {
+        for dropout in [0.0, 0.2] {
+            let model = UNet2DModel(config: Self.tinyConfig(dropout: dropout), seed: 8)
+            var rng = TrainerRandom(seed: 12)
+            let t = [3, 400, 999], x = rng.normals(t.count * model.dataDimension), dOut = rng.normals(x.count)
+            func source() -> DropoutSource? { dropout > 0 ? DropoutSource(seed: 5) : nil }
+            var trained = [Float](repeating: 0, count: x.count)
+            model.dropout = source()
+            x.withUnsafeBufferPointer { xp in trained.withUnsafeMutableBufferPointer { model.forward(x: xp.baseAddress!, t: t, out: $0.baseAddress!) } }
+            dOut.withUnsafeBufferPointer { model.backward(dOut: $0.baseAddress!) }
+            let gradients = model.gradients.array
+            model.gradients.assign([Float](repeating: 0, count: gradients.count))
+            model.dropout = source()
+            XCTAssertEqual(model.predictEpsilon(x: x, t: t), trained, "dropout \(dropout)")
+            dOut.withUnsafeBufferPointer { model.backward(dOut: $0.baseAddress!) }
+            XCTAssertEqual(model.gradients.array, gradients, "dropout \(dropout)")
+        }
+    }
+
     func testProjectionsAreIdentityAtInitAndLeaveOutputsUnchanged() throws {
         var plain = Self.tinyConfig()
         plain.channelProjections = false

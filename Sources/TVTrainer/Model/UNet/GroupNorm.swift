@@ -28,6 +28,10 @@ struct GroupNorm {
     static var useKernels: Bool { tv_unet_norm_available() != 0 && (kernels ?? true) }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, saved s: Saved, pixels: Int, _ c: UNetContext) {
+        if GroupNorm.useKernels && !c.keeps {
+            tv_unet_groupnorm_infer(x, c.p + weight, c.p + bias, y, 0, Int32(channels), Int32(groups), Int32(c.batch), Int32(pixels), eps)
+            return
+        }
         if GroupNorm.useKernels {
             tv_unet_groupnorm_forward(x, s.xhat.pointer, s.rstd.pointer, c.p + weight, c.p + bias, y, nil,
                                       Int32(channels), Int32(groups), Int32(c.batch), Int32(pixels), eps)
@@ -123,6 +127,12 @@ struct NormSiLU {
     func saved(batch: Int, pixels: Int) -> Saved { Saved(norm, count: norm.channels * batch * pixels, batch: batch, pixels: pixels) }
 
     func forward(_ x: UnsafePointer<Float>, saved s: Saved, pixels: Int, _ c: UNetContext) {
+        if s.fused && !c.keeps {
+            let n = norm
+            tv_unet_groupnorm_infer(x, c.p + n.weight, c.p + n.bias, s.out.pointer, 1, Int32(n.channels), Int32(n.groups),
+                                    Int32(c.batch), Int32(pixels), n.eps)
+            return
+        }
         if s.fused {
             let n = norm
             tv_unet_groupnorm_forward(x, s.norm.xhat.pointer, s.norm.rstd.pointer, c.p + n.weight, c.p + n.bias, s.out.pointer,

@@ -61,7 +61,7 @@ final class ResnetBlock {
         if dropout > 0, let source = c.dropout {
             // F.dropout: zero with probability p, scale the rest by 1/(1-p).
             let keep = 1 / (1 - dropout), n = mask.count
-            for i in 0..<n { mask[i] = source.rng.uniform() < dropout ? 0 : keep }
+            if !c.replaysDropout { for i in 0..<n { mask[i] = source.rng.uniform() < dropout ? 0 : keep } }
             for i in 0..<n { dropped[i] = saved2!.out[i] * mask[i] }
             droppedOut = true
         }

@@ -115,12 +115,22 @@ public final class UNet2DModel: TrainableDenoiser {
         return UNet2DModel(config: c, parameters: layout.identityExpanded(parameters, into: UNet2DModel.layout(for: c)))
     }
 
+    /// Evaluation: `predict`'s outputs (the training forward pass's, bit for bit).
     public func predictEpsilon(x: [Float], t: [Int]) -> [Float] {
         var out = [Float](repeating: 0, count: t.count * unetConfig.outChannels * unetConfig.sampleSize * unetConfig.sampleSize)
         x.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in forward(x: xp.baseAddress!, t: t, out: op.baseAddress!) }
+            out.withUnsafeMutableBufferPointer { op in predict(x: xp.baseAddress!, t: t, out: op.baseAddress!) }
         }
         return out
+    }
+
+    /// out = model(x, t) like `forward`, but keeping nothing for a backward pass (no normalised
+    /// activations, sigmoids or attention probabilities written): evaluation and sampling. A
+    /// `backward` after it first repeats the pass keeping them (the gradients are the same).
+    public func predict(x: UnsafePointer<Float>, t: [Int], out: UnsafeMutablePointer<Float>) {
+        precondition(!t.isEmpty, "empty batch")
+        graph.allocate(batch: t.count)
+        graph.forward(x: x, t: t, out: out, graph.context(parameters, gradients, dropout: dropout, keeps: false))
     }
 
     /// out [B, out_channels, S, S] = model(x [B, in_channels, S, S], t); keeps activations for

@@ -51,7 +51,8 @@ final class AttentionBlock {
         for b in 0..<B {
             for h in 0..<heads {
                 let off = h * d * N + b * L
-                let P = probs.pointer + (b * heads + h) * L * L
+                // Evaluation keeps no probabilities: one [L, L] buffer, reused while in cache.
+                let P = c.keeps ? probs.pointer + (b * heads + h) * L * L : c.ws.scores.pointer
                 // S[i, j] = scale Σ_c q[c, i] k[c, j]
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(L), Int32(d), scale,
                             qs.pointer + off, Int32(N), ks.pointer + off, Int32(N), 0, P, Int32(L))

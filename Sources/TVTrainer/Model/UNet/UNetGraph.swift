@@ -93,8 +93,8 @@ final class UNetGraph {
                                   padded: convs.map { $0.paddedNeed(batch: B) }.max() ?? 0, packed: convs.map(\.packedNeed).max() ?? 0)
     }
 
-    func context(_ p: FloatBuffer, _ g: FloatBuffer, dropout: DropoutSource?) -> UNetContext {
-        UNetContext(p: p.pointer, g: g.pointer, ws: workspace, batch: batch, dropout: dropout)
+    func context(_ p: FloatBuffer, _ g: FloatBuffer, dropout: DropoutSource?, keeps: Bool = true) -> UNetContext {
+        UNetContext(p: p.pointer, g: g.pointer, ws: workspace, batch: batch, dropout: dropout, keeps: keeps)
     }
 
     /// diffusers' get_timestep_embedding in float32: f_k = exp(-ln(10000)·k / (half − freq_shift)),
@@ -115,10 +115,32 @@ final class UNetGraph {
         }
     }
 
+    /// The timesteps of the last forward pass, and whether it kept what backward needs.
+    private var lastT: [Int] = []
+    private(set) var keptActivations = false
+
     func forward(x: UnsafePointer<Float>, t: [Int], out: UnsafeMutablePointer<Float>, _ c: UNetContext) {
-        let cf = config, B = c.batch, P = cf.sampleSize * cf.sampleSize, C0 = cf.blockOutChannels[0], T = cf.timeEmbedDim
-        Tensor4.transpose(x, input.pointer, batch: B, channels: cf.inChannels, pixels: P)
+        let cf = config, P = cf.sampleSize * cf.sampleSize
+        Tensor4.transpose(x, input.pointer, batch: c.batch, channels: cf.inChannels, pixels: P)
         if cf.centerInputSample { for i in 0..<input.count { input[i] = 2 * input[i] - 1 } }
+        lastT = t
+        run(t: t, out: out, c)
+    }
+
+    /// backward after a pass that kept nothing (evaluation) first repeats it keeping them, from
+    /// the input it still holds and with its dropout masks: the same outputs, so the gradients
+    /// are those of that pass.
+    func keepActivations(_ c: UNetContext) {
+        guard !keptActivations else { return }
+        var k = c
+        k.keeps = true; k.replaysDropout = true
+        run(t: lastT, out: nil, k)
+    }
+
+    /// The forward pass from `input`; `out` (PyTorch layout) is written when given.
+    private func run(t: [Int], out: UnsafeMutablePointer<Float>?, _ c: UNetContext) {
+        let cf = config, B = c.batch, P = cf.sampleSize * cf.sampleSize, C0 = cf.blockOutChannels[0], T = cf.timeEmbedDim
+        keptActivations = c.keeps
         timestepEmbedding(t)
         Linear.forward(x: tEmb.pointer, weight: c.p + linear1W, bias: c.p + linear1B, y: hidden.pointer, batch: B, inFeatures: C0, outFeatures: T)
         SiLU.forward(hidden.pointer, hiddenAct.pointer, sigmoid: hiddenSig.pointer, count: B * T)
@@ -137,10 +159,11 @@ final class UNetGraph {
         }
         normOut.forward(h, saved: normOutSaved!, pixels: P, c)
         convOut.forward(normOutSaved!.out.pointer, outCBHW.pointer, c)
-        Tensor4.transpose(outCBHW.pointer, out, batch: B, channels: cf.outChannels, pixels: P, inverse: true)
+        if let out { Tensor4.transpose(outCBHW.pointer, out, batch: B, channels: cf.outChannels, pixels: P, inverse: true) }
     }
 
     func backward(dOut: UnsafePointer<Float>, _ c: UNetContext) {
+        keepActivations(c)
         let cf = config, B = c.batch, P = cf.sampleSize * cf.sampleSize, C0 = cf.blockOutChannels[0], T = cf.timeEmbedDim
         Tensor4.transpose(dOut, path.cur.pointer, batch: B, channels: cf.outChannels, pixels: P)
         convOut.backward(dy: path.cur.pointer, x: normOutSaved!.out.pointer, dx: path.other.pointer, c)

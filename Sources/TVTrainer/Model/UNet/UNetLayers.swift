@@ -16,6 +16,12 @@ struct UNetContext {
     let batch: Int
     /// Set while training with dropout > 0: the generator the dropout masks are drawn from.
     let dropout: DropoutSource?
+    /// Whether the forward pass keeps what `backward` needs (GroupNorm's x̂ and 1/σ, SiLU's
+    /// sigmoid, attention probabilities); false for evaluation, which computes the same outputs.
+    var keeps = true
+    /// Set when a pass repeats the previous one (UNetGraph.keepActivations): dropout reuses the
+    /// masks that pass drew instead of drawing new ones.
+    var replaysDropout = false
 }
 
 /// The random source of dropout masks (training only; evaluation never drops).
@@ -90,8 +96,9 @@ struct Conv2d {
     }
     var packedNeed: Int {
         guard isDirect else { return 0 }
-        let r = 8   // the largest tv_conv3x3_block_rows()
-        return max((outChannels + r - 1) / r * r * inChannels, (inChannels + r - 1) / r * r * outChannels) * 9
+        // Both widths' block rows (8 with AVX-512, 6 with AVX2; tests switch widths at run time).
+        func rounded(_ n: Int) -> Int { max((n + 7) / 8 * 8, (n + 5) / 6 * 6) }
+        return max(rounded(outChannels) * inChannels, rounded(inChannels) * outChannels) * 9
     }
 
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ c: UNetContext) {
