@@ -25,8 +25,9 @@
 #   scale 0.25, 3 repeats, methods tsv iso_c iso_cts.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-if [ "${1:-}" = svd ]; then
-    scale=${2:-0.25}; repeats=${3:-3}; shift $(( $# < 3 ? $# : 3 ))
+# The SD-shaped F16 inputs at $scale (made once), the output folder and the tvtool binary
+# ($TVTOOL, or this checkout's release build): sets dir, outdir and tv for the sd and svd modes.
+sd_inputs() {
     dir=/tmp/tvtool-bench/f16$([ "$scale" = 1.0 ] || echo "-$scale")
     [ -f "$dir/ft4.safetensors" ] || python3 scripts/bench/merge/make_unet.py "$dir" --dtype f16 --scale "$scale"
     outdir=${OUTDIR:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp/tvtool-bench )}
@@ -35,6 +36,10 @@ if [ "${1:-}" = svd ]; then
         swift build -c release --product tvtool >/dev/null
         tv=$(swift build -c release --show-bin-path)/tvtool
     fi
+}
+if [ "${1:-}" = svd ]; then
+    scale=${2:-0.25}; repeats=${3:-3}; shift $(( $# < 3 ? $# : 3 ))
+    sd_inputs
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no), avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no); TVTOOL_NO_AVX512=${TVTOOL_NO_AVX512:-unset}, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
     echo "shared machine, load before: $(uptime | sed 's/.*load average: //')"
     echo "inputs: base + 4 x $(numfmt --to=iec "$(stat -c %s "$dir/base.safetensors")") F16 (scale $scale), output on $outdir"
@@ -50,14 +55,7 @@ if [ "${1:-}" = sd ]; then
         "$venv/bin/pip" install -q mergekit
     fi
     py=$([ "$mk" -gt 0 ] && echo "$venv/bin/python" || echo python3)
-    dir=/tmp/tvtool-bench/f16$([ "$scale" = 1.0 ] || echo "-$scale")
-    [ -f "$dir/ft4.safetensors" ] || python3 scripts/bench/merge/make_unet.py "$dir" --dtype f16 --scale "$scale"
-    outdir=${OUTDIR:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp/tvtool-bench )}
-    tv=${TVTOOL:-}
-    if [ -z "$tv" ]; then
-        swift build -c release --product tvtool >/dev/null
-        tv=$(swift build -c release --show-bin-path)/tvtool
-    fi
+    sd_inputs
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no), f16c: $(grep -qw f16c /proc/cpuinfo && echo yes || echo no), avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no) (the fused kernels are AVX2 + F16C; DARE's draw also has an AVX-512DQ variant, off with TVTOOL_NO_AVX512=1)"
     echo "shared machine, load before: $(uptime | sed 's/.*load average: //')"
     echo "inputs: base + 4 x $(numfmt --to=iec "$(stat -c %s "$dir/base.safetensors")") F16 (scale $scale), output on $outdir"
