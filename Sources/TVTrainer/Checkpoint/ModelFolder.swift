@@ -88,8 +88,10 @@ extension ModelFolder {
     /// tvtool's metadata. nil when there is no config.json, or when it describes another kind of
     /// model (a `_class_name` other than UNet2DModel, e.g. SD's conditional UNet or a VAE; or, as
     /// transformers writes them, no `_class_name` and no `down_block_types`): such a checkpoint is
-    /// no trainer model. A config.json that cannot be read, is not a JSON object, or is a
-    /// UNet2DModel config tvtool cannot build is an error naming the file, never taken for "no config".
+    /// no trainer model. So is a well-formed UNet2DModel config the trainer does not build
+    /// (SkipDownBlock2D, Fourier time embeddings, class conditioning…): its weights still merge.
+    /// A config.json that cannot be read, is not a JSON object, or has a malformed field is an error
+    /// naming the file, never taken for "no config".
     public static func folderConfig(_ reader: any CheckpointReader) throws(TrainerError) -> ModelConfig? {
         guard let json = configFile(of: reader) else { return nil }
         guard let data = FileManager.default.contents(atPath: json) else {
@@ -103,6 +105,11 @@ extension ModelFolder {
         } else if fields["down_block_types"] == nil {
             return nil
         }
-        return UNet2DModel.modelConfig(try UNetConfig.fromJSON(data, source: json))
+        do {
+            return UNet2DModel.modelConfig(try UNetConfig.fromJSON(data, source: json))
+        } catch {
+            if case .unsupportedConfig = error { return nil }
+            throw error
+        }
     }
 }

@@ -31,6 +31,12 @@ final class CarriedModelConfigTests: XCTestCase {
         let transformers = try weights(in: dir, "tf", config: .text(#"{"architectures": ["BertModel"], "model_type": "bert"}"#))
         let vae = try weights(in: dir, "vae", config: .text(#"{"_class_name": "AutoencoderKL", "down_block_types": ["DownEncoderBlock2D"]}"#))
         XCTAssertEqual(try CarriedModelConfig.outcome([plain, bert, transformers, vae]), CarriedModelConfig.Outcome.none)
+        // Well-formed UNet2DModel configs the trainer does not build (ncsnpp's skip blocks, Fourier
+        // time embeddings, class conditioning): no carried config, and the merge goes on.
+        let skip = try weights(in: dir, "skip", config: .text(UNetConfigTests.cifarJSON.replacingOccurrences(of: "\"DownBlock2D\"", with: "\"SkipDownBlock2D\"")))
+        let fourier = try weights(in: dir, "fourier", config: .text(#"{"_class_name": "UNet2DModel", "sample_size": 32, "time_embedding_type": "fourier"}"#))
+        let classes = try weights(in: dir, "classes", config: .text(#"{"_class_name": "UNet2DModel", "sample_size": 32, "num_class_embeds": 10}"#))
+        XCTAssertEqual(try CarriedModelConfig.outcome([plain, skip, fourier, classes]), CarriedModelConfig.Outcome.none)
         let unet = try weights(in: dir, "unet", config: .text(UNetConfigTests.cifarJSON))
         XCTAssertEqual(try CarriedModelConfig.outcome([plain, unet]), .agreed(UNet2DModel.modelConfig(.ddpmCIFAR10)))
     }

@@ -67,6 +67,7 @@ private struct ConfigKeys {
     init(_ d: [String: JSONValue], source: String) { self.d = d; self.source = source }
 
     func bad(_ key: String, _ why: String) -> TrainerError { .badConfig(source: source, reason: "\(key): \(why)") }
+    func unsupported(_ key: String, _ why: String) -> TrainerError { .unsupportedConfig(source: source, reason: "\(key): \(why)") }
     func present(_ key: String) -> JSONValue? {
         guard let v = d[key] else { return nil }
         if case .null = v { return nil }
@@ -119,7 +120,7 @@ private struct ConfigKeys {
         let v = try string(key)
         guard expected.contains(v) else {
             let allowed = expected.map { $0 ?? "null" }.joined(separator: " or ")
-            throw bad(key, "'\(v ?? "null")' is not supported (tvtool's UNet takes \(allowed))")
+            throw unsupported(key, "'\(v ?? "null")' is not supported (tvtool's UNet takes \(allowed))")
         }
     }
 
@@ -127,7 +128,7 @@ private struct ConfigKeys {
         if let cls = try string("_class_name"), cls != "UNet2DModel" { throw bad("_class_name", "'\(cls)' is not UNet2DModel") }
         var size = try int("sample_size")
         if size == nil, let pair = try? ints("sample_size") {
-            guard pair.count == 2, pair[0] == pair[1] else { throw bad("sample_size", "only square samples are supported") }
+            guard pair.count == 2, pair[0] == pair[1] else { throw unsupported("sample_size", "only square samples are supported") }
             size = pair[0]
         }
         guard let sampleSize = size else { throw bad("sample_size", "missing (tvtool needs the sample size)") }
@@ -136,11 +137,11 @@ private struct ConfigKeys {
         let upNames = try strings("up_block_types") ?? ["AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"]
         var downs: [UNetConfig.DownBlockType] = [], ups: [UNetConfig.UpBlockType] = []
         for n in downNames {
-            guard let t = UNetConfig.DownBlockType(rawValue: n) else { throw bad("down_block_types", "'\(n)' is not supported (DownBlock2D, AttnDownBlock2D)") }
+            guard let t = UNetConfig.DownBlockType(rawValue: n) else { throw unsupported("down_block_types", "'\(n)' is not supported (DownBlock2D, AttnDownBlock2D)") }
             downs.append(t)
         }
         for n in upNames {
-            guard let t = UNetConfig.UpBlockType(rawValue: n) else { throw bad("up_block_types", "'\(n)' is not supported (UpBlock2D, AttnUpBlock2D)") }
+            guard let t = UNetConfig.UpBlockType(rawValue: n) else { throw unsupported("up_block_types", "'\(n)' is not supported (UpBlock2D, AttnUpBlock2D)") }
             ups.append(t)
         }
         try require("time_embedding_type", oneOf: ["positional", nil])
@@ -150,10 +151,10 @@ private struct ConfigKeys {
         try require("act_fn", oneOf: ["silu", "swish", nil])
         try require("resnet_time_scale_shift", oneOf: ["default", nil])
         try require("class_embed_type", oneOf: [nil])
-        if try int("num_class_embeds") != nil { throw bad("num_class_embeds", "class conditioning is not supported") }
+        if try int("num_class_embeds") != nil { throw unsupported("num_class_embeds", "class conditioning is not supported") }
         let groups = try int("norm_num_groups") ?? 32
         if let ag = try int("attn_norm_num_groups"), ag != groups {
-            throw bad("attn_norm_num_groups", "only null or norm_num_groups (\(groups)) is supported")
+            throw unsupported("attn_norm_num_groups", "only null or norm_num_groups (\(groups)) is supported")
         }
         var c = UNetConfig(sampleSize: sampleSize, inChannels: try int("in_channels") ?? 3, outChannels: try int("out_channels") ?? 3,
                            blockOutChannels: channels, downBlockTypes: downs, upBlockTypes: ups,
