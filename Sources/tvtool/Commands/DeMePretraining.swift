@@ -17,12 +17,10 @@ struct DeMePretraining: ParsableArguments {
     @Option(help: "MLP: normalisation before each block, none (default) or layer (LayerNorm; the main job's model).") var blockNorm: String?
     @OptionGroup var unet: UNetModelOptions
 
-    var mlpOptionsGiven: [String] {
-        [("--width", width != nil), ("--blocks", blocks != nil), ("--time-embedding", timeEmbedding != nil),
-         ("--time-conditioning", timeConditioning != nil), ("--block-norm", blockNorm != nil)].filter(\.1).map(\.0)
+    var requested: Bool {
+        model != nil || pretrainSteps != nil || width != nil || blocks != nil || timeEmbedding != nil
+            || timeConditioning != nil || blockNorm != nil || unet.anyGiven
     }
-
-    var requested: Bool { model != nil || pretrainSteps != nil || !mlpOptionsGiven.isEmpty || unet.anyGiven }
 
     func runOptions(data: String, dataOptions: DataOptions, batch: Int, splitSeed: UInt64, seed: UInt64,
                     horizontalFlip: Bool = false, output: String) throws -> TrainingRun.Options {
@@ -31,14 +29,13 @@ struct DeMePretraining: ParsableArguments {
             throw ValidationError("--model must be one of \(DenoiserArchitectures.names.joined(separator: ", "))")
         }
         let isUNet = arch == UNet2DModel.architecture
-        if isUNet, !mlpOptionsGiven.isEmpty {
-            throw ValidationError("\(mlpOptionsGiven.joined(separator: ", ")) set the MLP; --model unet takes --config or the UNet options")
+        if isUNet {
+            try MLPShapeOptions.refuseOnUNet(width: width, blocks: blocks, timeEmbedding: timeEmbedding,
+                                             timeConditioning: timeConditioning, blockNorm: blockNorm)
         }
         if !isUNet, unet.anyGiven { throw ValidationError("--config and the UNet options need --model unet") }
-        guard let timeKind = TimeConditioning(rawValue: (timeConditioning ?? "input").replacingOccurrences(of: "-", with: "_")) else {
-            throw ValidationError("--time-conditioning must be input or per-block")
-        }
-        guard let normKind = BlockNorm(rawValue: blockNorm ?? "none") else { throw ValidationError("--block-norm must be none or layer") }
+        let timeKind = try MLPShapeOptions.timeConditioning(timeConditioning)
+        let normKind = try MLPShapeOptions.blockNorm(blockNorm)
         let embedding = timeEmbedding ?? 128
         guard embedding > 0, embedding % 2 == 0 else { throw ValidationError("--time-embedding must be a positive even number") }
         let steps = pretrainSteps ?? 8000

@@ -91,17 +91,14 @@ struct TrainCommand: ParsableCommand {
         guard DenoiserArchitectures.type(named: model) != nil else {
             throw ValidationError("--model must be one of \(DenoiserArchitectures.names.joined(separator: ", "))")
         }
-        guard let timeKind = TimeConditioning(rawValue: (timeConditioning ?? "input").replacingOccurrences(of: "-", with: "_")) else {
-            throw ValidationError("--time-conditioning must be input or per-block")
-        }
-        guard let normKind = BlockNorm(rawValue: blockNorm ?? "none") else { throw ValidationError("--block-norm must be none or layer") }
+        let timeKind = try MLPShapeOptions.timeConditioning(timeConditioning)
+        let normKind = try MLPShapeOptions.blockNorm(blockNorm)
         let width = self.width ?? 256, blocks = self.blocks ?? 4, timeEmbedding = self.timeEmbedding ?? 128
         guard steps > 0, batch > 0, width > 0, blocks >= 0, threads > 0 else { throw ValidationError("sizes must be positive") }
         let isUNet = model == UNet2DModel.architecture
         if isUNet {
-            let mlpOnly = [("--width", self.width != nil), ("--blocks", self.blocks != nil), ("--time-embedding", self.timeEmbedding != nil),
-                           ("--time-conditioning", timeConditioning != nil), ("--block-norm", blockNorm != nil)].filter(\.1).map(\.0)
-            if !mlpOnly.isEmpty { throw ValidationError("\(mlpOnly.joined(separator: ", ")) set the MLP; --model unet takes --config or the UNet options") }
+            try MLPShapeOptions.refuseOnUNet(width: self.width, blocks: self.blocks, timeEmbedding: self.timeEmbedding,
+                                             timeConditioning: timeConditioning, blockNorm: blockNorm)
         } else if unet.anyGiven {
             throw ValidationError("--config and the UNet options need --model unet")
         }
